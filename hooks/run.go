@@ -1,0 +1,181 @@
+// Package hooks runs one phase of OCI hooks (prestart, createRuntime, createContainer,
+// startContainer, poststart, poststop): each hook gets the container's state JSON on stdin, a
+// clean environment of its own, an optional timeout, and its output is kept for the error.
+package hooks
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os/exec"
+	"sync"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+const (
+	// outputLimit is how much of a hook's combined stdout+stderr is kept (its tail).
+	outputLimit = 4096
+	// waitDelay bounds how long we keep reading a hook's output after the hook itself exited:
+	// a background child it left behind may hold the pipe open forever.
+	waitDelay = 2 * time.Second
+)
+
+// Run runs hooks in order with the state JSON on stdin, and stops at the first failure (the
+// spec's rule for prestart, createRuntime, createContainer and startContainer).
+func Run(ctx context.Context, phase string, hs []specs.Hook, st *specs.State) error {
+	if len(hs) == 0 {
+		return nil
+	}
+	stdin, err := encodeState(phase, st)
+	if err != nil {
+		return err
+	}
+	for _, h := range hs {
+		if err := runHook(ctx, phase, h, stdin); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RunAll runs every hook even when some fail (poststart/poststop semantics: the caller logs each
+// failure as a warning and continues); it returns one error per failed hook.
+func RunAll(ctx context.Context, phase string, hs []specs.Hook, st *specs.State) []error {
+	if len(hs) == 0 {
+		return nil
+	}
+	stdin, err := encodeState(phase, st)
+	if err != nil {
+		return []error{err}
+	}
+	var errs []error
+	for _, h := range hs {
+		if err := runHook(ctx, phase, h, stdin); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+func encodeState(phase string, st *specs.State) ([]byte, error) {
+	if st == nil {
+		return nil, fmt.Errorf("%s hooks: no container state to pass", phase)
+	}
+	data, err := json.Marshal(st)
+	if err != nil {
+		return nil, fmt.Errorf("%s hooks: encode state: %w", phase, err)
+	}
+	return data, nil
+}
+
+// runHook runs one hook and says, on failure, which hook of which phase failed, how, and what it
+// printed: "prestart hook /bin/false: exit status 1: <output>".
+func runHook(ctx context.Context, phase string, h specs.Hook, stdin []byte) error {
+	args := h.Args
+	if len(args) == 0 {
+		args = []string{h.Path}
+	}
+	// The environment is exactly h.Env: a nil Env would make exec hand the hook the runtime's
+	// own environment, which the spec does not allow and which may hold secrets.
+	env := h.Env
+	if env == nil {
+		env = []string{}
+	}
+	out := newOutputTail(outputLimit)
+	cmd := &exec.Cmd{
+		Path: h.Path,
+		Args: args, // argv[0] exactly as given: some hooks dispatch on it
+		Env:  env,
+		// stdin, stdout and stderr are pipes, never the caller's terminal; exec passes no other
+		// fd, and every fd contain opens is O_CLOEXEC.
+		Stdin:  bytes.NewReader(stdin),
+		Stdout: out,
+		Stderr: out,
+		// Own process group, so a timeout kills what the hook started too: a grandchild left
+		// alive would keep our output pipe open and the hook's work going.
+		SysProcAttr: &unix.SysProcAttr{Setpgid: true},
+		WaitDelay:   waitDelay,
+	}
+	fail := func(how error) error {
+		if o := out.String(); o != "" {
+			return fmt.Errorf("%s hook %s: %w: %s", phase, h.Path, how, o)
+		}
+		return fmt.Errorf("%s hook %s: %w", phase, h.Path, how)
+	}
+
+	runCtx, cancel := ctx, context.CancelFunc(func() {})
+	if h.Timeout != nil && *h.Timeout > 0 {
+		runCtx, cancel = context.WithTimeout(ctx, time.Duration(*h.Timeout)*time.Second)
+	}
+	defer cancel()
+	if err := runCtx.Err(); err != nil {
+		return fail(err)
+	}
+
+	if err := cmd.Start(); err != nil {
+		return fail(err)
+	}
+	pid := cmd.Process.Pid
+	var (
+		mu      sync.Mutex
+		exited  bool // set once the hook is a zombie: from then on there is nothing to kill
+		killed  bool
+		stopped = make(chan struct{})
+	)
+	go func() {
+		select {
+		case <-runCtx.Done():
+			mu.Lock()
+			if !exited {
+				// The hook is not reaped yet (at worst a zombie), so its pid, which is the
+				// group id, cannot have been reused: the kill reaches the hook's group only.
+				_ = unix.Kill(-pid, unix.SIGKILL)
+				killed = true
+			}
+			mu.Unlock()
+		case <-stopped:
+		}
+	}()
+	// Wait for the exit without reaping (WNOWAIT), so the watcher above never signals a group id
+	// that the kernel has already freed and maybe handed to someone else; cmd.Wait reaps after.
+	waitExit(pid)
+	mu.Lock()
+	exited = true
+	mu.Unlock()
+	close(stopped)
+	err := cmd.Wait()
+
+	if killed {
+		if ctx.Err() != nil {
+			return fail(ctx.Err())
+		}
+		return fail(fmt.Errorf("timed out after %ds", *h.Timeout))
+	}
+	// The hook exited 0 but something it started still holds our pipe: its job is done, and
+	// what it left running is its own business (hooks that start daemons do this).
+	if errors.Is(err, exec.ErrWaitDelay) {
+		return nil
+	}
+	if err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+// waitExit blocks until process pid has exited, leaving it unreaped.
+func waitExit(pid int) {
+	var info unix.Siginfo
+	for {
+		err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+		if !errors.Is(err, unix.EINTR) {
+			// Any other error (ECHILD) means there is nothing left to wait for; cmd.Wait
+			// reports what happened.
+			return
+		}
+	}
+}

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/contain-runtime/contain/libcontain"
+	"github.com/contain-runtime/contain/spec"
+)
+
+var listCommand = &cli.Command{
+	Name: "list", Aliases: []string{"ls"}, Usage: "list containers",
+	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "table or json"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only ids"},
+	},
+	Action: action(func(c *cli.Context, rt *libcontain.Runtime) error {
+		list, err := libcontain.List(rt)
+		if err != nil {
+			return err
+		}
+		switch {
+		case c.Bool("quiet"):
+			for _, in := range list {
+				fmt.Fprintln(c.App.Writer, in.ID)
+			}
+			return nil
+		case c.String("format") == "json":
+			if list == nil {
+				list = []*libcontain.Info{}
+			}
+			return printJSON(c, list)
+		case c.String("format") != "table":
+			return fmt.Errorf("invalid --format %q: want table or json", c.String("format"))
+		}
+		w := tabwriter.NewWriter(c.App.Writer, 12, 1, 3, ' ', 0)
+		fmt.Fprint(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n")
+		for _, in := range list {
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", in.ID, in.Pid, in.Status, in.Bundle,
+				in.Created.Format(time.RFC3339Nano), in.Owner)
+		}
+		return w.Flush()
+	}),
+}
+
+var psCommand = &cli.Command{
+	Name: "ps", Usage: "list the processes of a container", ArgsUsage: "<container-id> [ps options]",
+	Flags: []cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "table or json"}},
+	Action: action(func(c *cli.Context, rt *libcontain.Runtime) error {
+		if err := checkArgs(c, 1, false); err != nil {
+			return err
+		}
+		ct, err := libcontain.Load(rt, c.Args().First())
+		if err != nil {
+			return err
+		}
+		pids, err := ct.Pids()
+		if err != nil {
+			return err
+		}
+		if c.String("format") == "json" {
+			if pids == nil {
+				pids = []int{}
+			}
+			return printJSON(c, pids)
+		}
+		psArgs := c.Args().Tail()
+		if len(psArgs) == 0 {
+			psArgs = []string{"-ef"}
+		}
+		return printPs(c, psArgs, pids)
+	}),
+}
+
+// printPs runs the host's ps and keeps the header and the lines of the container's pids.
+func printPs(c *cli.Context, args []string, pids []int) error {
+	out, err := exec.Command("ps", args...).Output()
+	if err != nil {
+		return fmt.Errorf("run ps: %w", err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	if !sc.Scan() {
+		return nil
+	}
+	header := sc.Text()
+	col := -1
+	for i, f := range strings.Fields(header) {
+		if f == "PID" {
+			col = i
+		}
+	}
+	if col < 0 {
+		return fmt.Errorf("ps output has no PID column")
+	}
+	want := make(map[int]bool, len(pids))
+	for _, p := range pids {
+		want[p] = true
+	}
+	fmt.Fprintln(c.App.Writer, header)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) > col {
+			if p, err := strconv.Atoi(f[col]); err == nil && want[p] {
+				fmt.Fprintln(c.App.Writer, sc.Text())
+			}
+		}
+	}
+	return nil
+}
+
+var pauseCommand = &cli.Command{
+	Name: "pause", Usage: "freeze every process of a container", ArgsUsage: "<container-id>",
+	Action: withContainer(func(c *cli.Context, ct *libcontain.Container) error { return ct.Pause() }),
+}
+
+var resumeCommand = &cli.Command{
+	Name: "resume", Usage: "thaw a paused container", ArgsUsage: "<container-id>",
+	Action: withContainer(func(c *cli.Context, ct *libcontain.Container) error { return ct.Resume() }),
+}
+
+var specCommand = &cli.Command{
+	Name: "spec", Usage: "write a default config.json into the bundle",
+	Flags: []cli.Flag{bundleFlag},
+	Action: func(c *cli.Context) error {
+		err := writeSpec(c.String("bundle") + "/config.json")
+		return exitWith(c, nil, err)
+	},
+}
+
+func writeSpec(path string) error {
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("file %s exists: remove it first", path)
+	}
+	s, err := spec.Default()
+	if err != nil {
+		return err
+	}
+	b, err := jsonIndent(s)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o666)
+}
+
+var featuresCommand = &cli.Command{
+	Name: "features", Usage: "print what this runtime supports (OCI features JSON)",
+	Action: func(c *cli.Context) error { return printJSON(c, spec.Features()) },
+}
+
+// Commands that come with later work: a clear error instead of a silent no-op.
+func notYet(name, usage string) *cli.Command {
+	return &cli.Command{
+		Name: name, Usage: usage + " (not supported yet)", SkipFlagParsing: true,
+		Action: func(c *cli.Context) error {
+			return exitWith(c, nil, fmt.Errorf("%q is not supported yet", name))
+		},
+	}
+}
+
+var (
+	execCommand   = notYet("exec", "run a process in a container")
+	eventsCommand = notYet("events", "stream container events and stats")
+	updateCommand = notYet("update", "change a container's resources")
+)

@@ -1,0 +1,131 @@
+package cgfs
+
+import (
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestParseKeyValues(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    map[string]uint64
+		wantErr bool
+	}{
+		{"a 1\nb max\n\n", map[string]uint64{"a": 1, "b": math.MaxUint64}, false},
+		{"oom_kill_disable 0\nunder_oom 0\noom_kill 7\n", map[string]uint64{"oom_kill_disable": 0, "under_oom": 0, "oom_kill": 7}, false},
+		{"a\n", nil, true},
+		{"a x\n", nil, true},
+		{"a 1 2\n", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseKeyValues([]byte(tt.in))
+			if (err != nil) != tt.wantErr || (!tt.wantErr && !reflect.DeepEqual(got, tt.want)) {
+				t.Fatalf("got %v, %v", got, err)
+			}
+		})
+	}
+}
+
+func TestParseUint(t *testing.T) {
+	for in, want := range map[string]uint64{"0": 0, "42\n": 42, "max": math.MaxUint64, "-1": 0} {
+		if got, err := ParseUint(in); err != nil || got != want {
+			t.Errorf("ParseUint(%q) = %d, %v", in, got, err)
+		}
+	}
+	if _, err := ParseUint("x"); err == nil {
+		t.Error("want error")
+	}
+}
+
+func TestParsePids(t *testing.T) {
+	got, err := ParsePids([]byte("1\n23\n"))
+	if err != nil || !reflect.DeepEqual(got, []int{1, 23}) {
+		t.Fatalf("%v %v", got, err)
+	}
+	for _, bad := range []string{"x", "0", "-3"} {
+		if _, err := ParsePids([]byte(bad)); err == nil {
+			t.Errorf("ParsePids(%q): want error", bad)
+		}
+	}
+}
+
+func TestWriteError(t *testing.T) {
+	dir := t.TempDir()
+	err := Write(dir, "memory.limit_in_bytes", "1")
+	if err == nil || err.Error() != "set memory.limit_in_bytes to 1: no such file or directory" || !errors.Is(err, unix.ENOENT) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestAllPidsAndRemove(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "leaf")
+	os.MkdirAll(filepath.Join(dir, "child"), 0o755)
+	os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte("5\n3\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "child", "cgroup.procs"), []byte("3\n9\n"), 0o644)
+	got, err := AllPids(dir)
+	if err != nil || !reflect.DeepEqual(got, []int{3, 5, 9}) {
+		t.Fatalf("AllPids = %v, %v", got, err)
+	}
+	if err := RemoveLeaf(filepath.Join(dir, "nope")); err != nil {
+		t.Fatalf("missing dir: %v", err)
+	}
+	if err := RemoveParent(filepath.Join(dir, "nope")); err != nil {
+		t.Fatalf("missing parent: %v", err)
+	}
+	// Not empty (a plain file stands in for a task): the parent is left alone, silently.
+	if err := RemoveParent(dir); err != nil {
+		t.Fatalf("busy parent: %v", err)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatal("parent removed")
+	}
+}
+
+func TestMkdirAll(t *testing.T) {
+	base := t.TempDir()
+	os.Mkdir(filepath.Join(base, "a"), 0o755)
+	made, err := MkdirAll(base, filepath.Join(base, "a", "b", "c"))
+	want := []string{filepath.Join(base, "a", "b"), filepath.Join(base, "a", "b", "c")}
+	if err != nil || !reflect.DeepEqual(made, want) {
+		t.Fatalf("MkdirAll = %v, %v", made, err)
+	}
+	if made, err := MkdirAll(base, filepath.Join(base, "a", "b", "c")); err != nil || made != nil {
+		t.Fatalf("second MkdirAll = %v, %v", made, err)
+	}
+	if _, err := MkdirAll(base, filepath.Dir(base)); err == nil {
+		t.Fatal("dir above base accepted")
+	}
+}
+
+func TestValidPageSize(t *testing.T) {
+	for s, ok := range map[string]bool{"2MB": true, "1GB": true, "64KB": true, "2M": false, "MB": false, "../2MB": false, "2mB": false, "": false} {
+		if err := ValidPageSize(s); (err == nil) != ok {
+			t.Errorf("ValidPageSize(%q) = %v", s, err)
+		}
+	}
+}
+
+func FuzzParseKeyValues(f *testing.F) {
+	f.Add([]byte("cache 1\nrss 2\n"))
+	f.Add([]byte("a max\n"))
+	f.Fuzz(func(t *testing.T, b []byte) { ParseKeyValues(b) })
+}
+
+func FuzzParsePids(f *testing.F) {
+	f.Add([]byte("1\n2\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		pids, err := ParsePids(b)
+		for _, p := range pids {
+			if err == nil && p <= 0 {
+				t.Fatalf("accepted pid %d", p)
+			}
+		}
+	})
+}

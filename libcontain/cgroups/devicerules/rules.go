@@ -1,0 +1,83 @@
+// Package devicerules turns the spec's linux.resources.devices list into the rules the kernel
+// enforces. The v1 devices controller takes one "type major:minor access" line per write to
+// devices.allow or devices.deny; the v2 eBPF filter (added separately) will walk the same list.
+package devicerules
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func ptr(v int64) *int64 { return &v }
+
+// Defaults returns the rules every container gets after its own, as runc does (its
+// specconv AllowedDevices): containerd's default spec only says "deny all", relying on the
+// runtime to let the container use /dev/null, /dev/zero, /dev/tty, the pty devices and to mknod
+// any device node (mknod alone grants no access).
+func Defaults() []specs.LinuxDeviceCgroup {
+	c := func(major, minor *int64, access string) specs.LinuxDeviceCgroup {
+		return specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: major, Minor: minor, Access: access}
+	}
+	return []specs.LinuxDeviceCgroup{
+		c(nil, nil, "m"),
+		{Allow: true, Type: "b", Access: "m"},
+		c(ptr(1), ptr(3), "rwm"), // /dev/null
+		c(ptr(1), ptr(8), "rwm"), // /dev/random
+		c(ptr(1), ptr(7), "rwm"), // /dev/full
+		c(ptr(5), ptr(0), "rwm"), // /dev/tty
+		c(ptr(1), ptr(5), "rwm"), // /dev/zero
+		c(ptr(1), ptr(9), "rwm"), // /dev/urandom
+		c(ptr(5), ptr(1), "rwm"), // /dev/console
+		c(ptr(136), nil, "rwm"),  // /dev/pts/*
+		c(ptr(5), ptr(2), "rwm"), // /dev/ptmx
+	}
+}
+
+// WithDefaults returns rules followed by Defaults. An empty list stays empty: a cgroup with no
+// rules written keeps the device list it inherited from its parent.
+func WithDefaults(rules []specs.LinuxDeviceCgroup) []specs.LinuxDeviceCgroup {
+	if len(rules) == 0 {
+		return nil
+	}
+	out := append([]specs.LinuxDeviceCgroup(nil), rules...)
+	return append(out, Defaults()...)
+}
+
+// V1 returns the v1 file (devices.allow or devices.deny) and the line to write for one rule:
+// "c 1:3 rwm". A missing or negative major/minor is "*", a missing type is "a" (all devices) and
+// a missing access is "rwm", as the spec defines.
+func V1(r specs.LinuxDeviceCgroup) (file, line string, err error) {
+	typ := r.Type
+	if typ == "" {
+		typ = "a"
+	}
+	switch typ {
+	case "a", "b", "c":
+	default:
+		return "", "", fmt.Errorf("device rule: type %q is not a, b or c", r.Type)
+	}
+	access := r.Access
+	if access == "" {
+		access = "rwm"
+	}
+	for _, ch := range access {
+		if !strings.ContainsRune("rwm", ch) {
+			return "", "", fmt.Errorf("device rule: access %q is not a subset of rwm", r.Access)
+		}
+	}
+	file = "devices.deny"
+	if r.Allow {
+		file = "devices.allow"
+	}
+	return file, fmt.Sprintf("%s %s:%s %s", typ, number(r.Major), number(r.Minor), access), nil
+}
+
+func number(n *int64) string {
+	if n == nil || *n < 0 {
+		return "*"
+	}
+	return strconv.FormatInt(*n, 10)
+}

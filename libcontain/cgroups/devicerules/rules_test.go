@@ -1,0 +1,49 @@
+package devicerules
+
+import (
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func TestV1(t *testing.T) {
+	n := func(v int64) *int64 { return &v }
+	tests := []struct {
+		name       string
+		rule       specs.LinuxDeviceCgroup
+		file, line string
+		wantErr    bool
+	}{
+		{"deny all", specs.LinuxDeviceCgroup{Access: "rwm"}, "devices.deny", "a *:* rwm", false},
+		{"defaults", specs.LinuxDeviceCgroup{}, "devices.deny", "a *:* rwm", false},
+		{"null", specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: n(1), Minor: n(3), Access: "rwm"}, "devices.allow", "c 1:3 rwm", false},
+		{"wildcard minor", specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: n(136), Minor: n(-1), Access: "rw"}, "devices.allow", "c 136:* rw", false},
+		{"block mknod", specs.LinuxDeviceCgroup{Allow: true, Type: "b", Access: "m"}, "devices.allow", "b *:* m", false},
+		{"bad type", specs.LinuxDeviceCgroup{Type: "p"}, "", "", true},
+		{"bad access", specs.LinuxDeviceCgroup{Access: "rx"}, "", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file, line, err := V1(tt.rule)
+			if (err != nil) != tt.wantErr || file != tt.file || line != tt.line {
+				t.Fatalf("V1 = %q, %q, %v", file, line, err)
+			}
+		})
+	}
+}
+
+func TestWithDefaults(t *testing.T) {
+	if WithDefaults(nil) != nil {
+		t.Fatal("no rules must stay empty")
+	}
+	rules := []specs.LinuxDeviceCgroup{{Access: "rwm"}}
+	got := WithDefaults(rules)
+	if len(got) != 1+len(Defaults()) || got[0].Allow {
+		t.Fatalf("spec rules must come first: %+v", got)
+	}
+	for _, r := range Defaults() {
+		if _, _, err := V1(r); err != nil {
+			t.Fatalf("default %+v: %v", r, err)
+		}
+	}
+}

@@ -1,0 +1,192 @@
+// Package fs1 drives cgroup v1 hierarchies (one mount per controller or co-mounted group, as on
+// v1 and hybrid hosts) through their files. It takes its directories as parameters, so tests run
+// it on temp dirs shaped like /sys/fs/cgroup/<controller>.
+package fs1
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/contain-runtime/contain/libcontain/cgroups/cgfs"
+)
+
+// Manager is one container's cgroup across the v1 hierarchies.
+type Manager struct {
+	mounts  map[string]string // controller -> mount point (nil after Load)
+	paths   map[string]string // controller -> the container's dir in that hierarchy
+	created []string          // dirs Create made, outermost first within each hierarchy
+}
+
+// New returns a manager for the container dirs in paths (controller -> dir); mounts gives each
+// controller's mount point, below which Create makes missing dirs.
+func New(mounts, paths map[string]string) (*Manager, error) {
+	for ctrl, dir := range paths {
+		mnt, ok := mounts[ctrl]
+		if !ok {
+			return nil, fmt.Errorf("cgroup v1: no mount point for %s", ctrl)
+		}
+		if rel, err := filepath.Rel(mnt, dir); err != nil || rel == "." || strings.HasPrefix(rel, "..") {
+			return nil, fmt.Errorf("cgroup v1: %s dir %s is not below its mount %s", ctrl, dir, mnt)
+		}
+	}
+	return &Manager{mounts: copyMap(mounts), paths: copyMap(paths)}, nil
+}
+
+// Load rebuilds a manager from saved paths. created is the saved Created() list; nil means the
+// dirs in paths themselves (they exist only because Create made them).
+func Load(paths map[string]string, created []string) *Manager {
+	m := &Manager{paths: copyMap(paths)}
+	if created == nil {
+		created = m.dirs()
+	}
+	m.created = append([]string(nil), created...)
+	return m
+}
+
+func copyMap(in map[string]string) map[string]string {
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		out[k] = v
+	}
+	return out
+}
+
+// Paths returns controller -> dir.
+func (m *Manager) Paths() map[string]string { return copyMap(m.paths) }
+
+// Created returns the dirs Create made, outermost first within each hierarchy.
+func (m *Manager) Created() []string { return append([]string(nil), m.created...) }
+
+// dirs returns the distinct container dirs (co-mounted controllers share one), sorted.
+func (m *Manager) dirs() []string {
+	seen := make(map[string]bool)
+	var out []string
+	for _, d := range m.paths {
+		if !seen[d] {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Create makes the container's dir in every hierarchy.
+func (m *Manager) Create() error {
+	if m.mounts == nil {
+		return errors.New("create cgroup: manager was loaded from saved paths")
+	}
+	done := make(map[string]bool)
+	for _, ctrl := range sortedKeys(m.paths) {
+		dir := m.paths[ctrl]
+		if done[dir] {
+			continue
+		}
+		done[dir] = true
+		made, err := cgfs.MkdirAll(m.mounts[ctrl], dir)
+		m.created = append(m.created, made...)
+		if err != nil {
+			return err
+		}
+		if m.paths["cpuset"] == dir {
+			if err := inheritCpuset(made); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// inheritCpuset copies cpuset.cpus and cpuset.mems from each new dir's parent. A v1 cpuset
+// starts empty (unless cgroup.clone_children is set) and the kernel refuses to attach a task to
+// an empty cpuset (ENOSPC), so every level we made needs its parent's sets. Dirs we did not make
+// are never written.
+func inheritCpuset(made []string) error {
+	for _, dir := range made {
+		parent := filepath.Dir(dir)
+		for _, file := range []string{"cpuset.cpus", "cpuset.mems"} {
+			cur, err := cgfs.Read(dir, file)
+			if err != nil {
+				return fmt.Errorf("cgroup %s: %w", dir, err)
+			}
+			if cur != "" {
+				continue
+			}
+			v, err := cgfs.Read(parent, file)
+			if err != nil {
+				return fmt.Errorf("cgroup %s: %w", parent, err)
+			}
+			if err := cgfs.Write(dir, file, v); err != nil {
+				return fmt.Errorf("cgroup %s: %w", dir, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Join moves pid into every hierarchy's dir.
+func (m *Manager) Join(pid int) error {
+	for _, dir := range m.dirs() {
+		if err := cgfs.Join(dir, pid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Pids lists the processes of the container. All hierarchies hold the same processes (Join
+// writes each one); the freezer's is read because KillAll freezes that one.
+func (m *Manager) Pids() ([]int, error) {
+	dir, err := m.anyDir()
+	if err != nil {
+		return nil, err
+	}
+	return cgfs.AllPids(dir)
+}
+
+func (m *Manager) anyDir() (string, error) {
+	for _, c := range []string{"freezer", "pids", "memory", "cpu", "devices"} {
+		if d, ok := m.paths[c]; ok {
+			return d, nil
+		}
+	}
+	if ds := m.dirs(); len(ds) > 0 {
+		return ds[0], nil
+	}
+	return "", errors.New("cgroup v1: no hierarchy")
+}
+
+// Destroy removes what Create made, deepest first: the container's own dirs with anything the
+// container made below them, and intermediate dirs only while empty.
+func (m *Manager) Destroy() error {
+	own := make(map[string]bool)
+	for _, d := range m.paths {
+		own[d] = true
+	}
+	var errs []error
+	for i := len(m.created) - 1; i >= 0; i-- {
+		dir := m.created[i]
+		var err error
+		if own[dir] {
+			err = cgfs.RemoveLeaf(dir)
+		} else {
+			err = cgfs.RemoveParent(dir)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

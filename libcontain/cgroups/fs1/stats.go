@@ -1,0 +1,149 @@
+package fs1
+
+import (
+	"errors"
+	"io/fs"
+	"strings"
+
+	"github.com/contain-runtime/contain/libcontain/cgroups/cgfs"
+	"github.com/contain-runtime/contain/libcontain/cgroups/stats"
+)
+
+// userHZ is the unit of cpuacct.stat: USER_HZ ticks, 100 on every Linux ABI.
+const userHZ = 100
+
+// Stats reads the counters of every mounted controller. Files a kernel may lack (memsw without
+// swap accounting, cpuacct.usage_percpu_sys before 4.x) are skipped.
+func (m *Manager) Stats() (*stats.Stats, error) {
+	st := &stats.Stats{}
+	r := reader{}
+	if dir, ok := m.paths["cpuacct"]; ok {
+		st.CPU.Usage.Total = r.uint(dir, "cpuacct.usage")
+		st.CPU.Usage.Percpu = r.uints(dir, "cpuacct.usage_percpu")
+		st.CPU.Usage.PercpuKernel = r.uints(dir, "cpuacct.usage_percpu_sys")
+		st.CPU.Usage.PercpuUser = r.uints(dir, "cpuacct.usage_percpu_user")
+		kv := r.kv(dir, "cpuacct.stat")
+		st.CPU.Usage.User = kv["user"] * (1e9 / userHZ)
+		st.CPU.Usage.Kernel = kv["system"] * (1e9 / userHZ)
+	}
+	if dir, ok := m.paths["cpu"]; ok {
+		kv := r.kv(dir, "cpu.stat")
+		st.CPU.Throttling = stats.Throttling{
+			Periods: kv["nr_periods"], ThrottledPeriods: kv["nr_throttled"], ThrottledTime: kv["throttled_time"],
+		}
+	}
+	if dir, ok := m.paths["memory"]; ok {
+		entry := func(prefix string) stats.MemoryEntry {
+			return stats.MemoryEntry{
+				Usage:   r.uint(dir, prefix+"usage_in_bytes"),
+				Max:     r.uint(dir, prefix+"max_usage_in_bytes"),
+				Failcnt: r.uint(dir, prefix+"failcnt"),
+				Limit:   r.uint(dir, prefix+"limit_in_bytes"),
+			}
+		}
+		st.Memory.Usage = entry("memory.")
+		st.Memory.Swap = entry("memory.memsw.")
+		st.Memory.Kernel = entry("memory.kmem.")
+		st.Memory.KernelTCP = entry("memory.kmem.tcp.")
+		st.Memory.Raw = r.kv(dir, "memory.stat")
+		st.Memory.Cache = st.Memory.Raw["cache"]
+		st.Memory.EventCount.OOMKill = r.kv(dir, "memory.oom_control")["oom_kill"]
+	}
+	if dir, ok := m.paths["pids"]; ok {
+		st.Pids = stats.PidsStats{Current: r.uint(dir, "pids.current"), Limit: r.uint(dir, "pids.max")}
+	}
+	if dir, ok := m.paths["blkio"]; ok {
+		st.Blkio.IoServiceBytesRecursive = r.blkio(dir, "blkio.throttle.io_service_bytes_recursive")
+		st.Blkio.IoServicedRecursive = r.blkio(dir, "blkio.throttle.io_serviced_recursive")
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return st, nil
+}
+
+// OOMKillCount reads oom_kill from memory.oom_control (kernel 4.13+).
+func (m *Manager) OOMKillCount() (uint64, error) {
+	dir, ok := m.paths["memory"]
+	if !ok {
+		return 0, errors.New("memory controller is not mounted")
+	}
+	kv, err := cgfs.ReadKeyValues(dir, "memory.oom_control")
+	if err != nil {
+		return 0, err
+	}
+	return kv["oom_kill"], nil
+}
+
+// reader keeps the first real error; missing files read as zero.
+type reader struct{ err error }
+
+func (r *reader) keep(err error) bool {
+	if err == nil {
+		return true
+	}
+	if !errors.Is(err, fs.ErrNotExist) && r.err == nil {
+		r.err = err
+	}
+	return false
+}
+
+func (r *reader) uint(dir, file string) uint64 {
+	v, err := cgfs.ReadUint(dir, file)
+	if !r.keep(err) {
+		return 0
+	}
+	return v
+}
+
+func (r *reader) uints(dir, file string) []uint64 {
+	s, err := cgfs.Read(dir, file)
+	if !r.keep(err) {
+		return nil
+	}
+	v, err := cgfs.ParseUints(s)
+	if !r.keep(err) {
+		return nil
+	}
+	return v
+}
+
+func (r *reader) kv(dir, file string) map[string]uint64 {
+	v, err := cgfs.ReadKeyValues(dir, file)
+	if !r.keep(err) {
+		return nil
+	}
+	return v
+}
+
+// blkio parses "major:minor Op value" lines; the trailing "Total N" line is skipped.
+func (r *reader) blkio(dir, file string) []stats.BlkioEntry {
+	s, err := cgfs.Read(dir, file)
+	if !r.keep(err) {
+		return nil
+	}
+	var out []stats.BlkioEntry
+	for _, line := range strings.Split(s, "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
+		maj, min, ok := strings.Cut(f[0], ":")
+		if !ok {
+			continue
+		}
+		e := stats.BlkioEntry{Op: f[1]}
+		var err error
+		if e.Major, err = cgfs.ParseUint(maj); err != nil {
+			continue
+		}
+		if e.Minor, err = cgfs.ParseUint(min); err != nil {
+			continue
+		}
+		if e.Value, err = cgfs.ParseUint(f[2]); err != nil {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}

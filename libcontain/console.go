@@ -1,0 +1,129 @@
+package libcontain
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+	"golang.org/x/term"
+)
+
+// newConsole runs in init after pivot_root: it opens a pty from the container's own devpts
+// instance, makes the slave init's controlling terminal and stdio, bind-mounts it on
+// /dev/console, and returns the master for the parent.
+func newConsole() (*os.File, error) {
+	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open pty master: %w", err)
+	}
+	mfd := int(master.Fd())
+	if err := unix.IoctlSetPointerInt(mfd, unix.TIOCSPTLCK, 0); err != nil {
+		master.Close()
+		return nil, os.NewSyscallError("ioctl TIOCSPTLCK", err)
+	}
+	// TIOCGPTPEER opens the slave from the master itself: no path lookup in /dev/pts that the
+	// container could race with a symlink.
+	sfd, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(mfd), unix.TIOCGPTPEER, uintptr(unix.O_RDWR|unix.O_NOCTTY))
+	if errno != 0 {
+		master.Close()
+		return nil, os.NewSyscallError("ioctl TIOCGPTPEER", errno)
+	}
+	slave := int(sfd)
+	defer unix.Close(slave)
+	if err := bindConsole(slave); err != nil {
+		master.Close()
+		return nil, err
+	}
+	if _, err := unix.Setsid(); err != nil {
+		master.Close()
+		return nil, os.NewSyscallError("setsid", err)
+	}
+	for fd := 0; fd < 3; fd++ {
+		if err := unix.Dup3(slave, fd, 0); err != nil {
+			master.Close()
+			return nil, os.NewSyscallError("dup3", err)
+		}
+	}
+	if err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0); err != nil {
+		master.Close()
+		return nil, os.NewSyscallError("ioctl TIOCSCTTY", err)
+	}
+	return master, nil
+}
+
+// bindConsole makes /dev/console the pty slave, as consoles of containers are by convention.
+func bindConsole(slave int) error {
+	f, err := os.OpenFile("/dev/console", os.O_CREATE|os.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fmt.Errorf("create /dev/console: %w", err)
+	}
+	f.Close()
+	src := "/proc/self/fd/" + strconv.Itoa(slave)
+	if err := unix.Mount(src, "/dev/console", "", unix.MS_BIND, ""); err != nil {
+		return fmt.Errorf("bind pty on /dev/console: %w", os.NewSyscallError("mount", err))
+	}
+	return nil
+}
+
+// sendConsole passes the pty master to the client's --console-socket, as runc does: one
+// message whose data is the pty name and whose SCM_RIGHTS carry the fd.
+func sendConsole(socketPath string, master *os.File) error {
+	conn, err := net.Dial("unix", socketPath)
+	if err != nil {
+		return fmt.Errorf("connect to console socket: %w", err)
+	}
+	defer conn.Close()
+	uc, ok := conn.(*net.UnixConn)
+	if !ok {
+		return errors.New("console socket is not a unix socket")
+	}
+	if _, _, err := uc.WriteMsgUnix([]byte(master.Name()), unix.UnixRights(int(master.Fd())), nil); err != nil {
+		return fmt.Errorf("send pty to console socket: %w", err)
+	}
+	return nil
+}
+
+// consoleProxy joins the user's terminal to the container's pty for a foreground run.
+type consoleProxy struct {
+	master  *os.File
+	restore func()
+	out     chan struct{}
+}
+
+func startConsoleProxy(master *os.File) *consoleProxy {
+	p := &consoleProxy{master: master, restore: func() {}, out: make(chan struct{})}
+	if term.IsTerminal(int(os.Stdin.Fd())) {
+		if st, err := term.MakeRaw(int(os.Stdin.Fd())); err == nil {
+			p.restore = func() { _ = term.Restore(int(os.Stdin.Fd()), st) }
+		}
+		p.resize()
+	}
+	go func() { _, _ = io.Copy(master, os.Stdin) }()
+	go func() { _, _ = io.Copy(os.Stdout, master); close(p.out) }()
+	return p
+}
+
+// resize copies the user's window size onto the pty; the kernel then sends SIGWINCH to the
+// container's foreground process group.
+func (p *consoleProxy) resize() {
+	ws, err := unix.IoctlGetWinsize(int(os.Stdin.Fd()), unix.TIOCGWINSZ)
+	if err == nil {
+		_ = unix.IoctlSetWinsize(int(p.master.Fd()), unix.TIOCSWINSZ, ws)
+	}
+}
+
+// finish waits for the container's last output (EIO once every slave fd is closed), then gives
+// the user back their terminal.
+func (p *consoleProxy) finish() {
+	select {
+	case <-p.out:
+	case <-time.After(2 * time.Second):
+	}
+	p.restore()
+	p.master.Close()
+}

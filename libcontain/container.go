@@ -1,0 +1,111 @@
+package libcontain
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/contain-runtime/contain/state"
+)
+
+// Container is a handle on one container's state dir. Each operation takes the dir's lock
+// itself (exclusive to change, shared to read), so two runtime processes never interleave.
+type Container struct {
+	rt *Runtime
+	ID string
+	// init is set only in the process that created the container (run waits on it).
+	init *exec.Cmd
+	// console is the pty master when run proxies a terminal.
+	console *os.File
+}
+
+// Load returns the container named id, or ErrNotExist.
+func Load(rt *Runtime, id string) (*Container, error) {
+	if err := state.ValidateID(id); err != nil {
+		return nil, err
+	}
+	d, err := rt.openDir(id, false)
+	if err != nil {
+		return nil, err
+	}
+	d.Close()
+	return &Container{rt: rt, ID: id}, nil
+}
+
+func (rt *Runtime) openDir(id string, exclusive bool) (*state.Dir, error) {
+	d, err := rt.Store.Open(id, exclusive)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotExist
+	}
+	return d, err
+}
+
+// Info is `contain state`: the OCI state plus what runc adds (rootfs, created, owner).
+type Info struct {
+	specs.State
+	Rootfs  string    `json:"rootfs"`
+	Created time.Time `json:"created"`
+	Owner   string    `json:"owner"`
+}
+
+// State reports the container's OCI state with its derived status.
+func (c *Container) State() (*Info, error) {
+	d, err := c.rt.openDir(c.ID, false)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	st, err := loadState(d)
+	if err != nil {
+		return nil, err
+	}
+	return infoOf(d, st), nil
+}
+
+func loadState(d *state.Dir) (*state.State, error) {
+	st, err := d.Load()
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotExist
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load state: %w", err)
+	}
+	return st, nil
+}
+
+func infoOf(d *state.Dir, st *state.State) *Info {
+	status := deriveStatus(d, st)
+	in := &Info{State: st.State, Rootfs: st.Rootfs, Created: st.Created, Owner: ""}
+	in.Version = specs.Version
+	in.Status = specs.ContainerState(status)
+	if status == Stopped {
+		in.Pid = 0
+	}
+	return in
+}
+
+// List returns the state of every container under the root.
+func List(rt *Runtime) ([]*Info, error) {
+	ids, err := rt.Store.List()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Info, 0, len(ids))
+	for _, id := range ids {
+		c := &Container{rt: rt, ID: id}
+		in, err := c.State()
+		if errors.Is(err, ErrNotExist) {
+			continue // deleted while we listed, or a dir half-made by a create still running
+		}
+		if err != nil {
+			return nil, fmt.Errorf("container %s: %w", id, err)
+		}
+		out = append(out, in)
+	}
+	return out, nil
+}

@@ -1,0 +1,422 @@
+package libcontain
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/contain-runtime/contain/hooks"
+	"github.com/contain-runtime/contain/libcontain/cgroups"
+	"github.com/contain-runtime/contain/libcontain/namespaces"
+	"github.com/contain-runtime/contain/libcontain/proc"
+	"github.com/contain-runtime/contain/spec"
+	"github.com/contain-runtime/contain/state"
+)
+
+// CreateOpts are the `create` flags.
+type CreateOpts struct {
+	ID            string
+	Bundle        string
+	PidFile       string
+	ConsoleSocket string
+	NoPivot       bool
+	// Foreground: the caller stays to proxy a terminal (run without --detach).
+	Foreground bool
+	// Spec, when set, is used instead of <Bundle>/config.json (quick mode builds it in memory).
+	Spec *specs.Spec
+	// Stdio for init; nil means the runtime's own 0, 1, 2.
+	Stdin, Stdout, Stderr *os.File
+}
+
+// The fds init finds open at start (ExtraFiles order).
+const (
+	initSyncFd = 3
+	initLogFd  = 4
+	initFifoFd = 5
+)
+
+// Create sets a container up and leaves its init blocked on exec.fifo until Start. The returned
+// Container keeps the init process handle, so `run` can wait for it.
+func Create(rt *Runtime, o CreateOpts) (c *Container, err error) {
+	if err := state.ValidateID(o.ID); err != nil {
+		return nil, err
+	}
+	bundle, err := filepath.Abs(o.Bundle)
+	if err != nil {
+		return nil, fmt.Errorf("bundle path: %w", err)
+	}
+	s := o.Spec
+	if s == nil {
+		if s, err = spec.Load(bundle); err != nil {
+			return nil, err
+		}
+	}
+	if err := spec.Validate(s, bundle); err != nil {
+		return nil, err
+	}
+	if s.Linux == nil {
+		s.Linux = &specs.Linux{} // init reads namespaces, sysctl and seccomp from here
+	}
+	if err := namespaces.Validate(s.Linux.Namespaces); err != nil {
+		return nil, err
+	}
+	if s.Process != nil && s.Process.Terminal && o.ConsoleSocket == "" && !o.Foreground {
+		return nil, errors.New("cannot allocate tty if contain will detach without setting console socket")
+	}
+	if (s.Process == nil || !s.Process.Terminal) && o.ConsoleSocket != "" {
+		return nil, errors.New("cannot use console socket if contain will not detach or allocate tty")
+	}
+	rootfs, err := spec.RootfsPath(s, bundle)
+	if err != nil {
+		return nil, err
+	}
+
+	dir, err := rt.Store.Create(o.ID)
+	if errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("%w: %s", ErrExist, o.ID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	b := &builder{rt: rt, o: o, spec: s, bundle: bundle, rootfs: rootfs, dir: dir}
+	defer func() {
+		if err != nil {
+			b.undo()
+		}
+		dir.Close()
+	}()
+	if err := b.build(); err != nil {
+		return nil, err
+	}
+	return &Container{rt: rt, ID: o.ID, init: b.cmd, console: b.console}, nil
+}
+
+// builder holds what create has made so far, so a failure can undo exactly that.
+type builder struct {
+	rt     *Runtime
+	o      CreateOpts
+	spec   *specs.Spec
+	bundle string
+	rootfs string
+	dir    *state.Dir
+	cg     cgroups.Manager
+	cmd    *exec.Cmd
+	st     *state.State
+	// notifySocket is the host's NOTIFY_SOCKET, relayed to at start.
+	notifySocket string
+	// console is the pty master of a terminal container run in the foreground.
+	console *os.File
+}
+
+func (b *builder) build() error {
+	notifyHost, err := addNotifySocket(b.spec, b.dir.Path)
+	if err != nil {
+		return err
+	}
+	b.notifySocket = notifyHost
+	if err := b.dir.SaveConfig(b.spec); err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	if err := unix.Mkfifo(b.dir.FifoPath(), 0o600); err != nil {
+		return fmt.Errorf("make exec fifo: %w", os.NewSyscallError("mkfifo", err))
+	}
+	// init opens the fifo through this O_PATH fd: it never resolves a path the container could
+	// influence, and the fd itself grants neither read nor write.
+	fifo, err := os.OpenFile(b.dir.FifoPath(), unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open exec fifo: %w", err)
+	}
+	defer fifo.Close()
+
+	if err := b.makeCgroup(); err != nil {
+		return err
+	}
+	parentSock, childSock, err := newSocketPair()
+	if err != nil {
+		return err
+	}
+	defer parentSock.Close()
+	logR, logW, err := os.Pipe()
+	if err != nil {
+		childSock.Close()
+		return fmt.Errorf("log pipe: %w", err)
+	}
+	logDone := make(chan struct{})
+	go func() { replayLogs(b.rt.Log, logR); logR.Close(); close(logDone) }()
+
+	err = b.startInit(childSock, logW, fifo)
+	childSock.Close()
+	logW.Close()
+	if err == nil {
+		err = b.handshake(newParentConn(parentSock, b.spec.Process.Terminal))
+	}
+	if err != nil {
+		// Unblock the log reader: init may still hold the write end.
+		b.killInit()
+	}
+	<-logDone
+	if err != nil {
+		return err
+	}
+	if b.o.PidFile != "" {
+		if err := writePidFile(b.o.PidFile, b.cmd.Process.Pid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *builder) makeCgroup() error {
+	var res *specs.LinuxResources
+	path := ""
+	if b.spec.Linux != nil {
+		res, path = b.spec.Linux.Resources, b.spec.Linux.CgroupsPath
+	}
+	m, err := cgroups.New(cgroups.Config{Path: path, ID: b.o.ID})
+	if err != nil {
+		return fmt.Errorf("cgroup: %w", err)
+	}
+	if err := m.Create(); err != nil {
+		_ = m.Destroy()
+		return fmt.Errorf("create cgroup: %w", err)
+	}
+	b.cg = m
+	if res != nil {
+		if err := m.Set(res); err != nil {
+			return fmt.Errorf("apply resources: %w", err)
+		}
+	}
+	return nil
+}
+
+func (b *builder) startInit(sock, logW, fifo *os.File) error {
+	exe, err := sealedSelf()
+	if err != nil {
+		return err
+	}
+	defer exe.Close()
+	cmd := &exec.Cmd{
+		Path:       "/proc/self/fd/" + strconv.Itoa(int(exe.Fd())),
+		Args:       []string{"contain", "init"},
+		Env:        []string{},
+		Stdin:      orStd(b.o.Stdin, os.Stdin),
+		Stdout:     orStd(b.o.Stdout, os.Stdout),
+		Stderr:     orStd(b.o.Stderr, os.Stderr),
+		ExtraFiles: []*os.File{sock, logW, fifo}, // initSyncFd, initLogFd, initFifoFd
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags: namespaces.CloneFlags(b.spec.Linux.Namespaces),
+		},
+	}
+	if cmd.SysProcAttr.Cloneflags&unix.CLONE_NEWUSER != 0 {
+		cmd.SysProcAttr.UidMappings = idMaps(b.spec.Linux.UIDMappings)
+		cmd.SysProcAttr.GidMappings = idMaps(b.spec.Linux.GIDMappings)
+		cmd.SysProcAttr.GidMappingsEnableSetgroups = true
+	}
+	// On cgroup v2, clone straight into the container's cgroup (CLONE_INTO_CGROUP): init never
+	// runs a single instruction outside its limits.
+	if dir, ok := b.cg.Paths()[""]; ok && len(b.cg.Paths()) == 1 {
+		cgfd, err := os.Open(dir)
+		if err != nil {
+			return fmt.Errorf("open cgroup: %w", err)
+		}
+		defer cgfd.Close()
+		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(cgfd.Fd())
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start init: %w", err)
+	}
+	b.cmd = cmd
+	if !cmd.SysProcAttr.UseCgroupFD {
+		if err := b.cg.Join(cmd.Process.Pid); err != nil {
+			return fmt.Errorf("join cgroup: %w", err)
+		}
+	}
+	return nil
+}
+
+func orStd(f, def *os.File) *os.File {
+	if f != nil {
+		return f
+	}
+	return def
+}
+
+func idMaps(m []specs.LinuxIDMapping) []syscall.SysProcIDMap {
+	out := make([]syscall.SysProcIDMap, len(m))
+	for i, e := range m {
+		out[i] = syscall.SysProcIDMap{ContainerID: int(e.ContainerID), HostID: int(e.HostID), Size: int(e.Size)}
+	}
+	return out
+}
+
+// handshake drives the protocol from the parent's side (see sync.go).
+func (b *builder) handshake(p *parentConn) error {
+	pid := b.cmd.Process.Pid
+	hookState := specs.State{
+		Version: specs.Version, ID: b.o.ID, Status: specs.StateCreating, Pid: pid,
+		Bundle: b.bundle, Annotations: b.spec.Annotations,
+	}
+	cfg := &initConfig{
+		Spec: b.spec, Rootfs: b.rootfs, NoPivot: b.o.NoPivot, CgroupPaths: b.cg.Paths(),
+		State: hookState, Debug: b.rt.Debug,
+	}
+	if err := p.SendConfig(cfg); err != nil {
+		return err
+	}
+	for {
+		t, fd, err := p.Next()
+		if err != nil {
+			return err
+		}
+		switch t {
+		case msgConsole:
+			if err := b.takeConsole(fd); err != nil {
+				return err
+			}
+		case msgHooks:
+			if h := b.spec.Hooks; h != nil {
+				// prestart is deprecated but still runs, before createRuntime, as runc does.
+				if err := hooks.Run(context.Background(), "prestart", h.Prestart, &hookState); err != nil {
+					return err
+				}
+				if err := hooks.Run(context.Background(), "createRuntime", h.CreateRuntime, &hookState); err != nil {
+					return err
+				}
+			}
+			if err := p.SendHooksDone(); err != nil {
+				return err
+			}
+		case msgReady:
+			if err := b.ready(pid); err != nil {
+				return err
+			}
+			if err := p.SendReadyAck(); err != nil {
+				return err
+			}
+		case msgEOF:
+			return nil
+		}
+	}
+}
+
+// takeConsole passes the pty master on to --console-socket, or keeps it for run to proxy.
+func (b *builder) takeConsole(master *os.File) error {
+	if b.o.ConsoleSocket == "" {
+		b.console = master
+		return nil
+	}
+	defer master.Close()
+	return sendConsole(b.o.ConsoleSocket, master)
+}
+
+// ready runs while init waits, its setup done but privileges not yet dropped.
+func (b *builder) ready(pid int) error {
+	if b.spec.Process != nil {
+		if err := applyRlimits(pid, b.spec.Process.Rlimits); err != nil {
+			return err
+		}
+	}
+	ps, err := proc.ReadStat(pid)
+	if err != nil {
+		return fmt.Errorf("read init start time: %w", err)
+	}
+	b.st = &state.State{
+		State: specs.State{
+			Version: specs.Version, ID: b.o.ID, Status: specs.StateCreated, Pid: pid,
+			Bundle: b.bundle, Annotations: b.spec.Annotations,
+		},
+		InitStartTime: ps.StartTime,
+		Created:       time.Now().UTC(),
+		Rootfs:        b.rootfs,
+		CgroupPaths:   b.cg.Paths(),
+	}
+	if b.notifySocket != "" {
+		b.st.Extra = map[string]string{extraNotifySocket: b.notifySocket}
+	}
+	if err := b.dir.Save(b.st); err != nil {
+		return fmt.Errorf("save state: %w", err)
+	}
+	return nil
+}
+
+func (b *builder) killInit() {
+	if b.console != nil {
+		b.console.Close()
+		b.console = nil
+	}
+	if b.cmd == nil || b.cmd.Process == nil {
+		return
+	}
+	_ = b.cmd.Process.Kill()
+	_, _ = b.cmd.Process.Wait()
+}
+
+// undo removes everything a failed create made: process, cgroup, pid file and state dir.
+func (b *builder) undo() {
+	b.killInit()
+	if b.cg != nil {
+		if err := b.cg.Destroy(); err != nil {
+			b.rt.Log.Warn("remove cgroup after failed create", "err", err)
+		}
+	}
+	if b.o.PidFile != "" && b.cmd != nil && b.cmd.Process != nil {
+		_ = os.Remove(b.o.PidFile)
+	}
+	if err := b.dir.Remove(); err != nil {
+		b.rt.Log.Warn("remove state dir after failed create", "err", err)
+	}
+}
+
+// writePidFile writes atomically, so a client polling the file never reads half a number.
+func writePidFile(path string, pid int) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("pid file: %w", err)
+	}
+	tmp := filepath.Join(filepath.Dir(abs), "."+filepath.Base(abs)+".tmp")
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+		return fmt.Errorf("write pid file: %w", err)
+	}
+	if err := os.Rename(tmp, abs); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write pid file: %w", err)
+	}
+	return nil
+}
+
+// replayLogs copies init's JSON log lines into the runtime's logger at their own level.
+func replayLogs(log *slog.Logger, r io.Reader) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		var e struct {
+			Level string `json:"level"`
+			Msg   string `json:"msg"`
+		}
+		if json.Unmarshal(sc.Bytes(), &e) != nil {
+			log.Info(sc.Text(), "source", "init")
+			continue
+		}
+		var lvl slog.Level
+		if e.Level == "warning" {
+			lvl = slog.LevelWarn
+		} else if lvl.UnmarshalText([]byte(e.Level)) != nil {
+			lvl = slog.LevelInfo
+		}
+		log.Log(context.Background(), lvl, e.Msg, "source", "init")
+	}
+}

@@ -1,0 +1,99 @@
+package libcontain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/contain-runtime/contain/hooks"
+	"github.com/contain-runtime/contain/libcontain/cgroups"
+	"github.com/contain-runtime/contain/state"
+)
+
+// Delete removes a stopped container: cgroups, state, then poststop hooks. A container that is
+// not stopped is an error unless force, which kills it first (spec 1.3.0: deleting a container
+// that is not stopped MUST fail).
+func (c *Container) Delete(force bool) error {
+	d, err := c.rt.openDir(c.ID, true)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	st, err := d.Load()
+	if errors.Is(err, os.ErrNotExist) {
+		// A dir without state: a create that died half-way. Nothing runs; clear it.
+		return d.Remove()
+	}
+	if err != nil {
+		return fmt.Errorf("load state: %w", err)
+	}
+	status := deriveStatus(d, st)
+	if status != Stopped {
+		if !force {
+			return fmt.Errorf("cannot delete container %s that is not stopped: %s", c.ID, status)
+		}
+		if err := killAndWait(st); err != nil {
+			return err
+		}
+	}
+	return c.destroy(d, st)
+}
+
+// killAndWait kills every process of the container and waits for init to be gone.
+func killAndWait(st *state.State) error {
+	if len(st.CgroupPaths) > 0 {
+		if m, err := cgroups.Load(st.CgroupPaths); err == nil {
+			_ = m.Thaw() // a frozen task cannot die
+			_ = m.KillAll(unix.SIGKILL)
+		}
+	}
+	pidfd, err := unix.PidfdOpen(st.Pid, 0)
+	if err != nil {
+		return nil // already gone
+	}
+	defer unix.Close(pidfd)
+	if err := signalInit(st, unix.SIGKILL); err != nil && !errors.Is(err, ErrNotRunning) {
+		return err
+	}
+	// A pidfd polls readable once the process has exited.
+	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		n, err := unix.Poll(fds, 100)
+		if err == nil && n > 0 {
+			return nil
+		}
+	}
+	return fmt.Errorf("container init %d did not exit after SIGKILL", st.Pid)
+}
+
+func (c *Container) destroy(d *state.Dir, st *state.State) error {
+	var errs []error
+	if len(st.CgroupPaths) > 0 {
+		m, err := cgroups.Load(st.CgroupPaths)
+		if err == nil {
+			err = m.Destroy()
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("remove cgroup: %w", err))
+		}
+	}
+	cfg, cfgErr := d.LoadConfig()
+	if err := d.Remove(); err != nil {
+		errs = append(errs, fmt.Errorf("remove state: %w", err))
+	}
+	if cfgErr == nil && cfg.Hooks != nil && len(cfg.Hooks.Poststop) > 0 {
+		hs := st.State
+		hs.Status = "stopped"
+		hs.Pid = 0
+		// poststop failures are warnings: the container is gone either way (spec 1.3.0).
+		for _, err := range hooks.RunAll(context.Background(), "poststop", cfg.Hooks.Poststop, &hs) {
+			c.rt.Log.Warn(err.Error())
+		}
+	}
+	return errors.Join(errs...)
+}

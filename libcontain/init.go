@@ -1,0 +1,235 @@
+package libcontain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/contain-runtime/contain/hooks"
+	"github.com/contain-runtime/contain/libcontain/namespaces"
+	"github.com/contain-runtime/contain/libcontain/rootfs"
+)
+
+// initConfig is everything init needs, sent as the `config` message.
+type initConfig struct {
+	Spec        *specs.Spec       `json:"spec"`
+	Rootfs      string            `json:"rootfs"`
+	NoPivot     bool              `json:"noPivot,omitempty"`
+	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
+	State       specs.State       `json:"state"` // what createContainer/startContainer hooks get
+	Debug       bool              `json:"debug,omitempty"`
+}
+
+// Init is the container's init: the hidden `contain init` command, started by Create in the new
+// namespaces. The caller must have locked the main goroutine to its OS thread before the Go
+// runtime started others (main's init function), because namespace joins, capabilities and
+// no_new_privs are per thread and must be on the thread that finally calls execve.
+// Init returns only on failure.
+func Init() error {
+	// Nothing init runs (hooks) may inherit our protocol fds.
+	for _, fd := range []int{initSyncFd, initLogFd, initFifoFd} {
+		unix.CloseOnExec(fd)
+	}
+	c := newInitConn(os.NewFile(initSyncFd, "sync"))
+	logw := os.NewFile(initLogFd, "log")
+	fifo := os.NewFile(initFifoFd, "exec.fifo")
+	cfg, err := c.RecvConfig()
+	if err != nil {
+		c.Fail("receive config", err)
+		return err
+	}
+	level := slog.LevelInfo
+	if cfg.Debug {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewJSONHandler(logw, &slog.HandlerOptions{Level: level, ReplaceAttr: LowerLevel}))
+	in := &initProc{c: c, cfg: cfg, log: log, logw: logw, fifo: fifo}
+	op, err := in.run()
+	if err != nil {
+		c.Fail(op, err)
+		log.Error(op+": "+err.Error(), "op", op)
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil // unreachable: run ends in execve
+}
+
+type initProc struct {
+	c    *initConn
+	cfg  *initConfig
+	log  *slog.Logger
+	logw *os.File
+	fifo *os.File
+}
+
+// run is init's ordered setup; it returns the failing step's name with its error.
+func (in *initProc) run() (string, error) {
+	s, cfg := in.cfg.Spec, in.cfg
+	rc := &rootfs.Config{
+		Spec: s, Rootfs: cfg.Rootfs, NoPivot: cfg.NoPivot, CgroupPaths: cfg.CgroupPaths, Log: in.log,
+		UserNS: hasNewNamespace(s, specs.UserNamespace),
+	}
+	if err := namespaces.Join(s.Linux.Namespaces); err != nil {
+		return "join namespaces", err
+	}
+	if hasNewNamespace(s, specs.UTSNamespace) {
+		if s.Hostname != "" {
+			if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
+				return "set hostname", os.NewSyscallError("sethostname", err)
+			}
+		}
+		if s.Domainname != "" {
+			if err := unix.Setdomainname([]byte(s.Domainname)); err != nil {
+				return "set domainname", os.NewSyscallError("setdomainname", err)
+			}
+		}
+	}
+	if err := rootfs.Prepare(rc); err != nil {
+		return "prepare rootfs", err
+	}
+	if err := in.c.Hooks(); err != nil {
+		return "wait for runtime hooks", err
+	}
+	if s.Hooks != nil {
+		if err := hooks.Run(context.Background(), "createContainer", s.Hooks.CreateContainer, &cfg.State); err != nil {
+			return "run createContainer hooks", err
+		}
+	}
+	// Open exec.fifo for writing now, while the host's /proc is still reachable to reopen the
+	// O_PATH fd: the open blocks until `start` opens the read side, so it runs in its own
+	// goroutine and we collect it just before execve. This way a container without /proc works.
+	fifoCh := make(chan fifoResult, 1)
+	go func() {
+		f, err := os.OpenFile(fmt.Sprintf("/proc/self/fd/%d", in.fifo.Fd()), os.O_WRONLY|unix.O_CLOEXEC, 0)
+		fifoCh <- fifoResult{f, err}
+	}()
+	if err := rootfs.Pivot(rc); err != nil {
+		return "pivot root", err
+	}
+	if s.Process.Terminal {
+		master, err := newConsole()
+		if err != nil {
+			return "set up console", err
+		}
+		err = in.c.Console(master)
+		master.Close()
+		if err != nil {
+			return "send console", err
+		}
+	}
+	if err := writeSysctls(s.Linux.Sysctl); err != nil {
+		return "set sysctl", err
+	}
+	if err := rootfs.Finish(rc); err != nil {
+		return "finish rootfs", err
+	}
+	p := s.Process
+	if p.OOMScoreAdj != nil {
+		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(fmt.Sprint(*p.OOMScoreAdj)), 0); err != nil {
+			return "set oom_score_adj", err
+		}
+	}
+	if p.NoNewPrivileges {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return "set no_new_privs", os.NewSyscallError("prctl", err)
+		}
+	}
+	if err := in.c.Ready(); err != nil {
+		return "wait for state save", err
+	}
+	if s.Linux.Seccomp != nil {
+		return "load seccomp", errors.New("seccomp profiles are not supported yet")
+	}
+	if err := setupUser(p, s); err != nil {
+		return "set user", err
+	}
+	if p.Cwd != "" {
+		if err := unix.Chdir(p.Cwd); err != nil {
+			return "change to cwd", &os.PathError{Op: "chdir", Path: p.Cwd, Err: err}
+		}
+	}
+	path, err := lookPath(p)
+	if err != nil {
+		return "find executable", err
+	}
+	// Setup is done: closing the socket tells create it succeeded. From here on there is nobody
+	// to report to but the container's stderr.
+	in.c.Close()
+	in.logw.Close()
+	r := <-fifoCh
+	if r.err != nil {
+		return "open exec fifo", r.err
+	}
+	if _, err := r.f.Write([]byte{0}); err != nil {
+		return "write exec fifo", err
+	}
+	r.f.Close()
+	in.fifo.Close()
+	if s.Hooks != nil {
+		st := cfg.State
+		st.Status = specs.StateCreated
+		if err := hooks.Run(context.Background(), "startContainer", s.Hooks.StartContainer, &st); err != nil {
+			fmt.Fprintln(os.Stderr, "contain: startContainer hook:", err)
+			os.Exit(1)
+		}
+	}
+	if err := execve(path, p); err != nil {
+		fmt.Fprintln(os.Stderr, "contain:", err)
+		os.Exit(127)
+	}
+	return "", nil
+}
+
+type fifoResult struct {
+	f   *os.File
+	err error
+}
+
+func hasNewNamespace(s *specs.Spec, t specs.LinuxNamespaceType) bool {
+	if s.Linux == nil {
+		return false
+	}
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Type == t && ns.Path == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// writeSysctls writes each key under /proc/sys (kernel.shmmax → /proc/sys/kernel/shmmax). Keys
+// were validated against the namespaced set at create.
+func writeSysctls(sysctl map[string]string) error {
+	for k, v := range sysctl {
+		p := filepath.Join("/proc/sys", strings.ReplaceAll(k, ".", "/"))
+		if err := os.WriteFile(p, []byte(v), 0); err != nil {
+			return fmt.Errorf("%s=%s: %w", k, v, err)
+		}
+	}
+	return nil
+}
+
+// LowerLevel renders slog levels the way containerd and podman expect in JSON logs: lower
+// case, with "warning" for warn.
+func LowerLevel(_ []string, a slog.Attr) slog.Attr {
+	if a.Key != slog.LevelKey {
+		return a
+	}
+	switch l := a.Value.Any().(slog.Level); {
+	case l >= slog.LevelError:
+		a.Value = slog.StringValue("error")
+	case l >= slog.LevelWarn:
+		a.Value = slog.StringValue("warning")
+	case l >= slog.LevelInfo:
+		a.Value = slog.StringValue("info")
+	default:
+		a.Value = slog.StringValue("debug")
+	}
+	return a
+}

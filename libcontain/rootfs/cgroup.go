@@ -1,0 +1,174 @@
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+const cgroupRoot = "/sys/fs/cgroup/"
+
+// mountCgroup gives the container a view of its own cgroups at o.dest.
+//
+// cgroup v1 (CgroupPaths has named controllers): a tmpfs with one bind of the container's
+// directory per hierarchy, so the container sees only its own subtree (runc's layout:
+// co-mounted controllers share one directory, e.g. "cpu,cpuacct", with a symlink per controller).
+//
+// cgroup v2: in a cgroup namespace a fresh cgroup2 mount is rooted at the container's cgroup, so
+// that is mounted; without one a cgroup2 mount would show the host's whole tree, so the
+// container's directory is bind-mounted instead.
+func (m *mounter) mountCgroup(o *mountOpts) error {
+	v1 := false
+	for k := range m.c.CgroupPaths {
+		v1 = v1 || k != ""
+	}
+	if len(m.c.CgroupPaths) == 0 {
+		var st unix.Statfs_t
+		if err := unix.Statfs(cgroupRoot, &st); err == nil && st.Type != unix.CGROUP2_SUPER_MAGIC {
+			v1 = true
+		}
+	}
+	if v1 {
+		return m.mountCgroupV1(o)
+	}
+	return m.mountCgroupV2(o)
+}
+
+func (m *mounter) mountCgroupV2(o *mountOpts) error {
+	dir := m.c.CgroupPaths[""]
+	if hasNamespace(m.c.Spec, specs.CgroupNamespace) || dir == "" {
+		n := *o
+		n.fstype, n.source, n.data = "cgroup2", "cgroup2", ""
+		err := m.mountNew(&n)
+		// EPERM/EBUSY: a user namespace that does not own the cgroup namespace may not mount
+		// cgroup2; the bind below shows the same subtree.
+		if err == nil || dir == "" || !(errors.Is(err, unix.EPERM) || errors.Is(err, unix.EBUSY)) {
+			return err
+		}
+		m.log.Debug("cgroup2 mount refused, binding the container's cgroup", "error", err)
+	}
+	b := *o
+	b.source, b.fstype, b.data = dir, "bind", ""
+	b.flags = o.flags | unix.MS_BIND
+	return m.mountBind(&b)
+}
+
+func (m *mounter) mountCgroupV1(o *mountOpts) error {
+	const cgFlags = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
+	ro := o.flags&unix.MS_RDONLY != 0
+	// The tmpfs stays writable until the directories and symlinks exist, then follows o's ro.
+	t := *o
+	t.fstype, t.source, t.data = "tmpfs", "tmpfs", "mode=755"
+	t.flags = o.flags&^(unix.MS_RDONLY|unix.MS_BIND|unix.MS_REC|unix.MS_REMOUNT) | cgFlags
+	t.propagation = nil
+	if err := m.mountNew(&t); err != nil {
+		return err
+	}
+	for _, h := range cgroupHierarchies(m.c.CgroupPaths) {
+		b := mountOpts{
+			dest:   path.Join(o.dest, h.name),
+			source: h.dir, fstype: "bind",
+			flags: unix.MS_BIND | cgFlags,
+		}
+		if ro {
+			b.flags |= unix.MS_RDONLY
+		}
+		if err := m.mountBind(&b); err != nil {
+			return fmt.Errorf("bind cgroup %s: %w", h.name, err)
+		}
+		for _, l := range h.links {
+			if err := m.symlink(path.Join(o.dest, l), h.name); err != nil {
+				return err
+			}
+		}
+	}
+	top, err := m.r.open(o.dest)
+	if err != nil {
+		return err
+	}
+	defer top.Close()
+	if ro {
+		if err := mount("", procFd(top), "", unix.MS_REMOUNT|unix.MS_RDONLY|t.flags, t.data); err != nil {
+			return fmt.Errorf("make cgroup tmpfs read-only: %w", err)
+		}
+	}
+	return setPropagation(top, o.propagation)
+}
+
+// cgroupHierarchy is one v1 hierarchy to show the container: the directory name it gets under the
+// cgroup mount, the host directory of the container's cgroup in it, and the extra names
+// (co-mounted controllers) that become symlinks to it.
+type cgroupHierarchy struct {
+	name  string
+	dir   string
+	links []string
+}
+
+// cgroupHierarchies groups CgroupPaths (controller -> container dir) by host directory, so
+// co-mounted controllers ("cpu" and "cpuacct" both in /sys/fs/cgroup/cpu,cpuacct/...) get one
+// bind. Sorted by name, so the mounts are made in a stable order.
+func cgroupHierarchies(paths map[string]string) []cgroupHierarchy {
+	byDir := map[string]*cgroupHierarchy{}
+	for _, ctrl := range slices.Sorted(maps.Keys(paths)) {
+		dir := paths[ctrl]
+		if dir == "" {
+			continue
+		}
+		h := byDir[dir]
+		if h == nil {
+			name := hierarchyName(ctrl, dir)
+			if name == "" {
+				continue // a key that cannot be a directory name; nothing sane to show
+			}
+			h = &cgroupHierarchy{name: name, dir: dir}
+			byDir[dir] = h
+		}
+		if l := controllerName(ctrl); l != "" && l != h.name && !slices.Contains(h.links, l) {
+			h.links = append(h.links, l)
+		}
+	}
+	var out []cgroupHierarchy
+	for _, h := range byDir {
+		out = append(out, *h)
+	}
+	slices.SortFunc(out, func(a, b cgroupHierarchy) int { return strings.Compare(a.name, b.name) })
+	return out
+}
+
+// hierarchyName is the directory name a hierarchy gets under the container's cgroup mount: the
+// host's own mount directory name when the path is under /sys/fs/cgroup (so "cpu,cpuacct" and
+// "unified" look as they do on the host), else the controller's name.
+func hierarchyName(ctrl, dir string) string {
+	if rest, ok := strings.CutPrefix(path.Clean(dir), cgroupRoot); ok {
+		if name, _, _ := strings.Cut(rest, "/"); name != "" && name != ".." {
+			return name
+		}
+	}
+	return controllerName(ctrl)
+}
+
+// controllerName is the directory name of a controller key: "" (the v2 part of a hybrid
+// setup) is "unified", "name=systemd" is "systemd"; "" for a key that is no valid file name.
+func controllerName(ctrl string) string {
+	if ctrl == "" {
+		return "unified"
+	}
+	ctrl = strings.TrimPrefix(ctrl, "name=")
+	if ctrl == "" || ctrl == "." || ctrl == ".." || strings.Contains(ctrl, "/") {
+		return ""
+	}
+	return ctrl
+}
+
+func hasNamespace(s *specs.Spec, t specs.LinuxNamespaceType) bool {
+	if s == nil || s.Linux == nil {
+		return false
+	}
+	return slices.ContainsFunc(s.Linux.Namespaces, func(n specs.LinuxNamespace) bool { return n.Type == t })
+}

@@ -1,0 +1,193 @@
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// Finish runs after Pivot, with the rootfs as "/": it applies linux.rootfsPropagation to "/",
+// makes linux.readonlyPaths read-only, masks linux.maskedPaths and, for root.readonly, remounts
+// "/" read-only. Paths that do not exist are skipped.
+func Finish(c *Config) error {
+	if err := c.validate(); err != nil {
+		return err
+	}
+	log := c.logger()
+	s := c.Spec
+	if p := rootPropagation(s); p != "" {
+		// After the pivot, "/" is the container's own mount: the change cannot reach the host.
+		f, err := parseRootPropagation(p)
+		if err != nil {
+			return err
+		}
+		if err := mount("", "/", "", f, ""); err != nil {
+			return fmt.Errorf("set rootfsPropagation %s: %w", p, err)
+		}
+	}
+	var readonly, masked []string
+	if s.Linux != nil {
+		readonly, masked = s.Linux.ReadonlyPaths, s.Linux.MaskedPaths
+	}
+	if len(readonly)+len(masked) > 0 {
+		r, err := openRoot("/")
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		f := &finisher{r: r}
+		defer f.Close()
+		for _, p := range readonly {
+			if err := f.readonly(p); err != nil {
+				return fmt.Errorf("make %s read-only: %w", p, err)
+			}
+		}
+		for _, p := range masked {
+			if err := f.mask(p); err != nil {
+				return fmt.Errorf("mask %s: %w", p, err)
+			}
+		}
+		log.Debug("read-only and masked paths applied", "readonly", len(readonly), "masked", len(masked))
+	}
+	if s.Root != nil && s.Root.Readonly {
+		if err := remountRootReadonly(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type finisher struct {
+	r      *inRoot
+	procOK bool
+	null   *os.File // the container's /dev/null, checked, opened on first use
+}
+
+func (f *finisher) Close() {
+	if f.null != nil {
+		f.null.Close()
+	}
+}
+
+// ensureProc checks that /proc is a procfs before we mount through /proc/thread-self/fd: after
+// the pivot it is the container's /proc, which the config controls; a tmpfs or bind there could
+// otherwise redirect our mounts (CVE-2019-19921).
+func (f *finisher) ensureProc() error {
+	if f.procOK {
+		return nil
+	}
+	fd, err := unix.Open("/proc", unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("need /proc mounted in the container: %w", &os.PathError{Op: "open", Path: "/proc", Err: err})
+	}
+	defer unix.Close(fd)
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(fd, &st); err != nil {
+		return os.NewSyscallError("fstatfs", err)
+	}
+	if st.Type != unix.PROC_SUPER_MAGIC {
+		return fmt.Errorf("/proc in the container is not a procfs (type %#x)", st.Type)
+	}
+	f.procOK = true
+	return nil
+}
+
+// openExisting resolves p in the root; (nil, nil) when it is not there.
+func (f *finisher) openExisting(p string) (*os.File, error) {
+	h, err := f.r.open(p)
+	if isNotExist(err) {
+		return nil, nil
+	}
+	return h, err
+}
+
+// readonly bind-mounts p onto itself and remounts the bind read-only, keeping the flags the
+// mount already had (nosuid, nodev, noexec, atime): a bind remount replaces them all.
+func (f *finisher) readonly(p string) error {
+	h, err := f.openExisting(p)
+	if h == nil || err != nil {
+		return err
+	}
+	defer h.Close()
+	if err := f.ensureProc(); err != nil {
+		return err
+	}
+	if err := mount(procFd(h), procFd(h), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return err
+	}
+	top, err := f.r.open(p)
+	if err != nil {
+		return fmt.Errorf("reopen after bind: %w", err)
+	}
+	defer top.Close()
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(int(top.Fd()), &st); err != nil {
+		return os.NewSyscallError("fstatfs", err)
+	}
+	return mount("", procFd(top), "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|lockedFlags(st.Flags), "")
+}
+
+// mask hides p: a directory gets an empty read-only tmpfs over it, anything else the container's
+// /dev/null bound over it.
+func (f *finisher) mask(p string) error {
+	h, err := f.openExisting(p)
+	if h == nil || err != nil {
+		return err
+	}
+	defer h.Close()
+	if err := f.ensureProc(); err != nil {
+		return err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(h.Fd()), &st); err != nil {
+		return os.NewSyscallError("fstat", err)
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return mount("tmpfs", procFd(h), "tmpfs", unix.MS_RDONLY, "")
+	}
+	null, err := f.devNull()
+	if err != nil {
+		return err
+	}
+	return mount(procFd(null), procFd(h), "", unix.MS_BIND, "")
+}
+
+// devNull opens the container's /dev/null and checks that it is the real null device. If it were
+// anything else (a symlink to /proc/sys/kernel/core_pattern, a file of the image), binding it over
+// a masked path would expose or plant content instead of hiding it (CVE-2025-31133). Binding the
+// checked fd, not the path, leaves no window to swap it.
+func (f *finisher) devNull() (*os.File, error) {
+	if f.null != nil {
+		return f.null, nil
+	}
+	h, err := f.r.open("/dev/null")
+	if err != nil {
+		return nil, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(h.Fd()), &st); err != nil {
+		h.Close()
+		return nil, os.NewSyscallError("fstat", err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFCHR || unix.Major(st.Rdev) != 1 || unix.Minor(st.Rdev) != 3 {
+		h.Close()
+		return nil, errors.New("/dev/null in the container is not the null device (char 1:3)")
+	}
+	f.null = h
+	return h, nil
+}
+
+// remountRootReadonly makes "/" (the rootfs bind mount) read-only, keeping its other flags.
+func remountRootReadonly() error {
+	var st unix.Statfs_t
+	if err := unix.Statfs("/", &st); err != nil {
+		return fmt.Errorf("make root read-only: %w", os.NewSyscallError("statfs", err))
+	}
+	flags := uintptr(unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY) | lockedFlags(st.Flags)
+	if err := mount("", "/", "", flags, ""); err != nil {
+		return fmt.Errorf("make root read-only: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,83 @@
+package rootfs
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// Pivot makes the prepared rootfs the process's root and leaves the working directory at "/".
+//
+// With pivot_root the old root is unmounted, so nothing of the host's tree stays reachable from
+// the container (a chroot alone can be escaped by anyone with CAP_SYS_CHROOT). NoPivot
+// (--no-pivot, for initramfs roots where pivot_root fails) moves the rootfs over "/" and chroots.
+func Pivot(c *Config) error {
+	if err := c.validate(); err != nil {
+		return err
+	}
+	rootfs := filepath.Clean(c.Rootfs)
+	if c.NoPivot {
+		return moveRoot(rootfs)
+	}
+	return pivotRoot(rootfs)
+}
+
+// pivotRoot uses pivot_root(".", "."): with both arguments the same directory the old root ends
+// up stacked on top of the new root at the same place, so no directory has to be created in the
+// (possibly read-only) rootfs to hold it, and after fchdir to the old root a lazy unmount of "."
+// takes it away.
+func pivotRoot(rootfs string) error {
+	oldroot, err := unix.Open("/", unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: "/", Err: err}
+	}
+	defer unix.Close(oldroot)
+	newroot, err := unix.Open(rootfs, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: rootfs, Err: err}
+	}
+	defer unix.Close(newroot)
+	if err := unix.Fchdir(newroot); err != nil {
+		return fmt.Errorf("change to rootfs: %w", os.NewSyscallError("fchdir", err))
+	}
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return fmt.Errorf("pivot_root: %w", os.NewSyscallError("pivot_root", err))
+	}
+	// The old root is now mounted over "/"; the fd still reaches it.
+	if err := unix.Fchdir(oldroot); err != nil {
+		return fmt.Errorf("change to old root: %w", os.NewSyscallError("fchdir", err))
+	}
+	// The old root's mounts are copies of the host's; if any is shared with the host, unmounting
+	// it here would propagate the unmount to the host (and other namespaces). Making the whole
+	// tree a slave first stops that: events still flow in, none flow out.
+	if err := mount("", ".", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("make old root a slave: %w", err)
+	}
+	// MNT_DETACH: processes (or fds) may still use the old tree; it goes away when unused.
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("unmount old root: %w", os.NewSyscallError("umount2", err))
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return fmt.Errorf("change to new root: %w", os.NewSyscallError("chdir", err))
+	}
+	return nil
+}
+
+// moveRoot is the --no-pivot path: MS_MOVE the rootfs mount over "/" and chroot into it.
+func moveRoot(rootfs string) error {
+	if err := unix.Chdir(rootfs); err != nil {
+		return &os.PathError{Op: "chdir", Path: rootfs, Err: err}
+	}
+	if err := mount(rootfs, "/", "", unix.MS_MOVE, ""); err != nil {
+		return fmt.Errorf("move rootfs to /: %w", err)
+	}
+	if err := unix.Chroot("."); err != nil {
+		return fmt.Errorf("chroot into rootfs: %w", os.NewSyscallError("chroot", err))
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return fmt.Errorf("change to new root: %w", os.NewSyscallError("chdir", err))
+	}
+	return nil
+}

@@ -1,0 +1,167 @@
+// Package rootfs builds the container's filesystem view from inside its init process: mount
+// propagation, the spec's mounts, /dev and its devices, pivot_root, and after the pivot the
+// root propagation, read-only and masked paths and a read-only root.
+//
+// Everything here runs in init, in the container's new mount namespace, as root, on the locked
+// OS thread, in this order: Prepare, (hooks), Pivot, Finish. Every path that names something in
+// the container is resolved inside the rootfs (see inRoot), because the rootfs is untrusted.
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Config is what the rootfs steps need.
+type Config struct {
+	Spec        *specs.Spec
+	Rootfs      string            // absolute, symlink-resolved host path of root.path
+	NoPivot     bool              // --no-pivot: MS_MOVE + chroot instead of pivot_root
+	CgroupPaths map[string]string // host cgroup dirs of this container (controller -> dir, "" = unified), for "cgroup" mounts
+	UserNS      bool              // in a new user namespace: bind-mount host devices instead of mknod
+	Log         *slog.Logger      // may be nil
+}
+
+func (c *Config) logger() *slog.Logger {
+	if c.Log != nil {
+		return c.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (c *Config) validate() error {
+	if c == nil || c.Spec == nil {
+		return errors.New("no spec")
+	}
+	if !filepath.IsAbs(c.Rootfs) || filepath.Clean(c.Rootfs) == "/" {
+		return fmt.Errorf("rootfs %q must be an absolute path other than /", c.Rootfs)
+	}
+	// Without its own mount namespace everything below would change the host's mounts.
+	if !hasNamespace(c.Spec, specs.MountNamespace) {
+		return errors.New("setting up the rootfs needs a mount namespace (linux.namespaces has no \"mount\")")
+	}
+	return nil
+}
+
+// Prepare sets up the mounts of the container's root before the pivot:
+//
+//  1. "/" becomes recursively slave (or linux.rootfsPropagation), so nothing mounted from here on
+//     propagates back to the host while host mounts still reach us;
+//  2. the mount holding the rootfs becomes private, because pivot_root(2) fails with EINVAL when
+//     the new root's parent mount is shared;
+//  3. the rootfs is bind-mounted onto itself, because pivot_root needs the new root to be a mount
+//     point, and it gives the container a mount of its own to make read-only later;
+//  4. a tmpfs on /dev unless the spec mounts /dev, then every spec mount in order;
+//  5. unless /dev is a bind mount: the default devices, linux.devices and /dev's symlinks.
+func Prepare(c *Config) error {
+	if err := c.validate(); err != nil {
+		return err
+	}
+	log := c.logger()
+	rootfs := filepath.Clean(c.Rootfs)
+	flag := uintptr(unix.MS_SLAVE | unix.MS_REC)
+	if p := rootPropagation(c.Spec); p != "" {
+		f, err := parseRootPropagation(p)
+		if err != nil {
+			return err
+		}
+		// An unbindable "/" would make the bind of the rootfs below fail (EINVAL); Finish
+		// applies it once the rootfs is "/".
+		if f&unix.MS_UNBINDABLE == 0 {
+			flag = f
+		}
+	}
+	if err := mount("", "/", "", flag, ""); err != nil {
+		return fmt.Errorf("set propagation of /: %w", err)
+	}
+	if err := makeParentPrivate(rootfs); err != nil {
+		return err
+	}
+	if err := mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind rootfs onto itself: %w", err)
+	}
+	r, err := openRoot(rootfs)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	m := &mounter{r: r, c: c, log: log}
+
+	devMount := findMount(c.Spec, "/dev")
+	if devMount == nil {
+		// OCI: a runtime provides /dev when the config does not; these are runc's options.
+		dev := specs.Mount{Destination: "/dev", Type: "tmpfs", Source: "tmpfs",
+			Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}}
+		if err := m.mountSpec(dev); err != nil {
+			return err
+		}
+	}
+	for _, sm := range c.Spec.Mounts {
+		if err := m.mountSpec(sm); err != nil {
+			return err
+		}
+	}
+	if devMount != nil {
+		if o, err := parseSpecMount(*devMount); err == nil && o.bind() {
+			// The host's /dev (or another tree) was given: it already has its nodes.
+			return nil
+		}
+	}
+	return m.createDevices()
+}
+
+// makeParentPrivate makes the mount that holds path private, in this namespace only. The mount
+// is found by walking up while the mount id stays the same.
+func makeParentPrivate(path string) error {
+	id, err := pathMountID(path)
+	if err != nil {
+		return err
+	}
+	top := path
+	for top != "/" {
+		parent := filepath.Dir(top)
+		pid, err := pathMountID(parent)
+		if err != nil {
+			return err
+		}
+		if pid != id {
+			break
+		}
+		top = parent
+	}
+	if err := mount("", top, "", unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make parent mount of rootfs private: %w", err)
+	}
+	return nil
+}
+
+func pathMountID(p string) (uint64, error) {
+	var st unix.Statx_t
+	if err := unix.Statx(unix.AT_FDCWD, p, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &st); err != nil {
+		return 0, fmt.Errorf("statx %s: %w", p, err)
+	}
+	return st.Mnt_id, nil
+}
+
+func rootPropagation(s *specs.Spec) string {
+	if s == nil || s.Linux == nil {
+		return ""
+	}
+	return s.Linux.RootfsPropagation
+}
+
+// findMount returns the last spec mount at dest (the one that ends up visible), or nil.
+func findMount(s *specs.Spec, dest string) *specs.Mount {
+	var found *specs.Mount
+	for i := range s.Mounts {
+		if cleanPath(s.Mounts[i].Destination) == dest {
+			found = &s.Mounts[i]
+		}
+	}
+	return found
+}

@@ -1,0 +1,89 @@
+package libcontain
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// forwarded are the signals `run` passes on to the container's init, as runc does when it has
+// no terminal of its own to manage.
+var forwarded = []os.Signal{
+	unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH,
+}
+
+// Run creates and starts a container. Detached, it returns once the container runs (exit code 0).
+// Otherwise it forwards signals to init, waits for it, deletes the container and returns the
+// container's exit code: the process's status, or 128+N when it was killed by signal N.
+func Run(rt *Runtime, o CreateOpts, detach bool) (int, error) {
+	var sigs chan os.Signal
+	if !detach {
+		// Catch signals from before create, so none is lost between create and the wait.
+		sigs = make(chan os.Signal, 16)
+		signal.Notify(sigs, forwarded...)
+		defer signal.Stop(sigs)
+	}
+	o.Foreground = !detach
+	c, err := Create(rt, o)
+	if err != nil {
+		return -1, err
+	}
+	if err := c.Start(); err != nil {
+		_ = c.Delete(true)
+		return -1, err
+	}
+	if detach {
+		return 0, nil
+	}
+	return c.waitForeground(sigs)
+}
+
+func (c *Container) waitForeground(sigs chan os.Signal) (int, error) {
+	proc := c.init.Process
+	var cons *consoleProxy
+	if c.console != nil {
+		cons = startConsoleProxy(c.console)
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				if s == unix.SIGWINCH && cons != nil {
+					cons.resize() // the kernel signals the pty's foreground group itself
+					continue
+				}
+				_ = proc.Signal(s)
+			case <-done:
+				return
+			}
+		}
+	}()
+	ps, werr := proc.Wait()
+	close(done)
+	if cons != nil {
+		cons.finish()
+	}
+	code := exitCode(ps)
+	if err := c.Delete(true); err != nil && !errors.Is(err, ErrNotExist) {
+		return code, fmt.Errorf("delete after exit: %w", err)
+	}
+	if werr != nil {
+		return -1, fmt.Errorf("wait for init: %w", werr)
+	}
+	return code, nil
+}
+
+func exitCode(ps *os.ProcessState) int {
+	if ps == nil {
+		return -1
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ps.ExitCode()
+}

@@ -1,0 +1,26 @@
+package libcontain
+
+import (
+	"log/slog"
+
+	"github.com/contain-runtime/contain/state"
+)
+
+// Runtime is what every command needs, passed explicitly: there is no global state.
+type Runtime struct {
+	Store *state.Store
+	Log   *slog.Logger
+	Debug bool
+}
+
+// NewRuntime opens (creating if needed) the state root.
+func NewRuntime(root string, log *slog.Logger, debug bool) (*Runtime, error) {
+	st, err := state.NewStore(root)
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Runtime{Store: st, Log: log, Debug: debug}, nil
+}

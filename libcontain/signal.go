@@ -1,0 +1,64 @@
+package libcontain
+
+import (
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/contain-runtime/contain/libcontain/cgroups"
+	"github.com/contain-runtime/contain/libcontain/proc"
+	"github.com/contain-runtime/contain/state"
+)
+
+// Signal sends sig to the container's init, or with all to every process in its cgroup.
+func (c *Container) Signal(sig unix.Signal, all bool) error {
+	d, err := c.rt.openDir(c.ID, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	st, err := loadState(d)
+	if err != nil {
+		return err
+	}
+	status := deriveStatus(d, st)
+	if status == Stopped {
+		return ErrNotRunning
+	}
+	if all && len(st.CgroupPaths) > 0 {
+		m, err := cgroups.Load(st.CgroupPaths)
+		if err != nil {
+			return err
+		}
+		if err := m.KillAll(sig); err != nil {
+			return fmt.Errorf("signal all processes: %w", err)
+		}
+		return nil
+	}
+	return signalInit(st, sig)
+}
+
+// signalInit signals init through a pidfd, checked against the recorded start time after it is
+// opened: the pidfd pins the process, so the signal cannot land on a recycled pid.
+func signalInit(st *state.State, sig unix.Signal) error {
+	pidfd, err := unix.PidfdOpen(st.Pid, 0)
+	if err != nil {
+		if err == unix.ESRCH {
+			return ErrNotRunning
+		}
+		return os.NewSyscallError("pidfd_open", err)
+	}
+	defer unix.Close(pidfd)
+	ps, err := proc.ReadStat(st.Pid)
+	if err != nil || ps.StartTime != st.InitStartTime || ps.Dead() {
+		return ErrNotRunning
+	}
+	if err := unix.PidfdSendSignal(pidfd, sig, nil, 0); err != nil {
+		if err == unix.ESRCH {
+			return ErrNotRunning
+		}
+		return fmt.Errorf("signal init: %w", os.NewSyscallError("pidfd_send_signal", err))
+	}
+	return nil
+}

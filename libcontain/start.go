@@ -1,0 +1,104 @@
+package libcontain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/contain-runtime/contain/hooks"
+)
+
+// Start releases a created container's init: opening exec.fifo for reading unblocks init's
+// open for writing; init then writes one byte and goes on to execve.
+func (c *Container) Start() error {
+	d, err := c.rt.openDir(c.ID, true)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	st, err := loadState(d)
+	if err != nil {
+		return err
+	}
+	if status := deriveStatus(d, st); status != Created {
+		return statusError("start", status)
+	}
+	var notify *net.UnixConn
+	if host := st.Extra[extraNotifySocket]; host != "" {
+		if notify, err = listenNotify(d.Path); err != nil {
+			return err
+		}
+		defer notify.Close()
+	}
+	// Non-blocking open: if init died, a blocking open would wait forever for a writer.
+	fd, err := unix.Open(d.FifoPath(), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open exec fifo: %w", &os.PathError{Op: "open", Path: d.FifoPath(), Err: err})
+	}
+	defer unix.Close(fd)
+	pidfd, err := unix.PidfdOpen(st.Pid, 0)
+	if err != nil {
+		return fmt.Errorf("open init pidfd: %w", os.NewSyscallError("pidfd_open", err))
+	}
+	defer unix.Close(pidfd)
+	if err := awaitFifoByte(fd, pidfd); err != nil {
+		return err
+	}
+	if err := os.Remove(d.FifoPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove exec fifo: %w", err)
+	}
+	if notify != nil {
+		// Like runc, start returns once the container said READY=1: that is what a
+		// Type=notify unit running `contain start` waits for.
+		if err := relayReady(notify, st.Extra[extraNotifySocket], st.Pid, func() bool {
+			return deriveStatus(d, st) != Stopped
+		}); err != nil {
+			return err
+		}
+	}
+	cfg, err := d.LoadConfig()
+	if err != nil {
+		return fmt.Errorf("load config: %w", err)
+	}
+	if cfg.Hooks != nil && len(cfg.Hooks.Poststart) > 0 {
+		hs := st.State
+		hs.Status = "running"
+		// A failing poststart hook is a warning: the container is already running (spec 1.3.0).
+		for _, err := range hooks.RunAll(context.Background(), "poststart", cfg.Hooks.Poststart, &hs) {
+			c.rt.Log.Warn(err.Error())
+		}
+	}
+	return nil
+}
+
+// awaitFifoByte waits until init writes its byte, or dies.
+func awaitFifoByte(fifo, pidfd int) error {
+	fds := []unix.PollFd{{Fd: int32(fifo), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
+	for {
+		fds[0].Revents, fds[1].Revents = 0, 0
+		if _, err := unix.Poll(fds, -1); err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			return os.NewSyscallError("poll", err)
+		}
+		if fds[0].Revents&(unix.POLLIN|unix.POLLHUP) != 0 {
+			var b [1]byte
+			n, err := unix.Read(fifo, b[:])
+			if n == 1 {
+				return nil
+			}
+			if err == unix.EAGAIN {
+				continue
+			}
+			return errors.New("container init exited before start")
+		}
+		if fds[1].Revents != 0 {
+			return ErrNotRunning
+		}
+	}
+}

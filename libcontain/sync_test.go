@@ -1,0 +1,159 @@
+package libcontain
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func pair(t *testing.T) (*parentConn, *initConn) {
+	t.Helper()
+	p, c, err := newSocketPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, ic := newParentConn(p, false), newInitConn(c)
+	t.Cleanup(func() { pc.Close(); ic.Close() })
+	return pc, ic
+}
+
+// TestSyncOrder runs the whole happy path over a real socketpair, with the init side in a goroutine.
+func TestSyncOrder(t *testing.T) {
+	pc, ic := pair(t)
+	big := strings.Repeat("x", 300<<10) // larger than the default socket buffer
+	done := make(chan error, 1)
+	go func() {
+		cfg, err := ic.RecvConfig()
+		if err == nil && cfg.Rootfs != big {
+			err = errors.New("config mangled")
+		}
+		if err == nil {
+			err = ic.Hooks()
+		}
+		if err == nil {
+			err = ic.Ready()
+		}
+		ic.Close()
+		done <- err
+	}()
+	if err := pc.SendConfig(&initConfig{Rootfs: big}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []msgType{msgHooks, msgReady, msgEOF} {
+		got, _, err := pc.Next()
+		if err != nil || got != want {
+			t.Fatalf("Next = %q, %v; want %q", got, err, want)
+		}
+		switch got {
+		case msgHooks:
+			err = pc.SendHooksDone()
+		case msgReady:
+			err = pc.SendReadyAck()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSyncOutOfOrder: a message that skips a step is refused on both ends.
+func TestSyncOutOfOrder(t *testing.T) {
+	t.Run("parent gets ready before hooks", func(t *testing.T) {
+		pc, ic := pair(t)
+		if err := ic.send(&message{Type: msgReady}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := pc.Next(); err == nil || !strings.Contains(err.Error(), `got "ready", want "hooks"`) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("init gets ack before config", func(t *testing.T) {
+		pc, ic := pair(t)
+		if err := pc.SendReadyAck(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ic.RecvConfig(); err == nil || !strings.Contains(err.Error(), `want "config"`) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("early EOF", func(t *testing.T) {
+		pc, ic := pair(t)
+		ic.Close()
+		if _, _, err := pc.Next(); err == nil || !strings.Contains(err.Error(), `got "EOF", want "hooks"`) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
+
+// TestSyncErrorCarriesErrno: the parent can errors.Is the child's errno.
+func TestSyncErrorCarriesErrno(t *testing.T) {
+	pc, ic := pair(t)
+	ic.Fail("mount /proc", fmt.Errorf("mount: %w", syscall.Errno(unix.EPERM)))
+	_, _, err := pc.Next()
+	if !errors.Is(err, unix.EPERM) {
+		t.Fatalf("err = %v, want EPERM", err)
+	}
+	if !strings.Contains(err.Error(), "mount /proc") {
+		t.Fatalf("err = %v lacks the op", err)
+	}
+}
+
+// TestSyncConsoleFd: with a terminal the console message must come, and it carries a usable fd.
+func TestSyncConsoleFd(t *testing.T) {
+	p, c, err := newSocketPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, ic := newParentConn(p, true), newInitConn(c)
+	defer pc.Close()
+	defer ic.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := ic.send(&message{Type: msgHooks}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := pc.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ic.Console(w); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	typ, f, err := pc.Next()
+	if err != nil || typ != msgConsole || f == nil {
+		t.Fatalf("Next = %q, %v, %v", typ, f, err)
+	}
+	if _, err := f.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	b := make([]byte, 1)
+	if n, _ := r.Read(b); n != 1 || b[0] != 'x' {
+		t.Fatalf("read %q through the passed fd", b[:n])
+	}
+	// Skipping the console message is an order error.
+	pc2, ic2 := pair(t)
+	_ = pc2
+	pcT := newParentConn(pc2.f, true)
+	if err := ic2.send(&message{Type: msgHooks}); err != nil {
+		t.Fatal(err)
+	}
+	pcT.Next()
+	if err := ic2.send(&message{Type: msgReady}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := pcT.Next(); err == nil || !strings.Contains(err.Error(), `want "console"`) {
+		t.Fatalf("err = %v", err)
+	}
+}

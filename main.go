@@ -1,0 +1,160 @@
+// Command contain is an OCI container runtime with runc's command line.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
+
+	"github.com/contain-runtime/contain/libcontain"
+)
+
+// Set at build time by the Makefile (-ldflags -X).
+var (
+	version   = "unknown"
+	gitCommit = "unknown"
+)
+
+func init() {
+	// The container's init must do its namespace joins, capability changes and execve on one
+	// OS thread (those are per-thread in Linux); lock main to it before the runtime starts more.
+	if len(os.Args) > 1 && os.Args[1] == "init" {
+		runtime.GOMAXPROCS(1)
+		runtime.LockOSThread()
+	}
+}
+
+func main() {
+	app := newApp(os.Stderr)
+	if err := app.Run(os.Args); err != nil {
+		os.Exit(1)
+	}
+}
+
+func newApp(stderr io.Writer) *cli.App {
+	app := &cli.App{
+		Name:    "contain",
+		Usage:   "an OCI container runtime",
+		Version: version,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "root", Value: "/run/contain", Usage: "directory for container state"},
+			&cli.StringFlag{Name: "log", Usage: "log file (default: stderr)"},
+			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
+			&cli.BoolFlag{Name: "debug", Usage: "log debug messages"},
+			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd"},
+		},
+		Commands: []*cli.Command{
+			createCommand, startCommand, stateCommand, killCommand, deleteCommand, runCommand,
+			listCommand, psCommand, pauseCommand, resumeCommand, specCommand, featuresCommand,
+			execCommand, eventsCommand, updateCommand, initCommand,
+		},
+		HideHelpCommand: true,
+		ErrWriter:       stderr,
+		// Errors are reported once, by exitWith; keep urfave from printing them again.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return usageError(err.Error())
+		},
+	}
+	cli.VersionPrinter = func(c *cli.Context) {
+		fmt.Fprintf(c.App.Writer, "contain version %s\ncommit: %s\nspec: %s\ngo: %s\n",
+			version, gitCommit, specs.Version, runtime.Version())
+	}
+	app.Before = func(c *cli.Context) error {
+		if c.Bool("systemd-cgroup") {
+			return errors.New("the systemd cgroup driver is not supported yet: drop --systemd-cgroup to use cgroupfs")
+		}
+		switch c.String("log-format") {
+		case "text", "json":
+		default:
+			return fmt.Errorf("invalid --log-format %q: want text or json", c.String("log-format"))
+		}
+		return nil
+	}
+	return app
+}
+
+// logger builds the one logger of a command from the global flags. JSON lines carry time,
+// level and msg with lower-case levels: containerd reports the msg of the last "error" line of
+// the log as the reason a call failed.
+func logger(c *cli.Context) (*slog.Logger, func(), error) {
+	w, closeFn := io.Writer(os.Stderr), func() {}
+	if p := c.String("log"); p != "" {
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_SYNC|unix.O_CLOEXEC, 0o644)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open log file: %w", err)
+		}
+		w, closeFn = f, func() { f.Close() }
+	}
+	level := slog.LevelInfo
+	if c.Bool("debug") {
+		level = slog.LevelDebug
+	}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: libcontain.LowerLevel}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if c.String("log-format") == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	return slog.New(h), closeFn, nil
+}
+
+// action wraps a command: it builds the logger and runtime, runs fn, and on failure logs the
+// error at error level (to --log) and prints it as one line on stderr, exiting non-zero.
+func action(fn func(c *cli.Context, rt *libcontain.Runtime) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		log, closeLog, err := logger(c)
+		if err != nil {
+			return exitWith(c, nil, err)
+		}
+		defer closeLog()
+		rt, err := libcontain.NewRuntime(c.String("root"), log, c.Bool("debug"))
+		if err == nil {
+			err = fn(c, rt)
+		}
+		return exitWith(c, log, err)
+	}
+}
+
+// exitCoder lets `run` exit with the container's status without that being an error.
+type exitCoder struct{ code int }
+
+func (e exitCoder) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func exitWith(c *cli.Context, log *slog.Logger, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ec exitCoder
+	if errors.As(err, &ec) {
+		os.Exit(ec.code)
+	}
+	if log != nil && c.String("log") != "" {
+		log.Error(err.Error())
+	}
+	fmt.Fprintln(c.App.ErrWriter, "contain:", err)
+	return cli.Exit("", 1)
+}
+
+type usageError string
+
+func (u usageError) Error() string { return string(u) }
+
+// checkArgs enforces the number of positional arguments with runc's wording.
+func checkArgs(c *cli.Context, n int, exact bool) error {
+	got := c.NArg()
+	if (exact && got != n) || (!exact && got < n) {
+		want := fmt.Sprintf("%d", n)
+		if !exact {
+			want = "at least " + want
+		}
+		return fmt.Errorf("%q requires %s argument(s), got %d", c.Command.Name, want, got)
+	}
+	return nil
+}

@@ -1,0 +1,89 @@
+package spec
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// rlimitTypes are the resource limits Linux has (getrlimit(2)); runc accepts all of them.
+var rlimitTypes = []string{
+	"RLIMIT_AS", "RLIMIT_CORE", "RLIMIT_CPU", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_LOCKS",
+	"RLIMIT_MEMLOCK", "RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_NOFILE", "RLIMIT_NPROC",
+	"RLIMIT_RSS", "RLIMIT_RTPRIO", "RLIMIT_RTTIME", "RLIMIT_SIGPENDING", "RLIMIT_STACK",
+}
+
+// checkProcess checks the process to run. create needs one, so a missing process is an error.
+func checkProcess(p *problems, proc *specs.Process) {
+	if proc == nil {
+		p.add("process must be set")
+		return
+	}
+	if len(proc.Args) == 0 {
+		p.add("process.args must not be empty")
+	}
+	switch {
+	case proc.Cwd == "":
+		p.add("process.cwd must be set")
+	case !filepath.IsAbs(proc.Cwd):
+		p.add("process.cwd %q must be an absolute path", proc.Cwd)
+	}
+	for i, e := range proc.Env {
+		// The same rules runc's init applies before execve: a NUL would cut the string the
+		// kernel sees, and an entry without a name cannot be looked up.
+		name, _, ok := strings.Cut(e, "=")
+		switch {
+		case !ok:
+			p.add("process.env[%d] %q must be in NAME=value form", i, e)
+		case name == "":
+			p.add("process.env[%d] %q has an empty name", i, e)
+		case strings.IndexByte(e, 0) >= 0:
+			p.add("process.env[%d] %q holds a NUL byte", i, e)
+		}
+	}
+	if c := proc.Capabilities; c != nil {
+		known := KnownCapabilities()
+		checkCapabilities(p, known, "bounding", c.Bounding)
+		checkCapabilities(p, known, "effective", c.Effective)
+		checkCapabilities(p, known, "inheritable", c.Inheritable)
+		checkCapabilities(p, known, "permitted", c.Permitted)
+		checkCapabilities(p, known, "ambient", c.Ambient)
+	}
+	checkRlimits(p, proc.Rlimits)
+	// The kernel takes -1000..1000 in /proc/<pid>/oom_score_adj and refuses anything else.
+	if a := proc.OOMScoreAdj; a != nil && (*a < -1000 || *a > 1000) {
+		p.add("process.oomScoreAdj %d is outside -1000..1000", *a)
+	}
+}
+
+// checkCapabilities rejects names that are no capability at all (typos such as "CAP_FOO" or a
+// missing CAP_ prefix). A known capability the running kernel lacks is accepted, as runc does,
+// so a config written for a newer kernel still runs; init leaves such capabilities out.
+func checkCapabilities(p *problems, known []string, set string, caps []string) {
+	for _, c := range caps {
+		if !slices.Contains(known, c) {
+			p.add("process.capabilities.%s: unknown capability %q", set, c)
+		}
+	}
+}
+
+func checkRlimits(p *problems, rlimits []specs.POSIXRlimit) {
+	seen := make(map[string]bool, len(rlimits))
+	for _, r := range rlimits {
+		if !slices.Contains(rlimitTypes, r.Type) {
+			p.add("process.rlimits: unknown rlimit type %q", r.Type)
+			continue
+		}
+		// The spec says a runtime MUST error on a duplicate type: which one wins is undefined.
+		if seen[r.Type] {
+			p.add("process.rlimits: duplicate rlimit type %q", r.Type)
+		}
+		seen[r.Type] = true
+		// setrlimit(2) fails with EINVAL when soft exceeds hard.
+		if r.Soft > r.Hard {
+			p.add("process.rlimits: %s soft limit %d is above its hard limit %d", r.Type, r.Soft, r.Hard)
+		}
+	}
+}

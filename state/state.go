@@ -1,0 +1,47 @@
+// Package state owns contain's per-container state directory: <root>/<id>/ holding state.json,
+// config.json (a copy of the spec, so delete works after the bundle is gone) and exec.fifo
+// between create and start. Writes are atomic and every access holds a flock on the directory.
+package state
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// State is what contain persists per container. Status is NOT trusted from disk: the caller
+// derives it from the pid, InitStartTime and the exec fifo, because the process can die (or its
+// pid be reused) without anyone rewriting this file.
+type State struct {
+	specs.State // ociVersion, id, status, pid, bundle, annotations
+
+	// InitStartTime is field 22 of /proc/<pid>/stat of init: with Pid it identifies the
+	// process across pid reuse.
+	InitStartTime uint64    `json:"initStartTime"`
+	Created       time.Time `json:"created"`
+	Rootfs        string    `json:"rootfs"`
+	// CgroupPaths maps a controller to its directory ("" = the unified hierarchy).
+	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
+	// NamespacePaths maps a namespace type to /proc/<pid>/ns/<x>.
+	NamespacePaths map[string]string `json:"namespacePaths,omitempty"`
+	// Extra is room for later features without a format change.
+	Extra map[string]string `json:"extra,omitempty"`
+}
+
+// ParseState decodes state.json. Unknown fields are ignored so an older contain can read a newer
+// file; the id must still be a valid one, since callers join it to paths.
+func ParseState(data []byte) (*State, error) {
+	var st State
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, fmt.Errorf("decode state: %w", err)
+	}
+	if err := ValidateID(st.ID); err != nil {
+		return nil, fmt.Errorf("decode state: %w", err)
+	}
+	if st.Pid < 0 {
+		return nil, fmt.Errorf("decode state: negative pid %d", st.Pid)
+	}
+	return &st, nil
+}
