@@ -54,8 +54,12 @@ var createCommand = &cli.Command{
 
 var runCommand = &cli.Command{
 	Name: "run", Usage: "create and start a container, and wait for it", ArgsUsage: "<container-id>",
-	Flags: append(createFlags(), &cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once started"}),
+	Flags: append(append(createFlags(), &cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once started"}),
+		quickFlags()...),
 	Action: action(func(c *cli.Context, rt *libcontain.Runtime) error {
+		if c.IsSet("rootfs") {
+			return quickRun(c, rt)
+		}
 		if err := checkArgs(c, 1, true); err != nil {
 			return err
 		}

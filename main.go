@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/contain-runtime/contain/libcontain"
+	"github.com/contain-runtime/contain/libcontain/sandbox"
 )
 
 // Set at build time by the Makefile (-ldflags -X).
@@ -32,6 +33,12 @@ func init() {
 }
 
 func main() {
+	if len(os.Args) < 2 || os.Args[1] != "init" {
+		// Whatever the caller left open beyond stdio (containerd leaves a socket on fd 3) must
+		// reach neither hooks nor the container: mark it close-on-exec before anything runs.
+		// init is exempt: its fds 3-5 are the protocol and it seals them itself.
+		_ = unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	}
 	app := newApp(os.Stderr)
 	if err := app.Run(os.Args); err != nil {
 		os.Exit(1)
@@ -49,6 +56,7 @@ func newApp(stderr io.Writer) *cli.App {
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 			&cli.BoolFlag{Name: "debug", Usage: "log debug messages"},
 			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd"},
+			&cli.StringFlag{Name: "work-dir", Value: sandbox.DefaultWorkDir, Usage: "directory for per-container sandboxes"},
 		},
 		Commands: []*cli.Command{
 			createCommand, startCommand, stateCommand, killCommand, deleteCommand, runCommand,

@@ -91,8 +91,8 @@ func runHook(ctx context.Context, phase string, h specs.Hook, stdin []byte) erro
 		Path: h.Path,
 		Args: args, // argv[0] exactly as given: some hooks dispatch on it
 		Env:  env,
-		// stdin, stdout and stderr are pipes, never the caller's terminal; exec passes no other
-		// fd, and every fd contain opens is O_CLOEXEC.
+		// stdin, stdout and stderr are pipes, never the caller's terminal. exec adds no other
+		// fd, but execve keeps any fd without FD_CLOEXEC, so contain opens everything O_CLOEXEC.
 		Stdin:  bytes.NewReader(stdin),
 		Stdout: out,
 		Stderr: out,

@@ -22,6 +22,9 @@ type Container struct {
 	init *exec.Cmd
 	// console is the pty master when run proxies a terminal.
 	console *os.File
+	// progress and onExit come from CreateOpts, for a foreground run.
+	progress func(string)
+	onExit   func(Exit)
 }
 
 // Load returns the container named id, or ErrNotExist.

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/contain-runtime/contain/libcontain/cgroups"
 	"github.com/contain-runtime/contain/libcontain/namespaces"
 	"github.com/contain-runtime/contain/libcontain/proc"
+	"github.com/contain-runtime/contain/libcontain/rootfs"
 	"github.com/contain-runtime/contain/spec"
 	"github.com/contain-runtime/contain/state"
 )
@@ -38,6 +40,12 @@ type CreateOpts struct {
 	Foreground bool
 	// Spec, when set, is used instead of <Bundle>/config.json (quick mode builds it in memory).
 	Spec *specs.Spec
+	// Overlay puts a copy-on-write layer over the rootfs (quick mode's --overlay).
+	Overlay *rootfs.Overlay
+	// Progress, when set, is told each step as it happens, from this process and from init.
+	Progress func(msg string)
+	// OnExit, for a foreground run, sees how the container ended before it is deleted.
+	OnExit func(Exit)
 	// Stdio for init; nil means the runtime's own 0, 1, 2.
 	Stdin, Stdout, Stderr *os.File
 }
@@ -102,7 +110,7 @@ func Create(rt *Runtime, o CreateOpts) (c *Container, err error) {
 	if err := b.build(); err != nil {
 		return nil, err
 	}
-	return &Container{rt: rt, ID: o.ID, init: b.cmd, console: b.console}, nil
+	return &Container{rt: rt, ID: o.ID, init: b.cmd, console: b.console, progress: o.Progress, onExit: o.OnExit}, nil
 }
 
 // builder holds what create has made so far, so a failure can undo exactly that.
@@ -134,6 +142,13 @@ func (b *builder) build() error {
 	if err := unix.Mkfifo(b.dir.FifoPath(), 0o600); err != nil {
 		return fmt.Errorf("make exec fifo: %w", os.NewSyscallError("mkfifo", err))
 	}
+	// In a user namespace init is the host uid mapped to the container's root: it must own
+	// the fifo to open it for writing.
+	if uid, gid := hostRoot(b.spec); uid != 0 || gid != 0 {
+		if err := os.Chown(b.dir.FifoPath(), uid, gid); err != nil {
+			return fmt.Errorf("chown exec fifo: %w", err)
+		}
+	}
 	// init opens the fifo through this O_PATH fd: it never resolves a path the container could
 	// influence, and the fd itself grants neither read nor write.
 	fifo, err := os.OpenFile(b.dir.FifoPath(), unix.O_PATH|unix.O_CLOEXEC, 0)
@@ -142,6 +157,15 @@ func (b *builder) build() error {
 	}
 	defer fifo.Close()
 
+	if b.o.Progress != nil {
+		var names []string
+		for _, ns := range b.spec.Linux.Namespaces {
+			if ns.Path == "" {
+				names = append(names, namespaces.ProcName(ns.Type))
+			}
+		}
+		b.o.Progress("creating namespaces: " + strings.Join(names, " "))
+	}
 	if err := b.makeCgroup(); err != nil {
 		return err
 	}
@@ -156,7 +180,7 @@ func (b *builder) build() error {
 		return fmt.Errorf("log pipe: %w", err)
 	}
 	logDone := make(chan struct{})
-	go func() { replayLogs(b.rt.Log, logR); logR.Close(); close(logDone) }()
+	go func() { replayLogs(b.rt.Log, logR, b.o.Progress); logR.Close(); close(logDone) }()
 
 	err = b.startInit(childSock, logW, fifo)
 	childSock.Close()
@@ -195,6 +219,11 @@ func (b *builder) makeCgroup() error {
 		return fmt.Errorf("create cgroup: %w", err)
 	}
 	b.cg = m
+	if res != nil && b.o.Progress != nil {
+		if d := describeResources(res); d != "" {
+			b.o.Progress("applying cgroup limits: " + d)
+		}
+	}
 	if res != nil {
 		if err := m.Set(res); err != nil {
 			return fmt.Errorf("apply resources: %w", err)
@@ -225,6 +254,10 @@ func (b *builder) startInit(sock, logW, fifo *os.File) error {
 		cmd.SysProcAttr.UidMappings = idMaps(b.spec.Linux.UIDMappings)
 		cmd.SysProcAttr.GidMappings = idMaps(b.spec.Linux.GIDMappings)
 		cmd.SysProcAttr.GidMappingsEnableSetgroups = true
+		// Become root of the new user namespace before exec'ing init: execve recomputes the
+		// capabilities from the euid, and an unmapped or non-zero euid would start init with
+		// none (sethostname, mount... would fail with EPERM).
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
 	}
 	// On cgroup v2, clone straight into the container's cgroup (CLONE_INTO_CGROUP): init never
 	// runs a single instruction outside its limits.
@@ -246,6 +279,23 @@ func (b *builder) startInit(sock, logW, fifo *os.File) error {
 		}
 	}
 	return nil
+}
+
+// hostRoot is the host uid and gid that the container's root maps to (0, 0 without a user
+// namespace).
+func hostRoot(s *specs.Spec) (uid, gid int) {
+	if s.Linux == nil || namespaces.CloneFlags(s.Linux.Namespaces)&unix.CLONE_NEWUSER == 0 {
+		return 0, 0
+	}
+	find := func(m []specs.LinuxIDMapping) int {
+		for _, e := range m {
+			if e.ContainerID == 0 && e.Size > 0 {
+				return int(e.HostID)
+			}
+		}
+		return 0
+	}
+	return find(s.Linux.UIDMappings), find(s.Linux.GIDMappings)
 }
 
 func orStd(f, def *os.File) *os.File {
@@ -272,7 +322,7 @@ func (b *builder) handshake(p *parentConn) error {
 	}
 	cfg := &initConfig{
 		Spec: b.spec, Rootfs: b.rootfs, NoPivot: b.o.NoPivot, CgroupPaths: b.cg.Paths(),
-		State: hookState, Debug: b.rt.Debug,
+		State: hookState, Debug: b.rt.Debug, Overlay: b.o.Overlay, Progress: b.o.Progress != nil,
 	}
 	if err := p.SendConfig(cfg); err != nil {
 		return err
@@ -398,17 +448,23 @@ func writePidFile(path string, pid int) error {
 	return nil
 }
 
-// replayLogs copies init's JSON log lines into the runtime's logger at their own level.
-func replayLogs(log *slog.Logger, r io.Reader) {
+// replayLogs copies init's JSON log lines into the runtime's logger at their own level; lines
+// init marked as progress go to progress instead, when there is one.
+func replayLogs(log *slog.Logger, r io.Reader, progress func(string)) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		var e struct {
-			Level string `json:"level"`
-			Msg   string `json:"msg"`
+			Level    string `json:"level"`
+			Msg      string `json:"msg"`
+			Progress bool   `json:"progress"`
 		}
 		if json.Unmarshal(sc.Bytes(), &e) != nil {
 			log.Info(sc.Text(), "source", "init")
+			continue
+		}
+		if e.Progress && progress != nil {
+			progress(e.Msg)
 			continue
 		}
 		var lvl slog.Level

@@ -25,6 +25,8 @@ type initConfig struct {
 	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
 	State       specs.State       `json:"state"` // what createContainer/startContainer hooks get
 	Debug       bool              `json:"debug,omitempty"`
+	Overlay     *rootfs.Overlay   `json:"overlay,omitempty"`
+	Progress    bool              `json:"progress,omitempty"` // report steps as progress log lines
 }
 
 // Init is the container's init: the hidden `contain init` command, started by Create in the new
@@ -53,8 +55,13 @@ func Init() error {
 	in := &initProc{c: c, cfg: cfg, log: log, logw: logw, fifo: fifo}
 	op, err := in.run()
 	if err != nil {
-		c.Fail(op, err)
-		log.Error(op+": "+err.Error(), "op", op)
+		if in.detached {
+			// create has returned: the container's stderr is the only one left to tell.
+			fmt.Fprintf(os.Stderr, "contain: %s: %v\n", op, err)
+		} else {
+			c.Fail(op, err)
+			log.Error(op+": "+err.Error(), "op", op)
+		}
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	return nil // unreachable: run ends in execve
@@ -66,6 +73,8 @@ type initProc struct {
 	log  *slog.Logger
 	logw *os.File
 	fifo *os.File
+	// detached: the sync socket is closed, create has returned.
+	detached bool
 }
 
 // run is init's ordered setup; it returns the failing step's name with its error.
@@ -73,13 +82,19 @@ func (in *initProc) run() (string, error) {
 	s, cfg := in.cfg.Spec, in.cfg
 	rc := &rootfs.Config{
 		Spec: s, Rootfs: cfg.Rootfs, NoPivot: cfg.NoPivot, CgroupPaths: cfg.CgroupPaths, Log: in.log,
-		UserNS: hasNewNamespace(s, specs.UserNamespace),
+		UserNS: hasNewNamespace(s, specs.UserNamespace), Overlay: cfg.Overlay, Progress: in.progress,
 	}
 	if err := namespaces.Join(s.Linux.Namespaces); err != nil {
 		return "join namespaces", err
 	}
+	if hasNewNamespace(s, specs.NetworkNamespace) {
+		if err := loopbackUp(); err != nil {
+			return "bring up loopback", err
+		}
+	}
 	if hasNewNamespace(s, specs.UTSNamespace) {
 		if s.Hostname != "" {
+			in.progress("setting hostname: " + s.Hostname)
 			if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
 				return "set hostname", os.NewSyscallError("sethostname", err)
 			}
@@ -90,6 +105,7 @@ func (in *initProc) run() (string, error) {
 			}
 		}
 	}
+	in.progress("setting up rootfs: " + cfg.Rootfs)
 	if err := rootfs.Prepare(rc); err != nil {
 		return "prepare rootfs", err
 	}
@@ -162,6 +178,7 @@ func (in *initProc) run() (string, error) {
 	// to report to but the container's stderr.
 	in.c.Close()
 	in.logw.Close()
+	in.detached = true
 	r := <-fifoCh
 	if r.err != nil {
 		return "open exec fifo", r.err
@@ -184,6 +201,13 @@ func (in *initProc) run() (string, error) {
 		os.Exit(127)
 	}
 	return "", nil
+}
+
+// progress reports a step the user sees in quick mode; the parent prints it.
+func (in *initProc) progress(msg string) {
+	if in.cfg.Progress {
+		in.log.Info(msg, "progress", true)
+	}
 }
 
 type fifoResult struct {

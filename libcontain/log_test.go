@@ -34,7 +34,7 @@ func TestReplayLogs(t *testing.T) {
 	var buf bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: LowerLevel}))
 	in := `{"time":"x","level":"warning","msg":"careful"}` + "\n" + `not json` + "\n" + `{"level":"error","msg":"boom"}` + "\n"
-	replayLogs(log, strings.NewReader(in))
+	replayLogs(log, strings.NewReader(in), nil)
 	out := buf.String()
 	for _, want := range []string{`"level":"warning","msg":"careful"`, `"level":"info","msg":"not json"`, `"level":"error","msg":"boom"`} {
 		if !strings.Contains(out, want) {

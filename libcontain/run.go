@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -35,6 +36,9 @@ func Run(rt *Runtime, o CreateOpts, detach bool) (int, error) {
 	if err := c.Start(); err != nil {
 		_ = c.Delete(true)
 		return -1, err
+	}
+	if o.Progress != nil && o.Spec != nil && o.Spec.Process != nil {
+		o.Progress("running: " + strings.Join(o.Spec.Process.Args, " "))
 	}
 	if detach {
 		return 0, nil
@@ -69,6 +73,12 @@ func (c *Container) waitForeground(sigs chan os.Signal) (int, error) {
 		cons.finish()
 	}
 	code := exitCode(ps)
+	if c.onExit != nil && werr == nil {
+		c.onExit(c.exitInfo(ps, code))
+	}
+	if c.progress != nil {
+		c.progress("cleaning up cgroups")
+	}
 	if err := c.Delete(true); err != nil && !errors.Is(err, ErrNotExist) {
 		return code, fmt.Errorf("delete after exit: %w", err)
 	}

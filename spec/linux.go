@@ -2,6 +2,7 @@ package spec
 
 import (
 	"path/filepath"
+	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -80,12 +81,8 @@ func checkLinux(p *problems, s *specs.Spec) {
 func checkNamespaces(p *problems, list []specs.LinuxNamespace) nsSet {
 	ns := make(nsSet, len(list))
 	for _, n := range list {
-		known := false
-		for _, t := range namespaceTypes {
-			known = known || n.Type == t
-		}
 		switch {
-		case !known:
+		case !slices.Contains(namespaceTypes, n.Type):
 			p.add("linux.namespaces: unknown namespace type %q", n.Type)
 			continue
 		case ns.has(n.Type):

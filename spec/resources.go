@@ -92,6 +92,8 @@ func checkMemory(p *problems, m *specs.LinuxMemory) {
 	}
 }
 
+// checkCPU needs no check for negative shares or period: both are unsigned in the spec, so a
+// negative value already fails to parse.
 func checkCPU(p *problems, c *specs.LinuxCPU) {
 	if s := c.Shares; s != nil && *s != 0 && (*s < minCPUShares || *s > maxCPUShares) {
 		p.add("linux.resources.cpu.shares %d is outside %d..%d", *s, minCPUShares, maxCPUShares)

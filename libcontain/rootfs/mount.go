@@ -64,6 +64,9 @@ func (m *mounter) mountSpec(sm specs.Mount) error {
 		return fmt.Errorf("mount %s: %w", sm.Destination, err)
 	}
 	m.log.Debug("mount", "destination", o.dest, "type", o.fstype, "source", o.source, "options", sm.Options)
+	if o.fstype == "proc" {
+		m.c.progress("mounting " + o.dest)
+	}
 	switch {
 	case o.bind():
 		if o.data != "" {

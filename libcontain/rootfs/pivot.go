@@ -14,6 +14,7 @@ import (
 // the container (a chroot alone can be escaped by anyone with CAP_SYS_CHROOT). NoPivot
 // (--no-pivot, for initramfs roots where pivot_root fails) moves the rootfs over "/" and chroots.
 func Pivot(c *Config) error {
+	c.progress("pivoting root")
 	if err := c.validate(); err != nil {
 		return err
 	}

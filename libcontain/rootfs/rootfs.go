@@ -25,6 +25,22 @@ type Config struct {
 	CgroupPaths map[string]string // host cgroup dirs of this container (controller -> dir, "" = unified), for "cgroup" mounts
 	UserNS      bool              // in a new user namespace: bind-mount host devices instead of mknod
 	Log         *slog.Logger      // may be nil
+	// Overlay, when set, puts a copy-on-write overlayfs layer over the rootfs: the container
+	// writes to Upper and the rootfs itself is never modified.
+	Overlay *Overlay
+	// Progress, when set, is told each user-visible step ("mounting /proc", "pivoting root").
+	Progress func(msg string)
+}
+
+// Overlay names the writable layer of an overlay root; both dirs must exist on one filesystem.
+type Overlay struct {
+	Upper, Work string
+}
+
+func (c *Config) progress(msg string) {
+	if c.Progress != nil {
+		c.Progress(msg)
+	}
 }
 
 func (c *Config) logger() *slog.Logger {
@@ -84,6 +100,14 @@ func Prepare(c *Config) error {
 	}
 	if err := mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind rootfs onto itself: %w", err)
+	}
+	if c.Overlay != nil {
+		// The lower dir is looked up before the new mount covers it, so the overlay can sit on
+		// the very path it reads from. It lives only in the container's mount namespace.
+		data := "lowerdir=" + rootfs + ",upperdir=" + c.Overlay.Upper + ",workdir=" + c.Overlay.Work
+		if err := mount("overlay", rootfs, "overlay", 0, data); err != nil {
+			return fmt.Errorf("mount overlay on rootfs: %w", err)
+		}
 	}
 	r, err := openRoot(rootfs)
 	if err != nil {

@@ -51,6 +51,8 @@ func (m *Manager) Stats() (*stats.Stats, error) {
 	}
 	if dir, ok := m.paths["pids"]; ok {
 		st.Pids = stats.PidsStats{Current: r.uint(dir, "pids.current"), Limit: r.uint(dir, "pids.max")}
+		st.Pids.Peak = r.uint(dir, "pids.peak")
+		st.Pids.LimitHits = r.kv(dir, "pids.events")["max"]
 	}
 	if dir, ok := m.paths["blkio"]; ok {
 		st.Blkio.IoServiceBytesRecursive = r.blkio(dir, "blkio.throttle.io_service_bytes_recursive")

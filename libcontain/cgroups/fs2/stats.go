@@ -44,6 +44,8 @@ func (m *Manager) Stats() (*stats.Stats, error) {
 	}
 	if cgfs.Exists(d, "pids.current") {
 		st.Pids = stats.PidsStats{Current: r.uint(d, "pids.current"), Limit: r.uint(d, "pids.max")}
+		st.Pids.Peak = r.uint(d, "pids.peak")
+		st.Pids.LimitHits = r.kv(d, "pids.events")["max"]
 	}
 	if s, err := cgfs.Read(d, "io.stat"); r.keep(err) {
 		st.Blkio = ParseIOStat(s)

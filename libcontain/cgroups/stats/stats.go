@@ -70,6 +70,10 @@ type MemoryStats struct {
 type PidsStats struct {
 	Current uint64 `json:"current,omitempty"`
 	Limit   uint64 `json:"limit,omitempty"`
+	// Peak (pids.peak) and LimitHits (pids.events "max": forks refused at the limit) are
+	// contain's additions, read when the kernel has them.
+	Peak      uint64 `json:"peak,omitempty"`
+	LimitHits uint64 `json:"limitHits,omitempty"`
 }
 
 // BlkioEntry is one per-device counter.

@@ -1,0 +1,84 @@
+// Package sandbox owns the per-container work directories, laid out like a Mesos agent's:
+//
+//	<work-dir>/containers/<id>/runs/<run-id>/   one per run of the container
+//	<work-dir>/containers/<id>/runs/latest       symlink to the newest run
+//
+// A run's directory holds what the container's isolators make (volumes, the overlay's writable
+// layer) and, when asked, its stdout and stderr. Deleting a container leaves it in place.
+package sandbox
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// DefaultWorkDir is where sandboxes live unless --work-dir says otherwise.
+const DefaultWorkDir = "/var/lib/contain"
+
+// Sandbox is one run's directory.
+type Sandbox struct {
+	ID, RunID string
+	Dir       string
+}
+
+// Create makes a new run directory for container id and points latest at it. The id must
+// already be validated (state.ValidateID): it becomes a path element.
+func Create(workDir, id string, now time.Time) (*Sandbox, error) {
+	if !filepath.IsAbs(workDir) {
+		return nil, fmt.Errorf("work dir %q must be absolute", workDir)
+	}
+	var rnd [4]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return nil, err
+	}
+	runID := now.UTC().Format("20060102T150405") + "-" + hex.EncodeToString(rnd[:])
+	runs := filepath.Join(workDir, "containers", id, "runs")
+	dir := filepath.Join(runs, runID)
+	if err := os.MkdirAll(runs, 0o711); err != nil {
+		return nil, fmt.Errorf("make sandbox: %w", err)
+	}
+	if err := os.Mkdir(dir, 0o711); err != nil {
+		return nil, fmt.Errorf("make sandbox: %w", err)
+	}
+	// Repoint latest atomically: a new link beside it, renamed over it.
+	tmp := filepath.Join(runs, ".latest-"+runID)
+	if err := os.Symlink(runID, tmp); err != nil {
+		return nil, fmt.Errorf("link latest sandbox: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(runs, "latest")); err != nil {
+		os.Remove(tmp)
+		return nil, fmt.Errorf("link latest sandbox: %w", err)
+	}
+	return &Sandbox{ID: id, RunID: runID, Dir: dir}, nil
+}
+
+// Latest returns the newest run directory of container id.
+func Latest(workDir, id string) (string, error) {
+	runs := filepath.Join(workDir, "containers", id, "runs")
+	target, err := os.Readlink(filepath.Join(runs, "latest"))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return "", fmt.Errorf("container %s has no sandbox", id)
+		}
+		return "", err
+	}
+	return filepath.Join(runs, target), nil
+}
+
+// Mkdir makes a directory inside the sandbox for a relative path the caller validated (no
+// "..", not absolute) and returns its absolute path.
+func (s *Sandbox) Mkdir(rel string, mode os.FileMode) (string, error) {
+	if filepath.IsAbs(rel) || !filepath.IsLocal(rel) {
+		return "", fmt.Errorf("sandbox path %q must be relative and stay inside the sandbox", rel)
+	}
+	p := filepath.Join(s.Dir, rel)
+	if err := os.MkdirAll(p, mode); err != nil {
+		return "", fmt.Errorf("make sandbox dir: %w", err)
+	}
+	return p, nil
+}

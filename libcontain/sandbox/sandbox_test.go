@@ -1,0 +1,56 @@
+package sandbox
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestCreateAndLatest(t *testing.T) {
+	wd := t.TempDir()
+	a, err := Create(wd, "web", time.Unix(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Create(wd, "web", time.Unix(60, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Dir == b.Dir {
+		t.Fatal("two runs share a dir")
+	}
+	got, err := Latest(wd, "web")
+	if err != nil || got != b.Dir {
+		t.Fatalf("Latest = %q, %v; want %q", got, err, b.Dir)
+	}
+	if want := filepath.Join(wd, "containers", "web", "runs", b.RunID); b.Dir != want {
+		t.Fatalf("dir %q, want %q", b.Dir, want)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(b.Dir))
+	if len(entries) != 3 { // two runs + latest, no temp links left
+		t.Fatalf("runs dir has %d entries", len(entries))
+	}
+	if _, err := Latest(wd, "nope"); err == nil {
+		t.Fatal("Latest of a missing container succeeded")
+	}
+	if _, err := Create("rel", "x", time.Now()); err == nil {
+		t.Fatal("relative work dir accepted")
+	}
+}
+
+func TestMkdirStaysInside(t *testing.T) {
+	s, err := Create(t.TempDir(), "c", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"../x", "/etc", "a/../../x", ""} {
+		if _, err := s.Mkdir(bad, 0o755); err == nil {
+			t.Errorf("Mkdir(%q) accepted", bad)
+		}
+	}
+	p, err := s.Mkdir("tmp/a", 0o755)
+	if err != nil || filepath.Dir(filepath.Dir(p)) != s.Dir {
+		t.Fatalf("Mkdir = %q, %v", p, err)
+	}
+}
