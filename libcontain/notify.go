@@ -99,4 +99,3 @@ func relayReady(conn *net.UnixConn, hostSocket string, initPid int, alive func()
 		}
 	}
 }
-
