@@ -316,6 +316,8 @@ func idMaps(m []specs.LinuxIDMapping) []syscall.SysProcIDMap {
 // handshake drives the protocol from the parent's side (see sync.go).
 func (b *builder) handshake(p *parentConn) error {
 	pid := b.cmd.Process.Pid
+	// createRuntime and createContainer run while the container is "creating" (spec 1.3.0);
+	// the deprecated prestart sees "created", which is what the OCI validation suite checks.
 	hookState := specs.State{
 		Version: specs.Version, ID: b.o.ID, Status: specs.StateCreating, Pid: pid,
 		Bundle: b.bundle, Annotations: b.spec.Annotations,
@@ -340,7 +342,9 @@ func (b *builder) handshake(p *parentConn) error {
 		case msgHooks:
 			if h := b.spec.Hooks; h != nil {
 				// prestart is deprecated but still runs, before createRuntime, as runc does.
-				if err := hooks.Run(context.Background(), "prestart", h.Prestart, &hookState); err != nil {
+				pre := hookState
+				pre.Status = specs.StateCreated
+				if err := hooks.Run(context.Background(), "prestart", h.Prestart, &pre); err != nil {
 					return err
 				}
 				if err := hooks.Run(context.Background(), "createRuntime", h.CreateRuntime, &hookState); err != nil {

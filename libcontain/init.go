@@ -186,7 +186,8 @@ func (in *initProc) run() (string, error) {
 	if _, err := r.f.Write([]byte{0}); err != nil {
 		return "write exec fifo", err
 	}
-	r.f.Close()
+	// r.f stays open until execve closes it (O_CLOEXEC): the EOF `start` then reads tells it the
+	// user's process really runs, so poststart hooks run after it, as the spec says.
 	in.fifo.Close()
 	if s.Hooks != nil {
 		st := cfg.State

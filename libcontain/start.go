@@ -51,6 +51,7 @@ func (c *Container) Start() error {
 	if err := os.Remove(d.FifoPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove exec fifo: %w", err)
 	}
+	awaitExec(fd)
 	if notify != nil {
 		// Like runc, start returns once the container said READY=1: that is what a
 		// Type=notify unit running `contain start` waits for.
@@ -73,6 +74,24 @@ func (c *Container) Start() error {
 		}
 	}
 	return nil
+}
+
+// awaitExec waits until init has exec'd the user's process: init's write end of the fifo is
+// close-on-exec, so EOF on the read side comes with the execve (or with init's death).
+func awaitExec(fifo int) {
+	fds := []unix.PollFd{{Fd: int32(fifo), Events: unix.POLLIN}}
+	var b [16]byte
+	for {
+		fds[0].Revents = 0
+		if _, err := unix.Poll(fds, 5000); err != nil && err != unix.EINTR {
+			return
+		} else if fds[0].Revents == 0 {
+			return // bounded: a startContainer hook that hangs must not hang start forever
+		}
+		if n, err := unix.Read(fifo, b[:]); n == 0 && err == nil {
+			return
+		}
+	}
 }
 
 // awaitFifoByte waits until init writes its byte, or dies.
