@@ -166,8 +166,4 @@ func notYet(name, usage string) *cli.Command {
 	}
 }
 
-var (
-	execCommand   = notYet("exec", "run a process in a container")
-	eventsCommand = notYet("events", "stream container events and stats")
-	updateCommand = notYet("update", "change a container's resources")
-)
+var execCommand = notYet("exec", "run a process in a container")
