@@ -2,7 +2,6 @@ package libcontain
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -27,6 +26,7 @@ type initConfig struct {
 	Debug       bool              `json:"debug,omitempty"`
 	Overlay     *rootfs.Overlay   `json:"overlay,omitempty"`
 	Progress    bool              `json:"progress,omitempty"` // report steps as progress log lines
+	Jail        bool              `json:"jail,omitempty"`     // io.contain.jail: no new namespaces from exec on
 }
 
 // Init is the container's init: the hidden `contain init` command, started by Create in the new
@@ -159,8 +159,16 @@ func (in *initProc) run() (string, error) {
 	if err := in.c.Ready(); err != nil {
 		return "wait for state save", err
 	}
-	if s.Linux.Seccomp != nil {
-		return "load seccomp", errors.New("seccomp profiles are not supported yet")
+	filters, err := buildFilters(s, cfg.Jail)
+	if err != nil {
+		return "build seccomp filter", err
+	}
+	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load before dropping it.
+	// With it, load as late as possible, so the profile governs as little of init as can be.
+	if !p.NoNewPrivileges {
+		if err := loadFilters(filters); err != nil {
+			return "load seccomp filter", err
+		}
 	}
 	if err := setupUser(p, s); err != nil {
 		return "set user", err
@@ -173,6 +181,11 @@ func (in *initProc) run() (string, error) {
 	path, err := lookPath(p)
 	if err != nil {
 		return "find executable", err
+	}
+	if p.NoNewPrivileges {
+		if err := loadFilters(filters); err != nil {
+			return "load seccomp filter", err
+		}
 	}
 	// Setup is done: closing the socket tells create it succeeded. From here on there is nobody
 	// to report to but the container's stderr.
