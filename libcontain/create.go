@@ -139,8 +139,13 @@ func (b *builder) build() error {
 	if err := b.dir.SaveConfig(b.spec); err != nil {
 		return fmt.Errorf("save config: %w", err)
 	}
-	if err := unix.Mkfifo(b.dir.FifoPath(), 0o600); err != nil {
+	// 0622: init opens it for writing after it has switched to the container's user. The
+	// state dir is 0711, so nobody else can list it to find the fifo.
+	if err := unix.Mkfifo(b.dir.FifoPath(), 0o622); err != nil {
 		return fmt.Errorf("make exec fifo: %w", os.NewSyscallError("mkfifo", err))
+	}
+	if err := os.Chmod(b.dir.FifoPath(), 0o622); err != nil { // mkfifo honours the umask
+		return fmt.Errorf("make exec fifo: %w", err)
 	}
 	// In a user namespace init is the host uid mapped to the container's root: it must own
 	// the fifo to open it for writing.

@@ -117,14 +117,6 @@ func (in *initProc) run() (string, error) {
 			return "run createContainer hooks", err
 		}
 	}
-	// Open exec.fifo for writing now, while the host's /proc is still reachable to reopen the
-	// O_PATH fd: the open blocks until `start` opens the read side, so it runs in its own
-	// goroutine and we collect it just before execve. This way a container without /proc works.
-	fifoCh := make(chan fifoResult, 1)
-	go func() {
-		f, err := os.OpenFile(fmt.Sprintf("/proc/self/fd/%d", in.fifo.Fd()), os.O_WRONLY|unix.O_CLOEXEC, 0)
-		fifoCh <- fifoResult{f, err}
-	}()
 	if err := rootfs.Pivot(rc); err != nil {
 		return "pivot root", err
 	}
@@ -163,6 +155,10 @@ func (in *initProc) run() (string, error) {
 	if err != nil {
 		return "build seccomp filter", err
 	}
+	// Seal our fds now: once a profile is loaded, close_range may be refused.
+	if err := markCloexec(); err != nil {
+		return "mark fds close-on-exec", err
+	}
 	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load before dropping it.
 	// With it, load as late as possible, so the profile governs as little of init as can be.
 	if !p.NoNewPrivileges {
@@ -192,14 +188,17 @@ func (in *initProc) run() (string, error) {
 	in.c.Close()
 	in.logw.Close()
 	in.detached = true
-	r := <-fifoCh
-	if r.err != nil {
-		return "open exec fifo", r.err
+	// Block until `start` opens the read side. The fifo is reached through the O_PATH fd create
+	// passed, reopened via the container's /proc (as runc does): no path the container controls
+	// is resolved, and it works whatever user we have become (the fifo is 0622).
+	fifo, err := os.OpenFile(fmt.Sprintf("/proc/self/fd/%d", in.fifo.Fd()), os.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "open exec fifo", err
 	}
-	if _, err := r.f.Write([]byte{0}); err != nil {
+	if _, err := fifo.Write([]byte{0}); err != nil {
 		return "write exec fifo", err
 	}
-	// r.f stays open until execve closes it (O_CLOEXEC): the EOF `start` then reads tells it the
+	// fifo stays open until execve closes it (O_CLOEXEC): the EOF `start` then reads tells it the
 	// user's process really runs, so poststart hooks run after it, as the spec says.
 	in.fifo.Close()
 	if s.Hooks != nil {
@@ -222,11 +221,6 @@ func (in *initProc) progress(msg string) {
 	if in.cfg.Progress {
 		in.log.Info(msg, "progress", true)
 	}
-}
-
-type fifoResult struct {
-	f   *os.File
-	err error
 }
 
 func hasNewNamespace(s *specs.Spec, t specs.LinuxNamespaceType) bool {

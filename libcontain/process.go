@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/moby/sys/capability"
@@ -148,12 +149,40 @@ func lookPath(p *specs.Process) (string, error) {
 	return "", fmt.Errorf("exec: %q: %w", name, exec.ErrNotFound)
 }
 
+// markCloexec marks every fd above 2 close-on-exec. close_range does it in one call; where a
+// seccomp profile that predates it refuses it (runtime-tools' default profile does), walk
+// /proc/self/fd with fcntl, which every profile allows.
+func markCloexec() error {
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err == nil {
+		return nil
+	}
+	d, err := os.Open("/proc/self/fd")
+	if err != nil {
+		return fmt.Errorf("list fds: %w", err)
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return fmt.Errorf("list fds: %w", err)
+	}
+	for _, n := range names {
+		fd, err := strconv.Atoi(n)
+		if err != nil || fd < 3 || fd == int(d.Fd()) {
+			continue
+		}
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC); err != nil && err != unix.EBADF {
+			return os.NewSyscallError("fcntl F_SETFD", err)
+		}
+	}
+	return nil
+}
+
 // execve replaces init with the container's process. Every fd above 2 is marked close-on-exec
 // first (CVE-2024-21626: a leaked runtime fd, e.g. of a host cgroup dir, lets the container
 // escape), whatever opened it and however.
 func execve(path string, p *specs.Process) error {
-	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
-		return os.NewSyscallError("close_range", err)
+	if err := markCloexec(); err != nil {
+		return err
 	}
 	env := p.Env
 	if !hasEnv(env, "HOME") {

@@ -74,6 +74,21 @@ func (r *recorder) limit(l Limitation) {
 	r.limits = append(r.limits, l)
 }
 
+// waitReports waits until n reports arrived: a tick is taken before it is measured, so a test
+// that changes the world after a tick must first wait for that tick's report.
+func (r *recorder) waitReports(t *testing.T, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		r.mu.Lock()
+		got := len(r.reports)
+		r.mu.Unlock()
+		if got >= n {
+			return
+		}
+	}
+	t.Fatalf("fewer than %d reports after 5s", n)
+}
+
 func (r *recorder) snapshot() ([]Report, []Limitation) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -124,6 +139,7 @@ func TestDiskEnforced(t *testing.T) {
 		DiskPaths: []string{dir}, Tick: k.tick,
 	}, rec)
 	k.fire(t, iv) // under the limit: nothing
+	rec.waitReports(t, 2)
 	grow(t, dir, 2<<20)
 	k.fire(t, iv)
 	err := wait()
@@ -186,12 +202,13 @@ func TestDiskRealTime(t *testing.T) {
 func TestAliveEnds(t *testing.T) {
 	var mu sync.Mutex
 	alive := true
-	k := newTicks()
+	k, rec := newTicks(), &recorder{}
 	wait, _ := start(t, Config{
 		Disk: &spec.DiskIsolator{Limit: 1 << 30, Interval: iv}, DiskPaths: []string{t.TempDir()}, Tick: k.tick,
 		Alive: func() bool { mu.Lock(); defer mu.Unlock(); return alive },
-	}, &recorder{})
+	}, rec)
 	k.fire(t, iv)
+	rec.waitReports(t, 2)
 	mu.Lock()
 	alive = false
 	mu.Unlock()
@@ -309,6 +326,7 @@ func TestBoth(t *testing.T) {
 	}, rec)
 	k.fire(t, iv)
 	k.fire(t, 2*iv)
+	rec.waitReports(t, 4)
 	grow(t, dir, 2<<20)
 	k.fire(t, iv) // ports: fine; disk not measured yet
 	k.fire(t, 2*iv)

@@ -1,6 +1,8 @@
 //go:build nonsenter
 
+// Keeps the baseline a cgo binary like the real one (when cgo is enabled), so the comparison
+// isolates the constructor.
+
 package main
 
-// Keeps the baseline a cgo binary like the real one, so the comparison isolates the constructor.
-import _ "runtime/cgo"
+import "C"
