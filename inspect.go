@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"bufio"
 	"bytes"
 	"fmt"
@@ -167,3 +168,10 @@ func notYet(name, usage string) *cli.Command {
 }
 
 var execCommand = notYet("exec", "run a process in a container")
+
+var monitorCommand = &cli.Command{
+	Name: "monitor", Hidden: true, Usage: "run a container's disk and ports isolators (internal)",
+	Action: withContainer(func(c *cli.Context, ct *libcontain.Container) error {
+		return ct.Monitor(context.Background())
+	}),
+}

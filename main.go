@@ -61,7 +61,7 @@ func newApp(stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			createCommand, startCommand, stateCommand, killCommand, deleteCommand, runCommand,
 			listCommand, psCommand, pauseCommand, resumeCommand, specCommand, featuresCommand,
-			execCommand, eventsCommand, updateCommand, initCommand,
+			execCommand, eventsCommand, updateCommand, initCommand, monitorCommand,
 		},
 		HideHelpCommand: true,
 		ErrWriter:       stderr,
@@ -122,7 +122,7 @@ func action(fn func(c *cli.Context, rt *libcontain.Runtime) error) cli.ActionFun
 			return exitWith(c, nil, err)
 		}
 		defer closeLog()
-		rt, err := libcontain.NewRuntime(c.String("root"), log, c.Bool("debug"))
+		rt, err := libcontain.NewRuntime(c.String("root"), c.String("work-dir"), log, c.Bool("debug"))
 		if err == nil {
 			err = fn(c, rt)
 		}

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
@@ -59,7 +58,7 @@ func quickRun(c *cli.Context, rt *libcontain.Runtime) error {
 	code, err := q.run(c, rt, sb)
 	if err != nil {
 		// Nothing of a run that never started may stay behind.
-		_ = os.RemoveAll(sb.Dir)
+		_ = sb.Remove(c.String("work-dir"))
 		return err
 	}
 	if code != 0 {
@@ -71,7 +70,7 @@ func quickRun(c *cli.Context, rt *libcontain.Runtime) error {
 type quick struct {
 	name    string
 	opts    spec.QuickOptions
-	volumes []spec.Volume
+	volumes []string
 	overlay bool
 	detach  bool
 	out     io.Writer // progress lines; io.Discard with --quiet
@@ -146,11 +145,10 @@ func parseQuick(c *cli.Context) (*quick, error) {
 		return nil, fmt.Errorf("invalid --net %q: want none or host", c.String("net"))
 	}
 	for _, v := range c.StringSlice("volume") {
-		vol, err := spec.ParseVolume(v)
-		if err != nil {
+		if _, err := spec.ParseVolume(v); err != nil {
 			return nil, err
 		}
-		q.volumes = append(q.volumes, vol)
+		q.volumes = append(q.volumes, v)
 	}
 	o.Terminal = !q.detach && term.IsTerminal(int(os.Stdin.Fd()))
 	q.name = c.String("name")
@@ -183,63 +181,27 @@ func parseUser(s string) (uid, gid uint32, err error) {
 func (q *quick) progress(msg string) { fmt.Fprintf(q.out, "[contain] %s\n", msg) }
 
 func (q *quick) run(c *cli.Context, rt *libcontain.Runtime, sb *sandbox.Sandbox) (int, error) {
-	for _, v := range q.volumes {
-		m, err := volumeMount(v, sb, q.opts.Rootfs)
-		if err != nil {
-			return -1, err
-		}
-		q.opts.Mounts = append(q.opts.Mounts, m)
+	// --volume is the io.contain.volumes isolator: one machinery for quick mode and bundles.
+	if len(q.volumes) > 0 {
+		q.opts.Annotations = map[string]string{spec.AnnotationVolumes: strings.Join(q.volumes, ",")}
 	}
 	s, err := spec.Quick(q.opts)
 	if err != nil {
 		return -1, err
 	}
-	co := libcontain.CreateOpts{ID: q.name, Bundle: sb.Dir, Spec: s, Progress: q.progress, OnExit: q.report}
+	co := libcontain.CreateOpts{ID: q.name, Bundle: sb.Dir, Spec: s, Progress: q.progress, OnExit: q.report, Sandbox: sb}
 	if q.overlay {
-		upper, err := sb.Mkdir("upper", 0o755)
+		upper, err := sb.Mkdir(".overlay/upper", 0o755)
 		if err != nil {
 			return -1, err
 		}
-		work, err := sb.Mkdir("work", 0o700)
+		work, err := sb.Mkdir(".overlay/work", 0o700)
 		if err != nil {
 			return -1, err
 		}
 		co.Overlay = &rootfs.Overlay{Upper: upper, Work: work}
 	}
 	return libcontain.Run(rt, co, q.detach)
-}
-
-// volumeMount turns a --volume into a bind mount. A relative host path is a directory in the
-// sandbox, made with the mode and owner of the container path in the rootfs when it exists.
-func volumeMount(v spec.Volume, sb *sandbox.Sandbox, rootfsDir string) (specs.Mount, error) {
-	src := v.Host
-	if !filepath.IsAbs(src) {
-		mode, uid, gid := os.FileMode(0o755), -1, -1
-		if st, err := rootfs.StatInRoot(rootfsDir, v.Container); err == nil && st.IsDir() {
-			mode, uid, gid = st.Mode().Perm()|st.Mode()&(os.ModeSticky|os.ModeSetgid), st.Uid, st.Gid
-		}
-		p, err := sb.Mkdir(src, mode)
-		if err != nil {
-			return specs.Mount{}, err
-		}
-		// MkdirAll honours the umask; the volume must carry the rootfs dir's exact mode (1777 /tmp).
-		if err := os.Chmod(p, mode); err != nil {
-			return specs.Mount{}, err
-		}
-		if uid >= 0 {
-			if err := os.Chown(p, uid, gid); err != nil {
-				return specs.Mount{}, err
-			}
-		}
-		src = p
-	} else if _, err := os.Stat(src); err != nil {
-		return specs.Mount{}, fmt.Errorf("volume %s:%s: %w", v.Host, v.Container, err)
-	}
-	opts := []string{"rbind"}
-	if v.ReadOnly {
-		opts = append(opts, "ro")
-	}
-	return specs.Mount{Destination: v.Container, Type: "bind", Source: src, Options: opts}, nil
 }
 
 // report prints the exit line and the usage table, in the seed's words.

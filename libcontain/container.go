@@ -10,6 +10,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/contain-runtime/contain/libcontain/cgroups"
+	"github.com/contain-runtime/contain/spec"
 	"github.com/contain-runtime/contain/state"
 )
 
@@ -88,6 +90,20 @@ func infoOf(d *state.Dir, st *state.State) *Info {
 	in.Status = specs.ContainerState(status)
 	if status == Stopped {
 		in.Pid = 0
+		if in.Annotations[spec.AnnotationLimitation] == "" && len(st.CgroupPaths) > 0 {
+			// The kernel's OOM killer is the memory isolator: say so like the others.
+			if m, err := cgroups.Load(st.CgroupPaths); err == nil {
+				if n, err := m.OOMKillCount(); err == nil && n > 0 {
+					a := make(map[string]string, len(in.Annotations)+2)
+					for k, v := range in.Annotations {
+						a[k] = v
+					}
+					a[spec.AnnotationLimitation] = "memory"
+					a[spec.AnnotationLimitationMessage] = fmt.Sprintf("%d process(es) killed by the OOM killer at the memory limit", n)
+					in.Annotations = a
+				}
+			}
+		}
 	}
 	return in
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/contain-runtime/contain/libcontain/namespaces"
 	"github.com/contain-runtime/contain/libcontain/proc"
 	"github.com/contain-runtime/contain/libcontain/rootfs"
+	"github.com/contain-runtime/contain/libcontain/sandbox"
 	"github.com/contain-runtime/contain/spec"
 	"github.com/contain-runtime/contain/state"
 )
@@ -46,6 +47,9 @@ type CreateOpts struct {
 	Progress func(msg string)
 	// OnExit, for a foreground run, sees how the container ended before it is deleted.
 	OnExit func(Exit)
+	// Sandbox, when set, is the run directory to use (quick mode makes it first); otherwise
+	// create makes one under the runtime's work dir.
+	Sandbox *sandbox.Sandbox
 	// Stdio for init; nil means the runtime's own 0, 1, 2.
 	Stdin, Stdout, Stderr *os.File
 }
@@ -92,6 +96,11 @@ func Create(rt *Runtime, o CreateOpts) (c *Container, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// Annotations are checked before anything touches the disk: a bad one leaves nothing behind.
+	iso, err := spec.ParseAnnotations(s.Annotations)
+	if err != nil {
+		return nil, err
+	}
 
 	dir, err := rt.Store.Create(o.ID)
 	if errors.Is(err, fs.ErrExist) {
@@ -100,7 +109,7 @@ func Create(rt *Runtime, o CreateOpts) (c *Container, err error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{rt: rt, o: o, spec: s, bundle: bundle, rootfs: rootfs, dir: dir}
+	b := &builder{rt: rt, o: o, spec: s, bundle: bundle, rootfs: rootfs, dir: dir, iso: iso}
 	defer func() {
 		if err != nil {
 			b.undo()
@@ -124,6 +133,11 @@ type builder struct {
 	cg     cgroups.Manager
 	cmd    *exec.Cmd
 	st     *state.State
+	iso          *spec.Isolators
+	sandbox      *sandbox.Sandbox
+	madeSandbox  bool
+	monitor      *os.Process
+	closeAfter   []*os.File // sandbox stdio files, handed to init
 	// notifySocket is the host's NOTIFY_SOCKET, relayed to at start.
 	notifySocket string
 	// console is the pty master of a terminal container run in the foreground.
@@ -131,6 +145,14 @@ type builder struct {
 }
 
 func (b *builder) build() error {
+	defer func() {
+		for _, f := range b.closeAfter {
+			f.Close()
+		}
+	}()
+	if err := b.prepareSandbox(); err != nil {
+		return err
+	}
 	notifyHost, err := addNotifySocket(b.spec, b.dir.Path)
 	if err != nil {
 		return err
@@ -325,11 +347,12 @@ func (b *builder) handshake(p *parentConn) error {
 	// the deprecated prestart sees "created", which is what the OCI validation suite checks.
 	hookState := specs.State{
 		Version: specs.Version, ID: b.o.ID, Status: specs.StateCreating, Pid: pid,
-		Bundle: b.bundle, Annotations: b.spec.Annotations,
+		Bundle: b.bundle, Annotations: stateAnnotations(b.spec, b.sandbox),
 	}
 	cfg := &initConfig{
 		Spec: b.spec, Rootfs: b.rootfs, NoPivot: b.o.NoPivot, CgroupPaths: b.cg.Paths(),
 		State: hookState, Debug: b.rt.Debug, Overlay: b.o.Overlay, Progress: b.o.Progress != nil,
+		Jail: b.iso.Jail,
 	}
 	if err := p.SendConfig(cfg); err != nil {
 		return err
@@ -396,15 +419,22 @@ func (b *builder) ready(pid int) error {
 	b.st = &state.State{
 		State: specs.State{
 			Version: specs.Version, ID: b.o.ID, Status: specs.StateCreated, Pid: pid,
-			Bundle: b.bundle, Annotations: b.spec.Annotations,
+			Bundle: b.bundle, Annotations: stateAnnotations(b.spec, b.sandbox),
 		},
 		InitStartTime: ps.StartTime,
 		Created:       time.Now().UTC(),
 		Rootfs:        b.rootfs,
 		CgroupPaths:   b.cg.Paths(),
 	}
+	b.st.Extra = map[string]string{}
 	if b.notifySocket != "" {
-		b.st.Extra = map[string]string{extraNotifySocket: b.notifySocket}
+		b.st.Extra[extraNotifySocket] = b.notifySocket
+	}
+	if b.o.Overlay != nil {
+		b.st.Extra[extraOverlayUpper] = b.o.Overlay.Upper
+	}
+	if err := b.startMonitor(); err != nil {
+		return err
 	}
 	if err := b.dir.Save(b.st); err != nil {
 		return fmt.Errorf("save state: %w", err)
@@ -424,9 +454,16 @@ func (b *builder) killInit() {
 	_, _ = b.cmd.Process.Wait()
 }
 
-// undo removes everything a failed create made: process, cgroup, pid file and state dir.
+// undo removes everything a failed create made: process, monitor, cgroup, pid file, sandbox
+// and state dir.
 func (b *builder) undo() {
 	b.killInit()
+	if b.monitor != nil {
+		_ = b.monitor.Kill()
+	}
+	if b.madeSandbox && b.sandbox != nil {
+		removeSandbox(b.rt.WorkDir, b.sandbox)
+	}
 	if b.cg != nil {
 		if err := b.cg.Destroy(); err != nil {
 			b.rt.Log.Warn("remove cgroup after failed create", "err", err)

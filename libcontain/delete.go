@@ -73,6 +73,7 @@ func killAndWait(st *state.State) error {
 
 func (c *Container) destroy(d *state.Dir, st *state.State) error {
 	var errs []error
+	stopMonitor(st)
 	if len(st.CgroupPaths) > 0 {
 		m, err := cgroups.Load(st.CgroupPaths)
 		if err == nil {

@@ -5,23 +5,55 @@ import (
 	"time"
 
 	"github.com/contain-runtime/contain/libcontain/cgroups"
+	"github.com/contain-runtime/contain/spec"
 )
 
 // Event is one line of `contain events`, in runc's shape: {"type","id","data"}.
 type Event struct {
-	Type string `json:"type"` // "stats", "oom"
+	Type string `json:"type"` // "stats", "oom", "limitation"
 	ID   string `json:"id"`
 	Data any    `json:"data,omitempty"`
 }
 
-// Stats reads the container's cgroup statistics once.
-func (c *Container) Stats() (*cgroups.Stats, error) {
+// Stats is a stats event's data: runc's cgroup statistics, plus the disk isolator's latest
+// measurement when the container has one.
+type Stats struct {
+	*cgroups.Stats
+	Disk *DiskReport `json:"disk,omitempty"`
+}
+
+// Limitation is a limitation event's data.
+type Limitation struct {
+	Kind    string `json:"kind"`
+	Message string `json:"message,omitempty"`
+}
+
+// Stats reads the container's statistics once.
+func (c *Container) Stats() (*Stats, error) {
 	var s *cgroups.Stats
 	err := c.withCgroup("stats", "", func(m cgroups.Manager) (err error) {
 		s, err = m.Stats()
 		return err
 	})
-	return s, err
+	if err != nil {
+		return nil, err
+	}
+	out := &Stats{Stats: s}
+	if in, err := c.State(); err == nil {
+		if sb := in.Annotations[spec.AnnotationSandbox]; sb != "" {
+			out.Disk = readReport(sb)
+		}
+	}
+	return out, nil
+}
+
+// limitation returns the recorded limitation, if any.
+func (c *Container) limitation() *Limitation {
+	in, err := c.State()
+	if err != nil || in.Annotations[spec.AnnotationLimitation] == "" {
+		return nil
+	}
+	return &Limitation{Kind: in.Annotations[spec.AnnotationLimitation], Message: in.Annotations[spec.AnnotationLimitationMessage]}
 }
 
 // Events sends a stats event every interval and an oom event whenever the kernel OOM-kills a
@@ -34,6 +66,7 @@ func (c *Container) Events(ctx context.Context, interval time.Duration, emit fun
 		return err
 	}
 	ooms, _ := m.OOMKillCount()
+	limited := false
 	statsTick := time.NewTicker(interval)
 	defer statsTick.Stop()
 	oomTick := time.NewTicker(200 * time.Millisecond)
@@ -43,6 +76,12 @@ func (c *Container) Events(ctx context.Context, interval time.Duration, emit fun
 		case <-ctx.Done():
 			return nil
 		case <-oomTick.C:
+			if l := c.limitation(); l != nil && !limited {
+				limited = true
+				if err := emit(Event{Type: "limitation", ID: c.ID, Data: l}); err != nil {
+					return err
+				}
+			}
 			if !c.alive() {
 				return nil
 			}
@@ -54,7 +93,7 @@ func (c *Container) Events(ctx context.Context, interval time.Duration, emit fun
 				}
 			}
 		case <-statsTick.C:
-			s, err := m.Stats()
+			s, err := c.Stats()
 			if err != nil {
 				if !c.alive() {
 					return nil

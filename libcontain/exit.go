@@ -34,6 +34,9 @@ func (c *Container) exitInfo(ps *os.ProcessState, code int) Exit {
 	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		e.Status = "signal: " + ws.Signal().String()
 	}
+	if l := c.limitation(); l != nil && l.Kind != "memory" {
+		e.Reason = l.Kind + " limit: " + l.Message
+	}
 	d, err := c.rt.openDir(c.ID, false)
 	if err != nil {
 		return e
@@ -58,6 +61,7 @@ func (c *Container) exitInfo(ps *os.ProcessState, code int) Exit {
 	u.OOMKills, _ = m.OOMKillCount()
 	e.Usage = u
 	switch {
+	case e.Reason != "":
 	case u.OOMKills > 0:
 		e.Reason = "OOM-killed"
 	case u.PidsLimitHits > 0:

@@ -11,10 +11,12 @@ type Runtime struct {
 	Store *state.Store
 	Log   *slog.Logger
 	Debug bool
+	// WorkDir holds the per-container sandboxes (see package sandbox).
+	WorkDir string
 }
 
 // NewRuntime opens (creating if needed) the state root.
-func NewRuntime(root string, log *slog.Logger, debug bool) (*Runtime, error) {
+func NewRuntime(root, workDir string, log *slog.Logger, debug bool) (*Runtime, error) {
 	st, err := state.NewStore(root)
 	if err != nil {
 		return nil, err
@@ -22,5 +24,5 @@ func NewRuntime(root string, log *slog.Logger, debug bool) (*Runtime, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Runtime{Store: st, Log: log, Debug: debug}, nil
+	return &Runtime{Store: st, Log: log, Debug: debug, WorkDir: workDir}, nil
 }

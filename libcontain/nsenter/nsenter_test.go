@@ -77,6 +77,40 @@ func probeCmd(t *testing.T, env ...string) *exec.Cmd {
 	return cmd
 }
 
+// TestPrepareNothing: a request for nothing that differs leaves the command alone.
+func TestPrepareNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		r    Request
+	}{
+		{"empty", Request{}},
+		{"own user namespace", Request{Namespaces: []specs.LinuxNamespace{{Type: specs.UserNamespace, Path: "/proc/self/ns/user"}}}},
+		{"own namespaces by pid", Request{Pid: os.Getpid()}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command("true")
+			h, err := Prepare(cmd, tc.r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cmd.ExtraFiles) != 0 || cmd.Env != nil {
+				t.Fatal("Prepare changed the command")
+			}
+			if err := cmd.Start(); err != nil {
+				h.Close()
+				t.Fatal(err)
+			}
+			pid, err := h.Wait()
+			if err != nil || pid != cmd.Process.Pid {
+				t.Errorf("Wait = %d, %v; want %d", pid, err, cmd.Process.Pid)
+			}
+			if err := cmd.Wait(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
 func TestPrepareErrors(t *testing.T) {
 	tests := []struct {
 		name string
@@ -95,9 +129,6 @@ func TestPrepareErrors(t *testing.T) {
 		{"unshare time", Request{Unshare: []specs.LinuxNamespaceType{specs.TimeNamespace}}, nil, "cannot unshare a time"},
 		{"clone flags overlap", Request{Namespaces: []specs.LinuxNamespace{{Type: specs.NetworkNamespace, Path: "/proc/self/ns/net"}}},
 			func(c *exec.Cmd) { c.SysProcAttr = &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNET} }, "clone flags"},
-		{"nothing", Request{}, nil, "nothing to join"},
-		{"own user namespace only", Request{Namespaces: []specs.LinuxNamespace{{Type: specs.UserNamespace, Path: "/proc/self/ns/user"}}}, nil, "nothing to join"},
-		{"own namespaces by pid", Request{Pid: os.Getpid()}, nil, "nothing to join"},
 		{"no such pid", Request{Pid: 1 << 30}, nil, "pidfd_open"},
 		{"pid and path", Request{Pid: os.Getpid(), Types: []specs.LinuxNamespaceType{specs.NetworkNamespace},
 			Namespaces: []specs.LinuxNamespace{{Type: specs.NetworkNamespace, Path: "/proc/self/ns/net"}}}, nil, "both by path and by pid"},

@@ -82,3 +82,20 @@ func (s *Sandbox) Mkdir(rel string, mode os.FileMode) (string, error) {
 	}
 	return p, nil
 }
+
+// Remove deletes a run directory that never held a container (a failed create), and the
+// container's directories above it when nothing else is left in them.
+func (s *Sandbox) Remove(workDir string) error {
+	if err := os.RemoveAll(s.Dir); err != nil {
+		return err
+	}
+	runs := filepath.Dir(s.Dir)
+	if latest, err := os.Readlink(filepath.Join(runs, "latest")); err == nil && latest == s.RunID {
+		os.Remove(filepath.Join(runs, "latest"))
+	}
+	// Remove only empty dirs: another run of the same id keeps its history.
+	if os.Remove(runs) == nil {
+		os.Remove(filepath.Dir(runs))
+	}
+	return nil
+}

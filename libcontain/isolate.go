@@ -1,0 +1,129 @@
+package libcontain
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/contain-runtime/contain/libcontain/isolators/volumes"
+	"github.com/contain-runtime/contain/libcontain/proc"
+	"github.com/contain-runtime/contain/libcontain/sandbox"
+	"github.com/contain-runtime/contain/spec"
+	"github.com/contain-runtime/contain/state"
+)
+
+// Keys of state.Extra that the isolators use.
+const (
+	extraMonitorPid   = "monitorPid"
+	extraMonitorStart = "monitorStart"
+	extraOverlayUpper = "overlayUpper"
+	// MonitorReportFile, in the sandbox, holds the monitor's latest measurement as JSON.
+	MonitorReportFile = "monitor.json"
+)
+
+// prepareSandbox gives the container its sandbox (quick mode brings its own), the volumes the
+// annotations ask for, and, with io.contain.stdio=sandbox, files for its stdout and stderr.
+func (b *builder) prepareSandbox() error {
+	sb := b.o.Sandbox
+	if sb == nil {
+		var err error
+		if sb, err = sandbox.Create(b.rt.WorkDir, b.o.ID, time.Now()); err != nil {
+			return err
+		}
+		b.madeSandbox = true
+	}
+	b.sandbox = sb
+	mounts, err := volumes.Prepare(b.iso.Volumes, sb.Dir, b.rootfs)
+	if err != nil {
+		return fmt.Errorf("prepare volumes: %w", err)
+	}
+	b.spec.Mounts = append(b.spec.Mounts, mounts...)
+	if b.iso.Stdio == spec.StdioSandbox {
+		for _, f := range []struct {
+			name string
+			dst  **os.File
+		}{{"stdout", &b.o.Stdout}, {"stderr", &b.o.Stderr}} {
+			out, err := os.OpenFile(filepath.Join(sb.Dir, f.name), os.O_WRONLY|os.O_CREATE|os.O_APPEND|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o640)
+			if err != nil {
+				return fmt.Errorf("open sandbox %s: %w", f.name, err)
+			}
+			b.closeAfter = append(b.closeAfter, out)
+			*f.dst = out
+		}
+	}
+	return nil
+}
+
+// startMonitor starts `contain monitor ID` for the disk and ports isolators. It runs detached:
+// its own session, stdio on /dev/null (it must not hold the caller's pipes open), and it ends
+// by itself when the container stops; delete stops it too.
+func (b *builder) startMonitor() error {
+	if !b.iso.Monitored() {
+		return nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find own binary for the monitor: %w", err)
+	}
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer null.Close()
+	attr := &os.ProcAttr{
+		Files: []*os.File{null, null, null},
+		Sys:   &syscall.SysProcAttr{Setsid: true},
+	}
+	args := []string{"contain", "--root", b.rt.Store.Root, "--work-dir", b.rt.WorkDir, "monitor", b.o.ID}
+	p, err := os.StartProcess(self, args, attr)
+	if err != nil {
+		return fmt.Errorf("start monitor: %w", err)
+	}
+	ps, err := proc.ReadStat(p.Pid)
+	if err != nil {
+		_ = p.Kill()
+		return fmt.Errorf("start monitor: %w", err)
+	}
+	b.monitor = p
+	b.st.Extra[extraMonitorPid] = strconv.Itoa(p.Pid)
+	b.st.Extra[extraMonitorStart] = strconv.FormatUint(ps.StartTime, 10)
+	return p.Release()
+}
+
+// stopMonitor ends the container's monitor, if it still runs and is still the one we started.
+func stopMonitor(st *state.State) {
+	pid, _ := strconv.Atoi(st.Extra[extraMonitorPid])
+	start, _ := strconv.ParseUint(st.Extra[extraMonitorStart], 10, 64)
+	if pid <= 0 {
+		return
+	}
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(pidfd)
+	if ps, err := proc.ReadStat(pid); err != nil || ps.StartTime != start {
+		return
+	}
+	_ = unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
+}
+
+// stateAnnotations are the spec's annotations plus the sandbox path, as `state` reports them.
+func stateAnnotations(s *specs.Spec, sb *sandbox.Sandbox) map[string]string {
+	a := make(map[string]string, len(s.Annotations)+1)
+	for k, v := range s.Annotations {
+		a[k] = v
+	}
+	if sb != nil {
+		a[spec.AnnotationSandbox] = sb.Dir
+	}
+	return a
+}
+
+func removeSandbox(workDir string, sb *sandbox.Sandbox) { _ = sb.Remove(workDir) }

@@ -1,0 +1,132 @@
+package libcontain
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/contain-runtime/contain/libcontain/cgroups"
+	"github.com/contain-runtime/contain/libcontain/isolators/monitor"
+	"github.com/contain-runtime/contain/spec"
+)
+
+// Monitor runs the disk and ports isolators of a container until it stops (the hidden
+// `contain monitor` command, started by create). On a limitation it kills the container and
+// records why in its state.
+func (c *Container) Monitor(ctx context.Context) error {
+	d, err := c.rt.openDir(c.ID, false)
+	if err != nil {
+		return err
+	}
+	st, err := loadState(d)
+	if err != nil {
+		d.Close()
+		return err
+	}
+	cfg, err := d.LoadConfig()
+	d.Close()
+	if err != nil {
+		return fmt.Errorf("load config: %w", err)
+	}
+	iso, err := spec.ParseAnnotations(cfg.Annotations)
+	if err != nil {
+		return err
+	}
+	m, err := cgroups.Load(st.CgroupPaths)
+	if err != nil {
+		return fmt.Errorf("load cgroup: %w", err)
+	}
+	sbDir := st.Annotations[spec.AnnotationSandbox]
+	mc := monitor.Config{ID: c.ID, Disk: iso.Disk, Ports: iso.Ports, Pids: m.Pids, Alive: c.alive}
+	// What the disk limit covers: the sandbox and the container's copy-on-write layer.
+	mc.DiskPaths = []string{sbDir}
+	if up := st.Extra[extraOverlayUpper]; up != "" {
+		mc.DiskPaths = append(mc.DiskPaths, up)
+	}
+	if hasNewNamespace(cfg, specs.NetworkNamespace) {
+		// As Mesos ignores CNI tasks: a container with its own network namespace cannot take
+		// the host's ports, so there is nothing to reconcile.
+		mc.Ports = nil
+	}
+	onReport := func(r monitor.Report) { writeReport(sbDir, r) }
+	onLimit := func(l monitor.Limitation) {
+		_ = m.KillAll(unix.SIGKILL)
+		if err := c.recordLimitation(l.Kind, l.Message); err != nil {
+			c.rt.Log.Error("record limitation", "err", err)
+		}
+	}
+	err = monitor.Run(ctx, mc, onReport, onLimit)
+	var lim *monitor.Limitation
+	if errors.As(err, &lim) {
+		return nil
+	}
+	return err
+}
+
+// recordLimitation writes why the container was ended into its state, where `state`, `events`
+// and `run` find it.
+func (c *Container) recordLimitation(kind, msg string) error {
+	d, err := c.rt.openDir(c.ID, true)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	st, err := loadState(d)
+	if err != nil {
+		return err
+	}
+	if st.Annotations == nil {
+		st.Annotations = map[string]string{}
+	}
+	if st.Annotations[spec.AnnotationLimitation] != "" {
+		return nil // the first reason stands
+	}
+	st.Annotations[spec.AnnotationLimitation] = kind
+	st.Annotations[spec.AnnotationLimitationMessage] = msg
+	return d.Save(st)
+}
+
+// DiskReport is the monitor's latest disk measurement, as events --stats shows it.
+type DiskReport struct {
+	Apparent  uint64   `json:"apparent"`
+	Allocated uint64   `json:"allocated"`
+	Limit     uint64   `json:"limit,omitempty"`
+	Exceeded  bool     `json:"exceeded,omitempty"`
+	Listening []uint16 `json:"listening,omitempty"`
+}
+
+func writeReport(sbDir string, r monitor.Report) {
+	if sbDir == "" {
+		return
+	}
+	out := DiskReport{Limit: r.DiskLimit, Exceeded: r.Exceeded, Listening: r.Listening}
+	if r.Disk != nil {
+		out.Apparent, out.Allocated = r.Disk.Apparent, r.Disk.Allocated
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return
+	}
+	tmp := filepath.Join(sbDir, "."+MonitorReportFile+".tmp")
+	if os.WriteFile(tmp, b, 0o644) == nil {
+		_ = os.Rename(tmp, filepath.Join(sbDir, MonitorReportFile))
+	}
+}
+
+func readReport(sbDir string) *DiskReport {
+	b, err := os.ReadFile(filepath.Join(sbDir, MonitorReportFile))
+	if err != nil {
+		return nil
+	}
+	var r DiskReport
+	if json.Unmarshal(b, &r) != nil {
+		return nil
+	}
+	return &r
+}
