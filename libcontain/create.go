@@ -124,20 +124,20 @@ func Create(rt *Runtime, o CreateOpts) (c *Container, err error) {
 
 // builder holds what create has made so far, so a failure can undo exactly that.
 type builder struct {
-	rt     *Runtime
-	o      CreateOpts
-	spec   *specs.Spec
-	bundle string
-	rootfs string
-	dir    *state.Dir
-	cg     cgroups.Manager
-	cmd    *exec.Cmd
-	st     *state.State
-	iso          *spec.Isolators
-	sandbox      *sandbox.Sandbox
-	madeSandbox  bool
-	monitor      *os.Process
-	closeAfter   []*os.File // sandbox stdio files, handed to init
+	rt          *Runtime
+	o           CreateOpts
+	spec        *specs.Spec
+	bundle      string
+	rootfs      string
+	dir         *state.Dir
+	cg          cgroups.Manager
+	cmd         *exec.Cmd
+	st          *state.State
+	iso         *spec.Isolators
+	sandbox     *sandbox.Sandbox
+	madeSandbox bool
+	monitor     *os.Process
+	closeAfter  []*os.File // sandbox stdio files, handed to init
 	// notifySocket is the host's NOTIFY_SOCKET, relayed to at start.
 	notifySocket string
 	// console is the pty master of a terminal container run in the foreground.
