@@ -14,6 +14,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/contain-runtime/contain/libcontain"
+	// nsenter joins existing namespaces before the Go runtime starts (a cgo constructor that
+	// does nothing unless asked): init and exec need it for mount, pid and user namespaces.
+	_ "github.com/contain-runtime/contain/libcontain/nsenter"
 	"github.com/contain-runtime/contain/libcontain/sandbox"
 )
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -21,7 +20,7 @@ type Container struct {
 	rt *Runtime
 	ID string
 	// init is set only in the process that created the container (run waits on it).
-	init *exec.Cmd
+	init *os.Process
 	// console is the pty master when run proxies a terminal.
 	console *os.File
 	// progress and onExit come from CreateOpts, for a foreground run.

@@ -23,6 +23,7 @@ import (
 	"github.com/contain-runtime/contain/hooks"
 	"github.com/contain-runtime/contain/libcontain/cgroups"
 	"github.com/contain-runtime/contain/libcontain/namespaces"
+	"github.com/contain-runtime/contain/libcontain/nsenter"
 	"github.com/contain-runtime/contain/libcontain/proc"
 	"github.com/contain-runtime/contain/libcontain/rootfs"
 	"github.com/contain-runtime/contain/libcontain/sandbox"
@@ -119,7 +120,7 @@ func Create(rt *Runtime, o CreateOpts) (c *Container, err error) {
 	if err := b.build(); err != nil {
 		return nil, err
 	}
-	return &Container{rt: rt, ID: o.ID, init: b.cmd, console: b.console, progress: o.Progress, onExit: o.OnExit}, nil
+	return &Container{rt: rt, ID: o.ID, init: b.proc, console: b.console, progress: o.Progress, onExit: o.OnExit}, nil
 }
 
 // builder holds what create has made so far, so a failure can undo exactly that.
@@ -131,7 +132,7 @@ type builder struct {
 	rootfs      string
 	dir         *state.Dir
 	cg          cgroups.Manager
-	cmd         *exec.Cmd
+	proc        *os.Process // init
 	st          *state.State
 	iso         *spec.Isolators
 	sandbox     *sandbox.Sandbox
@@ -224,7 +225,7 @@ func (b *builder) build() error {
 		return err
 	}
 	if b.o.PidFile != "" {
-		if err := writePidFile(b.o.PidFile, b.cmd.Process.Pid); err != nil {
+		if err := writePidFile(b.o.PidFile, b.proc.Pid); err != nil {
 			return err
 		}
 	}
@@ -265,17 +266,31 @@ func (b *builder) startInit(sock, logW, fifo *os.File) error {
 		return err
 	}
 	defer exe.Close()
+	nss := b.spec.Linux.Namespaces
 	cmd := &exec.Cmd{
-		Path:       "/proc/self/fd/" + strconv.Itoa(int(exe.Fd())),
-		Args:       []string{"contain", "init"},
-		Env:        []string{},
-		Stdin:      orStd(b.o.Stdin, os.Stdin),
-		Stdout:     orStd(b.o.Stdout, os.Stdout),
-		Stderr:     orStd(b.o.Stderr, os.Stderr),
-		ExtraFiles: []*os.File{sock, logW, fifo}, // initSyncFd, initLogFd, initFifoFd
-		SysProcAttr: &syscall.SysProcAttr{
-			Cloneflags: namespaces.CloneFlags(b.spec.Linux.Namespaces),
-		},
+		Path:        "/proc/self/fd/" + strconv.Itoa(int(exe.Fd())),
+		Args:        []string{"contain", "init"},
+		Env:         []string{},
+		Stdin:       orStd(b.o.Stdin, os.Stdin),
+		Stdout:      orStd(b.o.Stdout, os.Stdout),
+		Stderr:      orStd(b.o.Stderr, os.Stderr),
+		ExtraFiles:  []*os.File{sock, logW, fifo}, // initSyncFd, initLogFd, initFifoFd
+		SysProcAttr: &syscall.SysProcAttr{},
+	}
+	joins := namespaces.Joins(nss)
+	var req *nsenter.Request
+	if len(joins) == 0 {
+		cmd.SysProcAttr.Cloneflags = namespaces.CloneFlags(nss)
+	} else {
+		// Joining existing namespaces: nsenter enters them before init's Go runtime starts,
+		// then creates the new ones inside them (owned by a joined user namespace).
+		req = &nsenter.Request{Namespaces: joins}
+		for _, t := range namespaces.NewTypes(nss) {
+			if t == specs.UserNamespace || t == specs.TimeNamespace {
+				return fmt.Errorf("creating a new %s namespace while joining existing ones is not supported", t)
+			}
+			req.Unshare = append(req.Unshare, t)
+		}
 	}
 	if cmd.SysProcAttr.Cloneflags&unix.CLONE_NEWUSER != 0 {
 		cmd.SysProcAttr.UidMappings = idMaps(b.spec.Linux.UIDMappings)
@@ -287,7 +302,7 @@ func (b *builder) startInit(sock, logW, fifo *os.File) error {
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
 	}
 	// On cgroup v2, clone straight into the container's cgroup (CLONE_INTO_CGROUP): init never
-	// runs a single instruction outside its limits.
+	// runs a single instruction outside its limits. nsenter's fork inherits it.
 	if dir, ok := b.cg.Paths()[""]; ok && len(b.cg.Paths()) == 1 {
 		cgfd, err := os.Open(dir)
 		if err != nil {
@@ -296,12 +311,37 @@ func (b *builder) startInit(sock, logW, fifo *os.File) error {
 		defer cgfd.Close()
 		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(cgfd.Fd())
 	}
+	var h *nsenter.Handle
+	if req != nil {
+		if h, err = nsenter.Prepare(cmd, *req); err != nil {
+			return fmt.Errorf("join namespaces: %w", err)
+		}
+	}
 	if err := cmd.Start(); err != nil {
+		if h != nil {
+			h.Close()
+		}
 		return fmt.Errorf("start init: %w", err)
 	}
-	b.cmd = cmd
+	b.proc = cmd.Process
+	if h != nil {
+		pid, err := h.Wait()
+		if err != nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			return fmt.Errorf("join namespaces: %w", err)
+		}
+		if pid != cmd.Process.Pid {
+			// nsenter forked into the joined pid namespace (as our child, CLONE_PARENT); the
+			// process it forked from exits at once.
+			_ = cmd.Wait()
+			if b.proc, err = os.FindProcess(pid); err != nil {
+				return err
+			}
+		}
+	}
 	if !cmd.SysProcAttr.UseCgroupFD {
-		if err := b.cg.Join(cmd.Process.Pid); err != nil {
+		if err := b.cg.Join(b.proc.Pid); err != nil {
 			return fmt.Errorf("join cgroup: %w", err)
 		}
 	}
@@ -342,7 +382,7 @@ func idMaps(m []specs.LinuxIDMapping) []syscall.SysProcIDMap {
 
 // handshake drives the protocol from the parent's side (see sync.go).
 func (b *builder) handshake(p *parentConn) error {
-	pid := b.cmd.Process.Pid
+	pid := b.proc.Pid
 	// createRuntime and createContainer run while the container is "creating" (spec 1.3.0);
 	// the deprecated prestart sees "created", which is what the OCI validation suite checks.
 	hookState := specs.State{
@@ -447,11 +487,11 @@ func (b *builder) killInit() {
 		b.console.Close()
 		b.console = nil
 	}
-	if b.cmd == nil || b.cmd.Process == nil {
+	if b.proc == nil {
 		return
 	}
-	_ = b.cmd.Process.Kill()
-	_, _ = b.cmd.Process.Wait()
+	_ = b.proc.Kill()
+	_, _ = b.proc.Wait()
 }
 
 // undo removes everything a failed create made: process, monitor, cgroup, pid file, sandbox
@@ -469,7 +509,7 @@ func (b *builder) undo() {
 			b.rt.Log.Warn("remove cgroup after failed create", "err", err)
 		}
 	}
-	if b.o.PidFile != "" && b.cmd != nil && b.cmd.Process != nil {
+	if b.o.PidFile != "" && b.proc != nil {
 		_ = os.Remove(b.o.PidFile)
 	}
 	if err := b.dir.Remove(); err != nil {

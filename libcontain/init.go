@@ -12,7 +12,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/contain-runtime/contain/hooks"
-	"github.com/contain-runtime/contain/libcontain/namespaces"
 	"github.com/contain-runtime/contain/libcontain/rootfs"
 )
 
@@ -84,9 +83,7 @@ func (in *initProc) run() (string, error) {
 		Spec: s, Rootfs: cfg.Rootfs, NoPivot: cfg.NoPivot, CgroupPaths: cfg.CgroupPaths, Log: in.log,
 		UserNS: hasNewNamespace(s, specs.UserNamespace), Overlay: cfg.Overlay, Progress: in.progress,
 	}
-	if err := namespaces.Join(s.Linux.Namespaces); err != nil {
-		return "join namespaces", err
-	}
+	// Namespaces given by path were joined before the Go runtime started (package nsenter).
 	if hasNewNamespace(s, specs.NetworkNamespace) {
 		if err := loopbackUp(); err != nil {
 			return "bring up loopback", err

@@ -47,7 +47,7 @@ func Run(rt *Runtime, o CreateOpts, detach bool) (int, error) {
 }
 
 func (c *Container) waitForeground(sigs chan os.Signal) (int, error) {
-	proc := c.init.Process
+	proc := c.init
 	var cons *consoleProxy
 	if c.console != nil {
 		cons = startConsoleProxy(c.console)

@@ -231,6 +231,21 @@ func TestJoinTime(t *testing.T) {
 	}
 }
 
+// TestJoinMountWithoutProc: after joining a mount namespace the Go runtime starts with whatever
+// /proc that namespace has, here none (glibc reads /proc/self/maps for the main thread's stack,
+// Go reads its cgroup files; both must cope).
+func TestJoinMountWithoutProc(t *testing.T) {
+	needs.Root(t)
+	target := startTarget(t, nil, "umount -l /proc", "--mount", "--propagation", "private")
+	res := runProbe(t, probeCmd(t), Request{Namespaces: paths(target, specs.MountNamespace)})
+	if res.ProcSelf {
+		t.Error("the probe sees /proc/self: it is not in the target's mount namespace")
+	}
+	if res.forked {
+		t.Error("a mount namespace join forked")
+	}
+}
+
 func TestJoinUser(t *testing.T) {
 	needs.Root(t)
 	target := startTarget(t, nil, "hostname userns-test", "--user", "--map-root-user", "--mount", "--uts")

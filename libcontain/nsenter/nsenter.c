@@ -153,7 +153,8 @@ static void join(int sock, const struct nsenter_request *req)
  *
  * libc's fork handlers do not run and glibc's cached thread id in the TCB keeps the parent's
  * value: nothing before or in the Go runtime depends on either in a single-threaded process
- * (runc's nsexec forks the same way).
+ * (runc's nsexec clones the same way, through glibc's clone wrapper, which does not update it
+ * either).
  */
 static pid_t fork_sibling(void)
 {

@@ -56,6 +56,21 @@
 // pid namespace, and exits 0. Handle.Wait returns that pid; the caller reaps cmd.Process with
 // cmd.Wait and the new process with os.FindProcess(pid) and Process.Wait. Time namespaces need
 // no fork: unlike pid, setns(CLONE_NEWTIME) switches the caller itself.
+//
+// The fork is a raw clone3 (clone where seccomp refuses clone3), so libc's fork handlers do not
+// run and glibc's TCB keeps the old thread id; nothing before or in the Go runtime depends on
+// either in a single-threaded process.
+//
+// # For callers
+//
+//   - Whatever cmd.SysProcAttr sets applies to the process Go starts, not to a forked one:
+//     Pdeathsig is not inherited, and on cgroup v1 the pid to write to cgroup.procs is the one
+//     Wait returns (CLONE_INTO_CGROUP on v2 is inherited). The forked process runs Go code until
+//     its own protocol stops it, so join it to the cgroup before releasing it, not before Wait.
+//   - Entering a user namespace keeps the caller's kuid, possibly unmapped there (overflow uid),
+//     with every capability in it; the program sets its uid and gid itself.
+//   - The program starts in the joined mount namespace: its /proc is that namespace's, if any.
+//     Glibc and the Go runtime cope with a missing /proc (tested).
 package nsenter
 
 import (

@@ -39,6 +39,7 @@ type probeReport struct {
 	SawVar      bool     // _CONTAIN_NSENTER was in the Go environment
 	OpenFds     []string // what fds 3..63 open when the program started are (Go keeps some open)
 	SetHostname string
+	ProcSelf    bool // /proc/self exists
 }
 
 func probe() {
@@ -61,6 +62,8 @@ func probe() {
 	}
 	r.Hostname, _ = os.Hostname()
 	r.Pid, r.Uid = os.Getpid(), os.Getuid()
+	_, err := os.Stat("/proc/self")
+	r.ProcSelf = err == nil
 	_, r.SawVar = os.LookupEnv(envName)
 	_ = json.NewEncoder(os.Stdout).Encode(&r)
 }
