@@ -167,8 +167,6 @@ func notYet(name, usage string) *cli.Command {
 	}
 }
 
-var execCommand = notYet("exec", "run a process in a container")
-
 var monitorCommand = &cli.Command{
 	Name: "monitor", Hidden: true, Usage: "run a container's disk and ports isolators (internal)",
 	Action: withContainer(func(c *cli.Context, ct *libcontain.Container) error {

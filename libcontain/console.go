@@ -16,7 +16,12 @@ import (
 // newConsole runs in init after pivot_root: it opens a pty from the container's own devpts
 // instance, makes the slave init's controlling terminal and stdio, bind-mounts it on
 // /dev/console, and returns the master for the parent.
-func newConsole() (*os.File, error) {
+func newConsole() (*os.File, error) { return openConsole(true) }
+
+// newExecConsole is newConsole for exec: the container's /dev/console is already its init's.
+func newExecConsole() (*os.File, error) { return openConsole(false) }
+
+func openConsole(bindDevConsole bool) (*os.File, error) {
 	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open pty master: %w", err)
@@ -35,9 +40,11 @@ func newConsole() (*os.File, error) {
 	}
 	slave := int(sfd)
 	defer unix.Close(slave)
-	if err := bindConsole(slave); err != nil {
-		master.Close()
-		return nil, err
+	if bindDevConsole {
+		if err := bindConsole(slave); err != nil {
+			master.Close()
+			return nil, err
+		}
 	}
 	if _, err := unix.Setsid(); err != nil {
 		master.Close()

@@ -127,3 +127,17 @@ func List(rt *Runtime) ([]*Info, error) {
 	}
 	return out, nil
 }
+
+// Config returns the container's spec as saved at create (and changed by update).
+func (c *Container) Config() (*specs.Spec, error) {
+	d, err := c.rt.openDir(c.ID, false)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	s, err := d.LoadConfig()
+	if err != nil {
+		return nil, fmt.Errorf("load config: %w", err)
+	}
+	return s, nil
+}

@@ -26,6 +26,7 @@ type initConfig struct {
 	Overlay     *rootfs.Overlay   `json:"overlay,omitempty"`
 	Progress    bool              `json:"progress,omitempty"` // report steps as progress log lines
 	Jail        bool              `json:"jail,omitempty"`     // io.contain.jail: no new namespaces from exec on
+	Exec        bool              `json:"exec,omitempty"`     // exec into a running container, not create
 }
 
 // Init is the container's init: the hidden `contain init` command, started by Create in the new
@@ -52,7 +53,12 @@ func Init() error {
 	}
 	log := slog.New(slog.NewJSONHandler(logw, &slog.HandlerOptions{Level: level, ReplaceAttr: LowerLevel}))
 	in := &initProc{c: c, cfg: cfg, log: log, logw: logw, fifo: fifo}
-	op, err := in.run()
+	run := in.run
+	if cfg.Exec {
+		c.UseExecOrder()
+		run = in.exec
+	}
+	op, err := run()
 	if err != nil {
 		if in.detached {
 			// create has returned: the container's stderr is the only one left to tell.
@@ -148,37 +154,9 @@ func (in *initProc) run() (string, error) {
 	if err := in.c.Ready(); err != nil {
 		return "wait for state save", err
 	}
-	filters, err := buildFilters(s, cfg.Jail)
+	path, op, err := in.becomeProcess()
 	if err != nil {
-		return "build seccomp filter", err
-	}
-	// Seal our fds now: once a profile is loaded, close_range may be refused.
-	if err := markCloexec(); err != nil {
-		return "mark fds close-on-exec", err
-	}
-	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load before dropping it.
-	// With it, load as late as possible, so the profile governs as little of init as can be.
-	if !p.NoNewPrivileges {
-		if err := loadFilters(filters); err != nil {
-			return "load seccomp filter", err
-		}
-	}
-	if err := setupUser(p, s); err != nil {
-		return "set user", err
-	}
-	if p.Cwd != "" {
-		if err := unix.Chdir(p.Cwd); err != nil {
-			return "change to cwd", &os.PathError{Op: "chdir", Path: p.Cwd, Err: err}
-		}
-	}
-	path, err := lookPath(p)
-	if err != nil {
-		return "find executable", err
-	}
-	if p.NoNewPrivileges {
-		if err := loadFilters(filters); err != nil {
-			return "load seccomp filter", err
-		}
+		return op, err
 	}
 	// Setup is done: closing the socket tells create it succeeded. From here on there is nobody
 	// to report to but the container's stderr.
@@ -206,6 +184,87 @@ func (in *initProc) run() (string, error) {
 			os.Exit(1)
 		}
 	}
+	if err := execve(path, p); err != nil {
+		fmt.Fprintln(os.Stderr, "contain:", err)
+		os.Exit(127)
+	}
+	return "", nil
+}
+
+// becomeProcess turns init into the container's process, short of execve: seccomp, user and
+// capabilities, cwd; it returns the executable's path. create and exec share it.
+func (in *initProc) becomeProcess() (string, string, error) {
+	s, cfg, p := in.cfg.Spec, in.cfg, in.cfg.Spec.Process
+	filters, err := buildFilters(s, cfg.Jail)
+	if err != nil {
+		return "", "build seccomp filter", err
+	}
+	// Seal our fds now: once a profile is loaded, close_range may be refused.
+	if err := markCloexec(); err != nil {
+		return "", "mark fds close-on-exec", err
+	}
+	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load before dropping it.
+	// With it, load as late as possible, so the profile governs as little of init as can be.
+	if !p.NoNewPrivileges {
+		if err := loadFilters(filters); err != nil {
+			return "", "load seccomp filter", err
+		}
+	}
+	if err := setupUser(p, s); err != nil {
+		return "", "set user", err
+	}
+	if p.Cwd != "" {
+		if err := unix.Chdir(p.Cwd); err != nil {
+			return "", "change to cwd", &os.PathError{Op: "chdir", Path: p.Cwd, Err: err}
+		}
+	}
+	path, err := lookPath(p)
+	if err != nil {
+		return "", "find executable", err
+	}
+	if p.NoNewPrivileges {
+		if err := loadFilters(filters); err != nil {
+			return "", "load seccomp filter", err
+		}
+	}
+	return path, "", nil
+}
+
+// exec is init for `contain exec`: nsenter has put us in the container's namespaces; there is
+// nothing to mount, only a console, the process's identity and the execve.
+func (in *initProc) exec() (string, error) {
+	p := in.cfg.Spec.Process
+	if p.Terminal {
+		master, err := newExecConsole()
+		if err != nil {
+			return "set up console", err
+		}
+		err = in.c.Console(master)
+		master.Close()
+		if err != nil {
+			return "send console", err
+		}
+	}
+	if p.OOMScoreAdj != nil {
+		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(fmt.Sprint(*p.OOMScoreAdj)), 0); err != nil {
+			return "set oom_score_adj", err
+		}
+	}
+	if p.NoNewPrivileges {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return "set no_new_privs", os.NewSyscallError("prctl", err)
+		}
+	}
+	if err := in.c.Ready(); err != nil {
+		return "wait for the runtime", err
+	}
+	path, op, err := in.becomeProcess()
+	if err != nil {
+		return op, err
+	}
+	in.c.Close()
+	in.logw.Close()
+	in.detached = true
 	if err := execve(path, p); err != nil {
 		fmt.Fprintln(os.Stderr, "contain:", err)
 		os.Exit(127)

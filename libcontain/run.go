@@ -47,6 +47,33 @@ func Run(rt *Runtime, o CreateOpts, detach bool) (int, error) {
 }
 
 func (c *Container) waitForeground(sigs chan os.Signal) (int, error) {
+	code, ps, werr := c.wait(sigs)
+	if c.onExit != nil && werr == nil {
+		c.onExit(c.exitInfo(ps, code))
+	}
+	if c.progress != nil {
+		c.progress("cleaning up cgroups")
+	}
+	if err := c.Delete(true); err != nil && !errors.Is(err, ErrNotExist) {
+		return code, fmt.Errorf("delete after exit: %w", err)
+	}
+	if werr != nil {
+		return -1, fmt.Errorf("wait for init: %w", werr)
+	}
+	return code, nil
+}
+
+// waitOnly waits for the process with signals forwarded and the terminal proxied (exec).
+func (c *Container) waitOnly(sigs chan os.Signal) (int, error) {
+	code, _, err := c.wait(sigs)
+	if err != nil {
+		return -1, fmt.Errorf("wait: %w", err)
+	}
+	return code, nil
+}
+
+// wait forwards signals to the process and proxies its terminal until it exits.
+func (c *Container) wait(sigs chan os.Signal) (int, *os.ProcessState, error) {
 	proc := c.init
 	var cons *consoleProxy
 	if c.console != nil {
@@ -67,25 +94,12 @@ func (c *Container) waitForeground(sigs chan os.Signal) (int, error) {
 			}
 		}
 	}()
-	ps, werr := proc.Wait()
+	ps, err := proc.Wait()
 	close(done)
 	if cons != nil {
 		cons.finish()
 	}
-	code := exitCode(ps)
-	if c.onExit != nil && werr == nil {
-		c.onExit(c.exitInfo(ps, code))
-	}
-	if c.progress != nil {
-		c.progress("cleaning up cgroups")
-	}
-	if err := c.Delete(true); err != nil && !errors.Is(err, ErrNotExist) {
-		return code, fmt.Errorf("delete after exit: %w", err)
-	}
-	if werr != nil {
-		return -1, fmt.Errorf("wait for init: %w", werr)
-	}
-	return code, nil
+	return exitCode(ps), ps, err
 }
 
 func exitCode(ps *os.ProcessState) int {

@@ -8,6 +8,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// selfExeMinFd is the lowest fd the sealed binary may have: above the few fds a child inherits.
+const selfExeMinFd = 100
+
 // sealedSelf returns a sealed, in-memory copy of the runtime binary to start init from.
 //
 // CVE-2019-5736: while init runs inside the container, /proc/<init>/exe points at the binary it
@@ -39,5 +42,12 @@ func sealedSelf() (*os.File, error) {
 		mem.Close()
 		return nil, os.NewSyscallError("fcntl F_ADD_SEALS", err)
 	}
-	return mem, nil
+	// The child is started as /proc/self/fd/N, resolved after the child's fds 3.. were laid
+	// out from ExtraFiles: move the memfd above any number those can take.
+	high, err := unix.FcntlInt(mem.Fd(), unix.F_DUPFD_CLOEXEC, selfExeMinFd)
+	mem.Close()
+	if err != nil {
+		return nil, os.NewSyscallError("fcntl F_DUPFD_CLOEXEC", err)
+	}
+	return os.NewFile(uintptr(high), "contain-init"), nil
 }

@@ -46,6 +46,10 @@ var (
 	parentOrder         = []msgType{msgHooks, msgReady, msgEOF}
 	parentOrderTerminal = []msgType{msgHooks, msgConsole, msgReady, msgEOF}
 	initOrder           = []msgType{msgConfig, msgHooksDone, msgReadyAck}
+	// exec: no mounts, no hooks; the new process joins a running container.
+	parentExecOrder         = []msgType{msgReady, msgEOF}
+	parentExecOrderTerminal = []msgType{msgConsole, msgReady, msgEOF}
+	initExecOrder           = []msgType{msgConfig, msgReadyAck}
 )
 
 // maxMessage bounds one packet. Specs with big seccomp profiles run to tens of KiB.
@@ -69,9 +73,10 @@ func newSocketPair() (parent, child *os.File, err error) {
 
 // conn is one end of the sync socket with its order check.
 type conn struct {
-	f     *os.File
-	order []msgType
-	next  int
+	f      *os.File
+	order  []msgType
+	next   int
+	parent bool // the runtime's end: init may report an error at any step
 }
 
 func (c *conn) send(m *message) error { return c.sendFd(m, -1) }
@@ -101,7 +106,7 @@ func (c *conn) recv() (*message, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m.Type == msgError && c.order[0] == msgHooks { // parent side: init may fail at any step
+	if m.Type == msgError && c.parent {
 		if m.Error == nil {
 			m.Error = &InitError{Msg: "init failed without a reason"}
 		}
@@ -190,7 +195,15 @@ func newParentConn(f *os.File, terminal bool) *parentConn {
 	if terminal {
 		order = parentOrderTerminal
 	}
-	return &parentConn{conn{f: f, order: order}}
+	return &parentConn{conn{f: f, order: order, parent: true}}
+}
+
+func newParentExecConn(f *os.File, terminal bool) *parentConn {
+	order := parentExecOrder
+	if terminal {
+		order = parentExecOrderTerminal
+	}
+	return &parentConn{conn{f: f, order: order, parent: true}}
 }
 
 func (p *parentConn) SendConfig(cfg *initConfig) error {
@@ -225,6 +238,9 @@ func (p *parentConn) Next() (msgType, *os.File, error) {
 
 // initConn is the container init's end.
 type initConn struct{ conn }
+
+// UseExecOrder switches to exec's shorter protocol, once the config said so.
+func (c *initConn) UseExecOrder() { c.order = initExecOrder }
 
 func newInitConn(f *os.File) *initConn {
 	return &initConn{conn{f: f, order: initOrder}}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urfave/cli/v2"
+
+	"github.com/contain-runtime/contain/libcontain"
+)
+
+var execCommand = &cli.Command{
+	Name: "exec", Usage: "run a process in a created or running container",
+	ArgsUsage: "<container-id> [command [args...]]",
+	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "process", Aliases: []string{"p"}, Usage: "process.json: the whole process (args, env, user, caps...)"},
+		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once the process runs"},
+		&cli.StringFlag{Name: "pid-file", Usage: "write the process's pid to this file"},
+		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-terminal"},
+		&cli.StringFlag{Name: "console-socket", Usage: "unix socket that receives the pty master"},
+		&cli.StringFlag{Name: "cwd", Usage: "working directory inside the container"},
+		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "KEY=VALUE to add (repeatable)"},
+		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "UID[:GID]"},
+		&cli.StringSliceFlag{Name: "additional-gids", Aliases: []string{"g"}, Usage: "supplementary group ids"},
+		&cli.StringSliceFlag{Name: "cap", Aliases: []string{"c"}, Usage: "add a capability (CAP_NET_ADMIN)"},
+		&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs for the process"},
+	},
+	Action: action(func(c *cli.Context, rt *libcontain.Runtime) error {
+		if err := checkArgs(c, 1, false); err != nil {
+			return err
+		}
+		ct, err := libcontain.Load(rt, c.Args().First())
+		if err != nil {
+			return err
+		}
+		p, err := execProcess(c, ct)
+		if err != nil {
+			return err
+		}
+		code, err := ct.Exec(libcontain.ExecOpts{
+			Process: p, Detach: c.Bool("detach"), PidFile: c.String("pid-file"), ConsoleSocket: c.String("console-socket"),
+		})
+		if err != nil {
+			return err
+		}
+		if code != 0 {
+			return exitCoder{code}
+		}
+		return nil
+	}),
+}
+
+// execProcess is --process as given, or the container's own process with the command line
+// and the flags laid over it (runc's rules).
+func execProcess(c *cli.Context, ct *libcontain.Container) (*specs.Process, error) {
+	if path := c.String("process"); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read process file: %w", err)
+		}
+		p := new(specs.Process)
+		if err := json.Unmarshal(b, p); err != nil {
+			return nil, fmt.Errorf("parse process file: %w", err)
+		}
+		if len(p.Args) == 0 {
+			return nil, fmt.Errorf("process file %s has no args", path)
+		}
+		return p, nil
+	}
+	if c.NArg() < 2 {
+		return nil, fmt.Errorf(`"exec" requires a command after the container id, or --process`)
+	}
+	cfg, err := ct.Config()
+	if err != nil {
+		return nil, err
+	}
+	p := &specs.Process{Cwd: "/"}
+	if cfg.Process != nil {
+		cp := *cfg.Process
+		p = &cp
+		p.Env = append([]string(nil), cfg.Process.Env...)
+	}
+	p.Args = c.Args().Tail()
+	p.Terminal = c.Bool("tty")
+	p.Env = append(p.Env, c.StringSlice("env")...)
+	if c.IsSet("cwd") {
+		p.Cwd = c.String("cwd")
+	}
+	if u := c.String("user"); u != "" {
+		uid, gid, err := parseUser(u)
+		if err != nil {
+			return nil, err
+		}
+		p.User.UID, p.User.GID = uid, gid
+	}
+	for _, g := range c.StringSlice("additional-gids") {
+		n, err := strconv.ParseUint(g, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("invalid --additional-gids %q: want a number", g)
+		}
+		p.User.AdditionalGids = append(p.User.AdditionalGids, uint32(n))
+	}
+	if caps := c.StringSlice("cap"); len(caps) > 0 {
+		pc := specs.LinuxCapabilities{}
+		if p.Capabilities != nil {
+			pc = *p.Capabilities
+		}
+		for _, cp := range caps {
+			cp = strings.ToUpper(cp)
+			if !strings.HasPrefix(cp, "CAP_") {
+				cp = "CAP_" + cp
+			}
+			pc.Bounding = append(pc.Bounding, cp)
+			pc.Effective = append(pc.Effective, cp)
+			pc.Permitted = append(pc.Permitted, cp)
+			pc.Inheritable = append(pc.Inheritable, cp)
+			pc.Ambient = append(pc.Ambient, cp)
+		}
+		p.Capabilities = &pc
+	}
+	if c.Bool("no-new-privs") {
+		p.NoNewPrivileges = true
+	}
+	return p, nil
+}
