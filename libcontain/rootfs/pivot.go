@@ -14,10 +14,10 @@ import (
 // the container (a chroot alone can be escaped by anyone with CAP_SYS_CHROOT). NoPivot
 // (--no-pivot, for initramfs roots where pivot_root fails) moves the rootfs over "/" and chroots.
 func Pivot(c *Config) error {
-	c.progress("pivoting root")
 	if err := c.validate(); err != nil {
 		return err
 	}
+	c.progress("pivoting root")
 	rootfs := filepath.Clean(c.Rootfs)
 	if c.NoPivot {
 		return moveRoot(rootfs)

@@ -1,0 +1,101 @@
+# contain — build, test and benchmark. `make help` lists the targets.
+
+GO          ?= go
+BATS        ?= bats
+RUNC        ?= runc
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/sbin
+# libcontain/nsenter is cgo: it joins namespaces before the Go runtime starts threads.
+CGO_ENABLED ?= 1
+FUZZTIME    ?= 10s
+GOTESTFLAGS ?=
+
+VERSION := $(shell cat VERSION)
+COMMIT  := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X main.gitCommit=$(COMMIT) -X main.version=$(VERSION)
+BINARY  := $(CURDIR)/contain
+ROOTFS  := $(CURDIR)/build/rootfs
+
+.PHONY: all help deps build build-static rootfs test test-unit test-e2e test-bats validation fuzz bench install clean
+
+all: build
+
+help:
+	@echo 'deps        apt-get install what building and testing need (root)'
+	@echo 'build       ./contain (version $(VERSION), commit from git)'
+	@echo 'build-static build/contain-static, statically linked (for the v2 VM)'
+	@echo 'rootfs      build/rootfs: a busybox root filesystem (needs busybox-static)'
+	@echo 'test        test-unit + test-e2e + test-bats, then a pass/fail summary'
+	@echo 'test-unit   go test of every package but tests/e2e (root-only tests skip without root)'
+	@echo 'test-e2e    the Go end-to-end tests against ./contain (root)'
+	@echo 'test-bats   the bats integration suites against ./contain (root)'
+	@echo 'validation  the OCI runtime-tools validation suite against ./contain (root)'
+	@echo 'fuzz        every Fuzz target for FUZZTIME (default 10s) each'
+	@echo 'bench       hyperfine: contain run vs runc run of /bin/true'
+	@echo 'install     install contain to $$(DESTDIR)$(BINDIR)'
+	@echo 'clean       remove ./contain and build/'
+
+deps:
+	tests/deps.sh
+
+build:
+	CGO_ENABLED=$(CGO_ENABLED) $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BINARY) .
+
+# A static binary (libseccomp and libc linked in): for the cgroup v2 VM guest, which has no libc.
+build-static:
+	CGO_ENABLED=1 $(GO) build -trimpath -tags 'netgo osusergo' \
+		-ldflags '$(LDFLAGS) -linkmode external -extldflags "-static"' -o $(CURDIR)/build/contain-static .
+
+rootfs:
+	bash tests/rootfs/build.sh $(ROOTFS)
+
+# Every suite runs even when an earlier one failed; the summary names the ones that failed and
+# the exit status is non-zero if any did.
+test:
+	@failed=""; \
+	$(MAKE) --no-print-directory build rootfs || failed="$$failed build"; \
+	if [ -z "$$failed" ]; then \
+		$(MAKE) --no-print-directory test-unit || failed="$$failed unit"; \
+		$(MAKE) --no-print-directory test-e2e  || failed="$$failed e2e"; \
+		$(MAKE) --no-print-directory test-bats || failed="$$failed bats"; \
+	fi; \
+	echo "======================================================================"; \
+	if [ -n "$$failed" ]; then \
+		echo "make test: FAIL ($${failed# })"; exit 1; \
+	else \
+		echo "make test: PASS (unit, e2e, bats)"; \
+	fi
+
+test-unit:
+	CGO_ENABLED=$(CGO_ENABLED) $(GO) test $(GOTESTFLAGS) $$($(GO) list ./... | grep -v '/tests/e2e$$')
+
+# -count=1: the test cache cannot see that ./contain changed.
+test-e2e: build
+	CONTAIN_BINARY=$(BINARY) $(GO) test -count=1 $(GOTESTFLAGS) ./tests/e2e/
+
+test-bats: build rootfs
+	RUNTIME=$(BINARY) ROOTFS=$(ROOTFS) $(BATS) tests/integration
+
+validation: build
+	bash tests/validation/run.sh --runtime $(BINARY)
+
+# One `go test -fuzz` per target (-fuzz accepts a single target per package run); every target
+# runs, then the failed ones are named.
+fuzz:
+	@failed=""; for dir in $$($(GO) list -f '{{.Dir}}' ./...); do \
+		for name in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do \
+			echo "== $$name ($${dir#$(CURDIR)/})"; \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$dir || failed="$$failed $$name"; \
+		done; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make fuzz: FAIL:$$failed"; exit 1; else echo "make fuzz: PASS"; fi
+
+bench: build rootfs
+	RUNC=$(RUNC) bash tests/bench/run.sh $(BINARY) $(ROOTFS) build/bench
+
+install: build
+	install -D -m 0755 $(BINARY) $(DESTDIR)$(BINDIR)/contain
+
+clean:
+	rm -f $(BINARY)
+	rm -rf build

@@ -1,0 +1,23 @@
+#!/bin/bash
+# Installs (apt) what building and testing contain needs, only what is missing, so a second run
+# is quick. Used by `make deps` and by .ci/run.
+#   busybox-static: the test rootfs (tests/rootfs/build.sh); bats: tests/integration;
+#   python3: JSON edits in the bats helpers; gcc + libc6-dev: cgo (libcontain/nsenter);
+#   libseccomp-dev + pkg-config: libcontain/seccomp compiles filters with libseccomp;
+#   runc: tests compare against what runc writes; git: the commit stamped into --version;
+#   hyperfine: `make bench`; tmux: the interactive quick-mode test.
+set -euo pipefail
+[[ $(id -u) == 0 ]] || { echo "deps: run as root (apt-get)" >&2; exit 1; }
+packages=(busybox-static bats python3 gcc libc6-dev make git runc ca-certificates libseccomp-dev pkg-config hyperfine tmux)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+	echo "deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq </dev/null
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+else
+	echo "deps: packages present"
+fi

@@ -1,0 +1,124 @@
+//go:build linux
+
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/contain-runtime/contain/tests/bundle"
+)
+
+// runOutput runs a container in the foreground and returns its stdout, failing unless it exits 0.
+func runOutput(t *testing.T, mutate func(*specs.Spec)) string {
+	t.Helper()
+	r := newRunner(t)
+	c := r.newContainer(mutate)
+	return r.must("run", "--bundle", c.bundle, c.id).stdout
+}
+
+func TestHostname(t *testing.T) {
+	want := bundle.UniqueName("e2e-host-")
+	got := runOutput(t, func(s *specs.Spec) {
+		s.Hostname = want
+		s.Process.Args = []string{"hostname"}
+	})
+	if strings.TrimSpace(got) != want {
+		t.Fatalf("hostname inside %q, want %q", strings.TrimSpace(got), want)
+	}
+	if h, _ := os.Hostname(); h == want {
+		t.Fatalf("the host's own hostname became %q", h)
+	}
+}
+
+func TestPIDOne(t *testing.T) {
+	got := runOutput(t, args("sh", "-c", "echo $$"))
+	if strings.TrimSpace(got) != "1" {
+		t.Fatalf("shell pid inside %q, want 1", strings.TrimSpace(got))
+	}
+}
+
+// TestProcShowsOnlyContainer: with its own pid namespace and /proc mount, the container's /proc
+// lists its own processes only (here just pid 1, the ls itself).
+func TestProcShowsOnlyContainer(t *testing.T) {
+	got := runOutput(t, args("ls", "/proc"))
+	var pids []string
+	for _, f := range strings.Fields(got) {
+		if regexp.MustCompile(`^[0-9]+$`).MatchString(f) {
+			pids = append(pids, f)
+		}
+	}
+	if len(pids) != 1 || pids[0] != "1" {
+		t.Fatalf("/proc inside lists pids %v, want only [1]", pids)
+	}
+}
+
+// TestMaskedPaths: masked files read empty (bind-mounted /dev/null), masked dirs are empty
+// (read-only tmpfs), and read-only paths refuse writes. /proc/kcore would otherwise expose
+// physical memory, /proc/keys the host's keyrings, and /proc/sys lets a container retune the
+// host kernel. Files this kernel lacks are left out.
+func TestMaskedPaths(t *testing.T) {
+	script := `
+if echo 1 > /proc/sys/kernel/panic 2>/dev/null; then echo procsys=writable; else echo procsys=refused; fi
+printf 'firmware=%s\n' "$(ls -A /sys/firmware | wc -l)"
+`
+	want := []string{"procsys=refused", "firmware=0"}
+	for _, f := range []string{"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug"} {
+		if _, err := os.Stat(f); err != nil {
+			continue
+		}
+		script += fmt.Sprintf("printf '%s=%%s\\n' \"$(wc -c < %s)\"\n", f, f)
+		want = append(want, f+"=0")
+	}
+	got := runOutput(t, args("sh", "-c", script))
+	for _, w := range want {
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(w) + `$`).MatchString(got) {
+			t.Errorf("want %q in the container's output:\n%s", w, got)
+		}
+	}
+}
+
+// TestReadonlyRoot: root.readonly makes / refuse writes, and nothing reaches the host rootfs.
+func TestReadonlyRoot(t *testing.T) {
+	r := newRunner(t)
+	name := bundle.UniqueName("e2e-written-")
+	c := r.newContainer(args("touch", "/"+name))
+	res := r.run("run", "--bundle", c.bundle, c.id)
+	if res.code == 0 {
+		t.Fatalf("touch on a read-only root succeeded: %s", res)
+	}
+	if _, err := os.Stat(filepath.Join(c.spec.Root.Path, name)); err == nil {
+		os.Remove(filepath.Join(c.spec.Root.Path, name))
+		t.Fatalf("the write reached the host rootfs")
+	}
+}
+
+// TestNoLeakedFds: the runtime closes its own descriptors before execve, so the process sees
+// only 0, 1, 2 and the one ls opens on /proc/self/fd (a leaked fd is how CVE-2024-21626 let a
+// container reach the host filesystem).
+func TestNoLeakedFds(t *testing.T) {
+	got := runOutput(t, args("ls", "-l", "/proc/self/fd"))
+	fdLine := regexp.MustCompile(`\s([0-9]+) -> (.*)$`)
+	for _, line := range strings.Split(strings.TrimSpace(got), "\n") {
+		m := fdLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		switch fd, target := m[1], m[2]; {
+		case fd == "0" || fd == "1" || fd == "2":
+		case regexp.MustCompile(`^/proc/[0-9]+/fd$`).MatchString(target):
+			// ls's own directory fd
+		default:
+			t.Errorf("leaked fd %s -> %s", fd, target)
+		}
+	}
+	if !strings.Contains(got, " 2 -> ") {
+		t.Fatalf("ls output lists no fd 2; is this ls -l output?\n%s", got)
+	}
+}

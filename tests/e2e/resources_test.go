@@ -1,0 +1,121 @@
+//go:build linux
+
+package e2e
+
+import (
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func int64p(v int64) *int64    { return &v }
+func uint64p(v uint64) *uint64 { return &v }
+
+// memoryLimit caps the container at 32 MiB with no swap on top.
+func memoryLimit(s *specs.Spec) {
+	s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: int64p(32 << 20), Swap: int64p(32 << 20)}
+}
+
+// TestMemoryLimitOOM: a process that grows without bound (tail buffering /dev/zero, which has no
+// newline) is killed by the kernel's memcg OOM killer at the limit.
+func TestMemoryLimitOOM(t *testing.T) {
+	t.Run("run exits 137", func(t *testing.T) {
+		r := newRunner(t)
+		c := r.newContainer(func(s *specs.Spec) {
+			s.Process.Args = []string{"tail", "/dev/zero"}
+			memoryLimit(s)
+		})
+		if res := r.run("run", "--bundle", c.bundle, c.id); res.code != 128+9 {
+			t.Fatalf("want exit 137 (SIGKILL by the OOM killer): %s", res)
+		}
+	})
+	t.Run("cgroup counts the oom kill", func(t *testing.T) {
+		r := newRunner(t)
+		c := r.newContainer(func(s *specs.Spec) {
+			s.Process.Args = []string{"tail", "/dev/zero"}
+			memoryLimit(s)
+		})
+		dir, v2 := controllerDir(t, "memory", c.cgroupsPath())
+		r.must("create", "--bundle", c.bundle, c.id)
+		if v2 {
+			if got := readFile(t, filepath.Join(dir, "memory.max")); strings.TrimSpace(got) != "33554432" {
+				t.Errorf("memory.max %q, want 33554432", got)
+			}
+		} else if got := readFile(t, filepath.Join(dir, "memory.limit_in_bytes")); strings.TrimSpace(got) != "33554432" {
+			t.Errorf("memory.limit_in_bytes %q, want 33554432", got)
+		}
+		r.must("start", c.id)
+		r.waitStatus(c.id, specs.StateStopped)
+		// The cgroup stays until delete, so its OOM counter can be read now.
+		file, key := filepath.Join(dir, "memory.oom_control"), "oom_kill"
+		if v2 {
+			file = filepath.Join(dir, "memory.events")
+		}
+		if n := readKeyed(t, file, key); n < 1 {
+			t.Fatalf("%s: %s %d, want >= 1", file, key, n)
+		}
+	})
+}
+
+// TestPidsLimitRefusesFork: with pids.max 10, a shell that starts 20 background sleeps hits the
+// limit; the kernel counts each refused fork in pids.events "max" (same name in v1 and v2).
+func TestPidsLimitRefusesFork(t *testing.T) {
+	r := newRunner(t)
+	c := r.newContainer(func(s *specs.Spec) {
+		// A shell, not a Go program: Go aborts when it cannot make a thread under pids.max.
+		s.Process.Args = []string{"sh", "-c", `i=0; while [ $i -lt 20 ]; do sleep 60 & i=$((i+1)); done; echo forked; sleep 60`}
+		s.Linux.Resources.Pids = &specs.LinuxPids{Limit: int64p(10)}
+	})
+	dir, _ := controllerDir(t, "pids", c.cgroupsPath())
+	r.must("create", "--bundle", c.bundle, c.id)
+	if got := strings.TrimSpace(readFile(t, filepath.Join(dir, "pids.max"))); got != "10" {
+		t.Errorf("pids.max %q, want 10", got)
+	}
+	r.must("start", c.id)
+	deadline := time.Now().Add(statusTimeout)
+	for readKeyed(t, filepath.Join(dir, "pids.events"), "max") < 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no fork refused within %v (pids.current %s)", statusTimeout,
+				strings.TrimSpace(readFile(t, filepath.Join(dir, "pids.current"))))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cur, err := strconv.Atoi(strings.TrimSpace(readFile(t, filepath.Join(dir, "pids.current"))))
+	if err != nil || cur > 10 {
+		t.Errorf("pids.current %d (%v), want <= 10", cur, err)
+	}
+	// busybox sh exits on a refused fork, so the container may already have stopped.
+	r.must("delete", "--force", c.id)
+}
+
+// TestCPUQuotaWritten: cpu quota 50000 / period 100000 reaches the container's cpu cgroup, found
+// from the container's own /proc/<pid>/cgroup.
+func TestCPUQuotaWritten(t *testing.T) {
+	r := newRunner(t)
+	c := r.newContainer(func(s *specs.Spec) {
+		s.Process.Args = []string{"sleep", "60"}
+		s.Linux.Resources.CPU = &specs.LinuxCPU{Quota: int64p(50000), Period: uint64p(100000)}
+	})
+	r.must("create", "--bundle", c.bundle, c.id)
+	st := r.waitStatus(c.id, specs.StateCreated)
+	dir, v2 := pidControllerDir(t, st.Pid, "cpu")
+	if want, _ := controllerDir(t, "cpu", c.cgroupsPath()); dir != want {
+		t.Errorf("container's cpu cgroup %s, want %s (the relative cgroupsPath under ours)", dir, want)
+	}
+	if v2 {
+		if got := strings.TrimSpace(readFile(t, filepath.Join(dir, "cpu.max"))); got != "50000 100000" {
+			t.Errorf("cpu.max %q, want \"50000 100000\"", got)
+		}
+	} else {
+		for file, want := range map[string]string{"cpu.cfs_quota_us": "50000", "cpu.cfs_period_us": "100000"} {
+			if got := strings.TrimSpace(readFile(t, filepath.Join(dir, file))); got != want {
+				t.Errorf("%s %q, want %q", file, got, want)
+			}
+		}
+	}
+	r.must("delete", "--force", c.id)
+}
