@@ -41,6 +41,21 @@ func Load(rt *Runtime, id string) (*Container, error) {
 	return &Container{rt: rt, ID: id}, nil
 }
 
+// open locks the container's dir (exclusive to change it, shared to read) and loads its state.
+// The caller closes the dir, which releases the lock.
+func (c *Container) open(exclusive bool) (*state.Dir, *state.State, error) {
+	d, err := c.rt.openDir(c.ID, exclusive)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := loadState(d)
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	return d, st, nil
+}
+
 func (rt *Runtime) openDir(id string, exclusive bool) (*state.Dir, error) {
 	d, err := rt.Store.Open(id, exclusive)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -59,15 +74,11 @@ type Info struct {
 
 // State reports the container's OCI state with its derived status.
 func (c *Container) State() (*Info, error) {
-	d, err := c.rt.openDir(c.ID, false)
+	d, st, err := c.open(false)
 	if err != nil {
 		return nil, err
 	}
 	defer d.Close()
-	st, err := loadState(d)
-	if err != nil {
-		return nil, err
-	}
 	return infoOf(d, st), nil
 }
 

@@ -141,28 +141,10 @@ func (in *initProc) run() (string, error) {
 		return "finish rootfs", err
 	}
 	p := s.Process
-	if p.OOMScoreAdj != nil {
-		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(fmt.Sprint(*p.OOMScoreAdj)), 0); err != nil {
-			return "set oom_score_adj", err
-		}
-	}
-	if p.NoNewPrivileges {
-		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			return "set no_new_privs", os.NewSyscallError("prctl", err)
-		}
-	}
-	if err := in.c.Ready(); err != nil {
-		return "wait for state save", err
-	}
-	path, op, err := in.becomeProcess()
+	path, op, err := in.finishSetup()
 	if err != nil {
 		return op, err
 	}
-	// Setup is done: closing the socket tells create it succeeded. From here on there is nobody
-	// to report to but the container's stderr.
-	in.c.Close()
-	in.logw.Close()
-	in.detached = true
 	// Block until `start` opens the read side. The fifo is reached through the O_PATH fd create
 	// passed, reopened via the container's /proc (as runc does): no path the container controls
 	// is resolved, and it works whatever user we have become (the fifo is 0622).
@@ -189,6 +171,34 @@ func (in *initProc) run() (string, error) {
 		os.Exit(127)
 	}
 	return "", nil
+}
+
+// finishSetup is the common end of create's and exec's setup: oom_score_adj and no_new_privs,
+// the `ready` rendezvous (the parent applies rlimits and, for create, saves the state), then
+// becomeProcess; last it closes the socket, which tells the parent setup succeeded. From then on
+// there is nobody to report to but the container's stderr.
+func (in *initProc) finishSetup() (path, op string, err error) {
+	p := in.cfg.Spec.Process
+	if p.OOMScoreAdj != nil {
+		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(fmt.Sprint(*p.OOMScoreAdj)), 0); err != nil {
+			return "", "set oom_score_adj", err
+		}
+	}
+	if p.NoNewPrivileges {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return "", "set no_new_privs", os.NewSyscallError("prctl", err)
+		}
+	}
+	if err := in.c.Ready(); err != nil {
+		return "", "wait for the runtime", err
+	}
+	if path, op, err = in.becomeProcess(); err != nil {
+		return "", op, err
+	}
+	in.c.Close()
+	in.logw.Close()
+	in.detached = true
+	return path, "", nil
 }
 
 // becomeProcess turns init into the container's process, short of execve: seccomp, user and
@@ -245,26 +255,10 @@ func (in *initProc) exec() (string, error) {
 			return "send console", err
 		}
 	}
-	if p.OOMScoreAdj != nil {
-		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(fmt.Sprint(*p.OOMScoreAdj)), 0); err != nil {
-			return "set oom_score_adj", err
-		}
-	}
-	if p.NoNewPrivileges {
-		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			return "set no_new_privs", os.NewSyscallError("prctl", err)
-		}
-	}
-	if err := in.c.Ready(); err != nil {
-		return "wait for the runtime", err
-	}
-	path, op, err := in.becomeProcess()
+	path, op, err := in.finishSetup()
 	if err != nil {
 		return op, err
 	}
-	in.c.Close()
-	in.logw.Close()
-	in.detached = true
 	if err := execve(path, p); err != nil {
 		fmt.Fprintln(os.Stderr, "contain:", err)
 		os.Exit(127)

@@ -72,15 +72,11 @@ func (c *Container) Monitor(ctx context.Context) error {
 // recordLimitation writes why the container was ended into its state, where `state`, `events`
 // and `run` find it.
 func (c *Container) recordLimitation(kind, msg string) error {
-	d, err := c.rt.openDir(c.ID, true)
+	d, st, err := c.open(true)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	st, err := loadState(d)
-	if err != nil {
-		return err
-	}
 	if st.Annotations == nil {
 		st.Annotations = map[string]string{}
 	}

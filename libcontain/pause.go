@@ -29,15 +29,11 @@ func (c *Container) Pids() ([]int, error) {
 // withCgroup runs fn on the container's cgroup while holding its lock, if its status is want
 // (any status but stopped when want is empty).
 func (c *Container) withCgroup(action string, want Status, fn func(cgroups.Manager) error) error {
-	d, err := c.rt.openDir(c.ID, true)
+	d, st, err := c.open(true)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	st, err := loadState(d)
-	if err != nil {
-		return err
-	}
 	status := deriveStatus(d, st)
 	if (want != "" && status != want) || status == Stopped {
 		if status == Stopped {

@@ -13,15 +13,11 @@ import (
 
 // Signal sends sig to the container's init, or with all to every process in its cgroup.
 func (c *Container) Signal(sig unix.Signal, all bool) error {
-	d, err := c.rt.openDir(c.ID, false)
+	d, st, err := c.open(false)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	st, err := loadState(d)
-	if err != nil {
-		return err
-	}
 	status := deriveStatus(d, st)
 	if status == Stopped {
 		return ErrNotRunning

@@ -15,15 +15,11 @@ import (
 // Start releases a created container's init: opening exec.fifo for reading unblocks init's
 // open for writing; init then writes one byte and goes on to execve.
 func (c *Container) Start() error {
-	d, err := c.rt.openDir(c.ID, true)
+	d, st, err := c.open(true)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	st, err := loadState(d)
-	if err != nil {
-		return err
-	}
 	if status := deriveStatus(d, st); status != Created {
 		return statusError("start", status)
 	}

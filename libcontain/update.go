@@ -11,15 +11,11 @@ import (
 // Update applies new resource limits to a created, running or paused container, and records them
 // in the saved config so a later read (state, a second update) sees what is in force.
 func (c *Container) Update(r *specs.LinuxResources) error {
-	d, err := c.rt.openDir(c.ID, true)
+	d, st, err := c.open(true)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	st, err := loadState(d)
-	if err != nil {
-		return err
-	}
 	if deriveStatus(d, st) == Stopped {
 		return ErrNotRunning
 	}
