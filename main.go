@@ -59,7 +59,7 @@ func newApp(stderr io.Writer) *cli.App {
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 			&cli.BoolFlag{Name: "debug", Usage: "log debug messages"},
 			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd"},
-			&cli.StringFlag{Name: "work-dir", Value: sandbox.DefaultWorkDir, Usage: "directory for per-container sandboxes"},
+			&cli.StringFlag{Name: "work-dir", Value: sandbox.DefaultWorkDir, EnvVars: []string{"CONTAIN_WORK_DIR"}, Usage: "directory for per-container sandboxes"},
 		},
 		Commands: []*cli.Command{
 			createCommand, startCommand, stateCommand, killCommand, deleteCommand, runCommand,

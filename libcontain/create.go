@@ -385,9 +385,11 @@ func (b *builder) handshake(p *parentConn) error {
 	pid := b.proc.Pid
 	// createRuntime and createContainer run while the container is "creating" (spec 1.3.0);
 	// the deprecated prestart sees "created", which is what the OCI validation suite checks.
+	// Hooks get the config's annotations verbatim (the suite compares them); the sandbox path is
+	// added for `state` only.
 	hookState := specs.State{
 		Version: specs.Version, ID: b.o.ID, Status: specs.StateCreating, Pid: pid,
-		Bundle: b.bundle, Annotations: stateAnnotations(b.spec, b.sandbox),
+		Bundle: b.bundle, Annotations: b.spec.Annotations,
 	}
 	cfg := &initConfig{
 		Spec: b.spec, Rootfs: b.rootfs, NoPivot: b.o.NoPivot, CgroupPaths: b.cg.Paths(),

@@ -7,10 +7,12 @@ import (
 	"os"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/contain-runtime/contain/hooks"
 	"github.com/contain-runtime/contain/libcontain/cgroups"
+	"github.com/contain-runtime/contain/libcontain/rootfs"
 	"github.com/contain-runtime/contain/state"
 )
 
@@ -84,12 +86,19 @@ func (c *Container) destroy(d *state.Dir, st *state.State) error {
 		}
 	}
 	cfg, cfgErr := d.LoadConfig()
+	if cfgErr == nil && !hasMountNamespace(cfg) && st.Rootfs != "" {
+		// Without a mount namespace of its own the container mounted into ours: take it back.
+		if err := rootfs.UnmountShared(st.Rootfs); err != nil {
+			errs = append(errs, fmt.Errorf("unmount container mounts: %w", err))
+		}
+	}
 	if err := d.Remove(); err != nil {
 		errs = append(errs, fmt.Errorf("remove state: %w", err))
 	}
 	if cfgErr == nil && cfg.Hooks != nil && len(cfg.Hooks.Poststop) > 0 {
 		hs := st.State
 		hs.Status = "stopped"
+		hs.Annotations = cfg.Annotations
 		hs.Pid = 0
 		// poststop failures are warnings: the container is gone either way (spec 1.3.0).
 		for _, err := range hooks.RunAll(context.Background(), "poststop", cfg.Hooks.Poststop, &hs) {
@@ -97,4 +106,17 @@ func (c *Container) destroy(d *state.Dir, st *state.State) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// hasMountNamespace: the spec lists a mount namespace, new or joined.
+func hasMountNamespace(s *specs.Spec) bool {
+	if s.Linux == nil {
+		return false
+	}
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Type == specs.MountNamespace {
+			return true
+		}
+	}
+	return false
 }

@@ -56,10 +56,12 @@ func (c *Container) Monitor(ctx context.Context) error {
 	}
 	onReport := func(r monitor.Report) { writeReport(sbDir, r) }
 	onLimit := func(l monitor.Limitation) {
-		_ = m.KillAll(unix.SIGKILL)
+		// Record, then kill: whoever sees the container stopped (state, events, run) must
+		// find the reason already there, or it reports a plain exit and never looks again.
 		if err := c.recordLimitation(l.Kind, l.Message); err != nil {
 			c.rt.Log.Error("record limitation", "err", err)
 		}
+		_ = m.KillAll(unix.SIGKILL)
 	}
 	err = monitor.Run(ctx, mc, onReport, onLimit)
 	var lim *monitor.Limitation

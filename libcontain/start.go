@@ -64,6 +64,7 @@ func (c *Container) Start() error {
 	if cfg.Hooks != nil && len(cfg.Hooks.Poststart) > 0 {
 		hs := st.State
 		hs.Status = "running"
+		hs.Annotations = cfg.Annotations
 		// A failing poststart hook is a warning: the container is already running (spec 1.3.0).
 		for _, err := range hooks.RunAll(context.Background(), "poststart", cfg.Hooks.Poststart, &hs) {
 			c.rt.Log.Warn(err.Error())

@@ -171,8 +171,10 @@ func TestConfigValidate(t *testing.T) {
 		{"no spec", &Config{Rootfs: "/r"}, false},
 		{"relative rootfs", &Config{Spec: withNS, Rootfs: "r"}, false},
 		{"host root", &Config{Spec: withNS, Rootfs: "/"}, false},
-		// Without a mount namespace every mount would land in the host's namespace.
-		{"no mount namespace", &Config{Spec: &specs.Spec{Linux: &specs.Linux{}}, Rootfs: "/r"}, false},
+		// Without a mount namespace the container shares the caller's (chroot, no pivot_root)...
+		{"no mount namespace", &Config{Spec: &specs.Spec{Linux: &specs.Linux{}}, Rootfs: "/r"}, true},
+		// ...but MS_MOVE over the caller's "/" is refused.
+		{"no mount namespace with --no-pivot", &Config{Spec: &specs.Spec{Linux: &specs.Linux{}}, Rootfs: "/r", NoPivot: true}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

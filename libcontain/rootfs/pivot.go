@@ -19,10 +19,25 @@ func Pivot(c *Config) error {
 	}
 	c.progress("pivoting root")
 	rootfs := filepath.Clean(c.Rootfs)
-	if c.NoPivot {
+	switch {
+	case c.NoPivot:
 		return moveRoot(rootfs)
+	case c.sharedMounts():
+		return chrootRoot(rootfs)
 	}
 	return pivotRoot(rootfs)
+}
+
+// chrootRoot is for a container without a mount namespace: a plain chroot, leaving the caller's
+// namespace and root as they are.
+func chrootRoot(rootfs string) error {
+	if err := unix.Chroot(rootfs); err != nil {
+		return fmt.Errorf("chroot into rootfs: %w", os.NewSyscallError("chroot", err))
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return fmt.Errorf("change to new root: %w", os.NewSyscallError("chdir", err))
+	}
+	return nil
 }
 
 // pivotRoot uses pivot_root(".", "."): with both arguments the same directory the old root ends

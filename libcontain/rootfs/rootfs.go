@@ -57,12 +57,19 @@ func (c *Config) validate() error {
 	if !filepath.IsAbs(c.Rootfs) || filepath.Clean(c.Rootfs) == "/" {
 		return fmt.Errorf("rootfs %q must be an absolute path other than /", c.Rootfs)
 	}
-	// Without its own mount namespace everything below would change the host's mounts.
-	if !hasNamespace(c.Spec, specs.MountNamespace) {
-		return errors.New("setting up the rootfs needs a mount namespace (linux.namespaces has no \"mount\")")
+	if c.sharedMounts() && c.NoPivot {
+		// MS_MOVE of the rootfs over "/" would replace the caller's root for everyone in it.
+		return errors.New("--no-pivot needs a mount namespace (linux.namespaces has no \"mount\")")
 	}
 	return nil
 }
+
+// sharedMounts: the spec has no mount namespace, so the container shares the caller's. The
+// spec allows it (the OCI validation suite's linux_ns_itype does it); like runc, contain then
+// mounts into the caller's namespace — the mounts are visible there, and delete removes them —
+// leaves the propagation of the caller's "/" alone, and chroots instead of pivot_root, which
+// would swap the root of every process in that namespace.
+func (c *Config) sharedMounts() bool { return !hasNamespace(c.Spec, specs.MountNamespace) }
 
 // Prepare sets up the mounts of the container's root before the pivot:
 //
@@ -92,11 +99,13 @@ func Prepare(c *Config) error {
 			flag = f
 		}
 	}
-	if err := mount("", "/", "", flag, ""); err != nil {
-		return fmt.Errorf("set propagation of /: %w", err)
-	}
-	if err := makeParentPrivate(rootfs); err != nil {
-		return err
+	if !c.sharedMounts() {
+		if err := mount("", "/", "", flag, ""); err != nil {
+			return fmt.Errorf("set propagation of /: %w", err)
+		}
+		if err := makeParentPrivate(rootfs); err != nil {
+			return err
+		}
 	}
 	if err := mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind rootfs onto itself: %w", err)

@@ -72,7 +72,13 @@ func newRunner(t *testing.T) *runner {
 // detached container inherits them and would keep a pipe open long after create returns.
 func (r *runner) run(args ...string) result {
 	r.t.Helper()
-	full := append([]string{"--root", r.root}, args...)
+	// --work-dir: sandboxes go to a dir of the test's, never /var/lib/contain. runc has no such
+	// flag, so it gets only --root.
+	full := []string{"--root", r.root}
+	if filepath.Base(binary) != "runc" {
+		full = append(full, "--work-dir", filepath.Join(filepath.Dir(r.root), "work"))
+	}
+	full = append(full, args...)
 	res := result{args: append([]string{filepath.Base(binary)}, full...), code: -1}
 
 	outF, err := os.CreateTemp(r.tmp, "stdout-")

@@ -94,6 +94,8 @@ function setup_bundle() {
 	[[ -x $RUNTIME ]] || fail "no runtime at $RUNTIME (make build, or set RUNTIME)"
 	ensure_rootfs
 	ROOT=$BATS_TEST_TMPDIR/root
+	# contain's sandboxes go to the test's dir, never /var/lib/contain (runc ignores the variable).
+	export CONTAIN_WORK_DIR=$BATS_TEST_TMPDIR/work
 	BUNDLE=$BATS_TEST_TMPDIR/bundle
 	mkdir -p "$BUNDLE"
 	(cd "$BUNDLE" && "$RUNTIME" spec) || fail "$RUNTIME spec failed"

@@ -54,7 +54,7 @@ run_programs() {
 			cd "$run_dir"
 			# timeout puts the program in its own process group and signals that group, so
 			# only processes this program started are killed.
-			exec env TMPDIR="$tmp_root/$name" RUNTIME="$VAL_WRAPPER" \
+			exec env TMPDIR="$tmp_root/$name" RUNTIME="$VAL_WRAPPER" CONTAIN_WORK_DIR="$tmp_root/$name/contain-work" \
 				VAL_IDS="$logs/$name.ids" VAL_CMDS="$logs/$name.cmds" \
 				timeout -k 10 "$VAL_TIMEOUT" "$bin/$name"
 		) >"$logs/$name.out" 2>"$logs/$name.err" </dev/null

@@ -1,10 +1,8 @@
 // Package fs2 drives the unified cgroup v2 hierarchy through its files. It takes its
 // directories as parameters, so tests run it on temp dirs.
 //
-// Device rules: v2 has no devices.allow; the kernel enforces device access with an eBPF
-// program attached to the cgroup (BPF_CGROUP_DEVICE). That filter is not part of this package
-// yet: Set accepts device rules without enforcing them and DeviceRulesUnsupported reports it, so
-// the caller can warn or attach the filter itself.
+// Device rules: v2 has no devices.allow; Set compiles linux.resources.devices into an eBPF
+// program and attaches it to the cgroup (BPF_CGROUP_DEVICE), see devices.go.
 package fs2
 
 import (
@@ -12,6 +10,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/contain-runtime/contain/libcontain/cgroups/cgfs"
 )
@@ -22,7 +22,9 @@ type Manager struct {
 	dir     string
 	created []string // dirs Create made, outermost first
 
-	devicesIgnored bool
+	// attachDevices enforces device rules on dir (attachDeviceFilter; unit tests on temp dirs,
+	// which cannot hold eBPF programs, record the call instead).
+	attachDevices func(dir string, rules []specs.LinuxDeviceCgroup) error
 }
 
 // New returns a manager for the cgroup dir below the cgroup2 mount point mount.
@@ -31,7 +33,7 @@ func New(mount, dir string) (*Manager, error) {
 	if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
 		return nil, fmt.Errorf("cgroup v2: dir %s is not below the mount %s", dir, mount)
 	}
-	return &Manager{mount: filepath.Clean(mount), dir: filepath.Clean(dir)}, nil
+	return &Manager{mount: filepath.Clean(mount), dir: filepath.Clean(dir), attachDevices: attachDeviceFilter}, nil
 }
 
 // Load rebuilds a manager for a saved dir. created is the saved Created() list; nil means the
@@ -40,7 +42,7 @@ func Load(dir string, created []string) *Manager {
 	if created == nil {
 		created = []string{dir}
 	}
-	return &Manager{dir: dir, created: append([]string(nil), created...)}
+	return &Manager{dir: dir, created: append([]string(nil), created...), attachDevices: attachDeviceFilter}
 }
 
 // Paths returns {"": dir}.
@@ -49,9 +51,9 @@ func (m *Manager) Paths() map[string]string { return map[string]string{"": m.dir
 // Created returns the dirs Create made, outermost first.
 func (m *Manager) Created() []string { return append([]string(nil), m.created...) }
 
-// DeviceRulesUnsupported reports whether Set was given device rules it could not enforce (see
-// the package comment).
-func (m *Manager) DeviceRulesUnsupported() bool { return m.devicesIgnored }
+// DeviceRulesUnsupported is always false: the eBPF filter enforces device rules. It stays for
+// callers written when v2 device rules were accepted without being enforced.
+func (m *Manager) DeviceRulesUnsupported() bool { return false }
 
 // Create makes the cgroup dir and any missing parents. Each dir we made, except the leaf, gets
 // every controller it has enabled for its children, so limits can be set on the leaf. The

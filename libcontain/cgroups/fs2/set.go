@@ -26,9 +26,6 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 	if err := validUnified(r.Unified); err != nil {
 		return err
 	}
-	if len(r.Devices) > 0 {
-		m.devicesIgnored = true
-	}
 	var w writes
 	if r.CPU != nil {
 		if err := cpuWrites(&w, r.CPU); err != nil {
@@ -74,6 +71,12 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 	}
 	for _, x := range w {
 		if err := cgfs.Write(m.dir, x.file, x.value); err != nil {
+			return err
+		}
+	}
+	// Devices last, as on v1: a rejected limit leaves the old filter in place.
+	if len(r.Devices) > 0 {
+		if err := m.attachDevices(m.dir, r.Devices); err != nil {
 			return err
 		}
 	}

@@ -120,16 +120,20 @@ func TestSetErrors(t *testing.T) {
 	}
 }
 
-func TestDevicesNotEnforced(t *testing.T) {
-	m, _ := fakeDir(t)
-	if m.DeviceRulesUnsupported() {
-		t.Fatal("no rules yet")
-	}
-	if err := m.Set(&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}}); err != nil {
+func TestSetAttachesDeviceRules(t *testing.T) {
+	m, dir := fakeDir(t)
+	var gotDir string
+	var got []specs.LinuxDeviceCgroup
+	m.attachDevices = func(d string, r []specs.LinuxDeviceCgroup) error { gotDir, got = d, r; return nil }
+	rules := []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}
+	if err := m.Set(&specs.LinuxResources{Devices: rules}); err != nil {
 		t.Fatal(err)
 	}
-	if !m.DeviceRulesUnsupported() {
-		t.Fatal("device rules must be reported as not enforced")
+	if gotDir != dir || len(got) != 1 {
+		t.Fatalf("attachDevices(%q, %v), want %q and the spec's rule", gotDir, got, dir)
+	}
+	if m.DeviceRulesUnsupported() {
+		t.Fatal("device rules are enforced on v2")
 	}
 }
 

@@ -1,0 +1,81 @@
+package rootfs
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// MountsUnder lists the mount points at or below dir in a mountinfo table, deepest first. The
+// parser takes bytes: callers read /proc/self/mountinfo.
+func MountsUnder(mountinfo []byte, dir string) []string {
+	dir = filepath.Clean(dir)
+	var out []string
+	sc := bufio.NewScanner(bytes.NewReader(mountinfo))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 5 {
+			continue
+		}
+		mp := unescapeMountinfo(f[4])
+		if mp == dir || strings.HasPrefix(mp, dir+"/") {
+			out = append(out, mp)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
+
+// unescapeMountinfo undoes the octal escapes (\040 for space ...) the kernel writes.
+func unescapeMountinfo(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if v, ok := octal(s[i+1 : i+4]); ok {
+				b.WriteByte(v)
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func octal(s string) (byte, bool) {
+	if len(s) != 3 {
+		return 0, false
+	}
+	var v int
+	for _, c := range s {
+		if c < '0' || c > '7' {
+			return 0, false
+		}
+		v = v*8 + int(c-'0')
+	}
+	return byte(v), v < 256
+}
+
+// UnmountShared removes what a container without a mount namespace left mounted in the
+// caller's namespace: every mount at or below its rootfs, deepest first, detached.
+func UnmountShared(rootfs string) error {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return err
+	}
+	var first error
+	for _, mp := range MountsUnder(b, rootfs) {
+		if err := unix.Unmount(mp, unix.MNT_DETACH); err != nil && err != unix.EINVAL && first == nil {
+			first = &os.PathError{Op: "umount", Path: mp, Err: err}
+		}
+	}
+	return first
+}
