@@ -63,6 +63,21 @@ func (c *Container) Monitor(ctx context.Context) error {
 		}
 		_ = m.KillAll(unix.SIGKILL)
 	}
+	// End with the container, not an interval later: init's pidfd polls readable when it exits.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if pidfd, err := unix.PidfdOpen(st.Pid, 0); err == nil {
+		defer unix.Close(pidfd)
+		go func() {
+			fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+			for {
+				if n, err := unix.Poll(fds, -1); n > 0 || (err != nil && err != unix.EINTR) {
+					cancel()
+					return
+				}
+			}
+		}()
+	}
 	err = monitor.Run(ctx, mc, onReport, onLimit)
 	var lim *monitor.Limitation
 	if errors.As(err, &lim) {
