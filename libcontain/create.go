@@ -475,6 +475,11 @@ func (b *builder) ready(pid int) error {
 	if b.o.Overlay != nil {
 		b.st.Extra[extraOverlayUpper] = b.o.Overlay.Upper
 	}
+	if c, ok := b.cg.(cgroups.Created); ok && len(c.Created()) > 0 {
+		// Parents create made (containerd's "/default" of "/default/<id>") are removed by the
+		// delete that removes the container's own cgroup: remember them.
+		b.st.Extra[extraCgroupCreated] = strings.Join(c.Created(), "\n")
+	}
 	if err := b.startMonitor(); err != nil {
 		return err
 	}

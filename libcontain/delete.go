@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -77,7 +78,11 @@ func (c *Container) destroy(d *state.Dir, st *state.State) error {
 	var errs []error
 	stopMonitor(st)
 	if len(st.CgroupPaths) > 0 {
-		m, err := cgroups.Load(st.CgroupPaths)
+		var created []string
+		if c := st.Extra[extraCgroupCreated]; c != "" {
+			created = strings.Split(c, "\n")
+		}
+		m, err := cgroups.LoadWithCreated(st.CgroupPaths, created)
 		if err == nil {
 			err = m.Destroy()
 		}

@@ -23,6 +23,9 @@ const (
 	extraMonitorPid   = "monitorPid"
 	extraMonitorStart = "monitorStart"
 	extraOverlayUpper = "overlayUpper"
+	// extraCgroupCreated lists, one per line, the cgroup dirs create made (the container's own and
+	// any parents that did not exist).
+	extraCgroupCreated = "cgroupCreated"
 	// MonitorReportFile, in the sandbox, holds the monitor's latest measurement as JSON.
 	MonitorReportFile = "monitor.json"
 )
