@@ -67,6 +67,12 @@ var runCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
+		// An isolator or the OOM killer ending the container is worth a line: say why.
+		o.OnExit = func(e libcontain.Exit) {
+			if e.Reason != "" {
+				rt.Log.Warn("container " + o.ID + " ended: " + e.Status + " (" + e.Reason + ")")
+			}
+		}
 		code, err := libcontain.Run(rt, o, c.Bool("detach"))
 		if err != nil {
 			return err

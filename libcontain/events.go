@@ -76,21 +76,24 @@ func (c *Container) Events(ctx context.Context, interval time.Duration, emit fun
 		case <-ctx.Done():
 			return nil
 		case <-oomTick.C:
-			if l := c.limitation(); l != nil && !limited {
-				limited = true
-				if err := emit(Event{Type: "limitation", ID: c.ID, Data: l}); err != nil {
-					return err
-				}
-			}
-			if !c.alive() {
-				return nil
-			}
+			// Liveness first: everything read after it covers what the container did, so the
+			// OOM kill that ended it is still reported.
+			alive := c.alive()
 			n, err := m.OOMKillCount()
 			if err == nil && n > ooms {
 				ooms = n
 				if err := emit(Event{Type: "oom", ID: c.ID}); err != nil {
 					return err
 				}
+			}
+			if l := c.limitation(); l != nil && !limited {
+				limited = true
+				if err := emit(Event{Type: "limitation", ID: c.ID, Data: l}); err != nil {
+					return err
+				}
+			}
+			if !alive {
+				return nil
 			}
 		case <-statsTick.C:
 			s, err := c.Stats()
