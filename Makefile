@@ -16,7 +16,7 @@ LDFLAGS := -X main.gitCommit=$(COMMIT) -X main.version=$(VERSION)
 BINARY  := $(CURDIR)/contain
 ROOTFS  := $(CURDIR)/build/rootfs
 
-.PHONY: all help deps build build-static rootfs test test-unit test-e2e test-bats validation fuzz bench install clean
+.PHONY: all help deps build build-static rootfs test test-v2 test-clients bench-clients test-unit test-e2e test-bats validation fuzz bench install clean
 
 all: build
 
@@ -29,6 +29,9 @@ help:
 	@echo 'test-unit   go test of every package but tests/e2e (root-only tests skip without root)'
 	@echo 'test-e2e    the Go end-to-end tests against ./contain (root)'
 	@echo 'test-bats   the bats integration suites against ./contain (root)'
+	@echo 'test-v2     cgroup v2 e2e tests in a qemu VM (tests/vm; CONTAIN_V2_RUN narrows)'
+	@echo 'test-clients containerd + podman run containers through ./contain (root; RUNTIME=/usr/sbin/runc to compare)'
+	@echo 'bench-clients hyperfine: podman run --rm /bin/true with contain vs runc'
 	@echo 'validation  the OCI runtime-tools validation suite against ./contain (root)'
 	@echo 'fuzz        every Fuzz target for FUZZTIME (default 10s) each'
 	@echo 'bench       hyperfine: contain run vs runc run of /bin/true'
@@ -75,6 +78,20 @@ test-e2e: build
 
 test-bats: build rootfs
 	RUNTIME=$(BINARY) ROOTFS=$(ROOTFS) $(BATS) tests/integration
+
+# Real engines: a private containerd and a private podman configuration drive ./contain (or
+# RUNTIME) with no wrapper, on a busybox image built from build/rootfs.
+test-clients: build rootfs
+	RUNTIME=$(RUNTIME) ROOTFS=$(ROOTFS) $(BATS) tests/clients
+
+bench-clients: build rootfs
+	ROOTFS=$(ROOTFS) bash tests/clients/bench.sh $(BINARY) $$(command -v $(RUNC))
+
+# cgroup v2 coverage: the cgroup e2e tests and tests/e2e/v2_test.go, run against a static contain
+# in Debian's 6.1 kernel booted with cgroup v2 only (qemu, tests/vm). Exit status is run.sh's.
+test-v2:
+	bash tests/vm/payload.sh $(CURDIR)/build/vm-payload
+	VM_TIMEOUT=$${VM_TIMEOUT:-240} bash tests/vm/run.sh $(CURDIR)/build/vm-payload
 
 # The OCI runtime-tools validation suite (pinned in tests/validation/run.sh), judged against the
 # ratchet tests/validation/expected-pass.txt. `make validation RUNTIME=/usr/sbin/runc` for runc.

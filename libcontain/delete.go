@@ -14,6 +14,8 @@ import (
 	"github.com/contain-runtime/contain/hooks"
 	"github.com/contain-runtime/contain/libcontain/cgroups"
 	"github.com/contain-runtime/contain/libcontain/rootfs"
+	"github.com/contain-runtime/contain/libcontain/sandbox"
+	"github.com/contain-runtime/contain/spec"
 	"github.com/contain-runtime/contain/state"
 )
 
@@ -99,6 +101,9 @@ func (c *Container) destroy(d *state.Dir, st *state.State) error {
 	}
 	if err := d.Remove(); err != nil {
 		errs = append(errs, fmt.Errorf("remove state: %w", err))
+	}
+	if sb := st.Annotations[spec.AnnotationSandbox]; sb != "" {
+		sandbox.RemoveIfEmpty(sb)
 	}
 	if cfgErr == nil && cfg.Hooks != nil && len(cfg.Hooks.Poststop) > 0 {
 		hs := st.State

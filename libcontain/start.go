@@ -30,17 +30,22 @@ func (c *Container) Start() error {
 		}
 		defer notify.Close()
 	}
+	// The pidfd first: opening the fifo releases init, and a short-lived process (/bin/true) can
+	// be gone and reaped by its parent (conmon, the shim) before a later pidfd_open.
+	pidfd, err := unix.PidfdOpen(st.Pid, 0)
+	if err != nil {
+		if errors.Is(err, unix.ESRCH) {
+			return ErrNotRunning
+		}
+		return fmt.Errorf("open init pidfd: %w", os.NewSyscallError("pidfd_open", err))
+	}
+	defer unix.Close(pidfd)
 	// Non-blocking open: if init died, a blocking open would wait forever for a writer.
 	fd, err := unix.Open(d.FifoPath(), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open exec fifo: %w", &os.PathError{Op: "open", Path: d.FifoPath(), Err: err})
 	}
 	defer unix.Close(fd)
-	pidfd, err := unix.PidfdOpen(st.Pid, 0)
-	if err != nil {
-		return fmt.Errorf("open init pidfd: %w", os.NewSyscallError("pidfd_open", err))
-	}
-	defer unix.Close(pidfd)
 	if err := awaitFifoByte(fd, pidfd); err != nil {
 		return err
 	}

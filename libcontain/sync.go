@@ -155,7 +155,7 @@ func (c *conn) read() (*message, error) {
 	}
 	if n == 0 {
 		_, _, _ = unix.Recvfrom(fd, make([]byte, 1), 0)
-		return &message{Type: msgEOF}, nil
+		return &message{Type: msgEOF, fd: -1}, nil
 	}
 	if n > maxMessage {
 		return nil, fmt.Errorf("sync: %d-byte message over the limit", n)

@@ -5,10 +5,11 @@
 #   python3: JSON edits in the bats helpers; gcc + libc6-dev: cgo (libcontain/nsenter);
 #   libseccomp-dev + pkg-config: libcontain/seccomp compiles filters with libseccomp;
 #   runc: tests compare against what runc writes; git: the commit stamped into --version;
-#   hyperfine: `make bench`; tmux: the interactive quick-mode test.
+#   hyperfine: `make bench`; tmux: the interactive quick-mode test;
+#   containerd podman conmon umoci bsdutils util-linux: `make test-clients` (script, findmnt).
 set -euo pipefail
 [[ $(id -u) == 0 ]] || { echo "deps: run as root (apt-get)" >&2; exit 1; }
-packages=(busybox-static bats python3 gcc libc6-dev make git runc ca-certificates libseccomp-dev pkg-config hyperfine tmux)
+packages=(busybox-static bats python3 gcc libc6-dev make git runc ca-certificates libseccomp-dev pkg-config hyperfine tmux containerd podman conmon umoci bsdutils util-linux)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -99,3 +99,19 @@ func (s *Sandbox) Remove(workDir string) error {
 	}
 	return nil
 }
+
+// RemoveIfEmpty removes a run directory that holds nothing (a container no isolator, volume or
+// stdio file used), with the container's directories above it when they are left empty. A run
+// that holds anything stays, for the people and tools that look at it later.
+func RemoveIfEmpty(dir string) {
+	if os.Remove(dir) != nil { // rmdir: fails unless empty
+		return
+	}
+	runs := filepath.Dir(dir)
+	if latest, err := os.Readlink(filepath.Join(runs, "latest")); err == nil && latest == filepath.Base(dir) {
+		os.Remove(filepath.Join(runs, "latest"))
+	}
+	if os.Remove(runs) == nil {
+		os.Remove(filepath.Dir(runs))
+	}
+}

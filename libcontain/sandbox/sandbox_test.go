@@ -54,3 +54,34 @@ func TestMkdirStaysInside(t *testing.T) {
 		t.Fatalf("Mkdir = %q, %v", p, err)
 	}
 }
+
+func TestRemoveIfEmpty(t *testing.T) {
+	wd := t.TempDir()
+	used, err := Create(wd, "c", time.Unix(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := used.Mkdir("tmp", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	empty, err := Create(wd, "c", time.Unix(60, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	RemoveIfEmpty(empty.Dir)
+	if _, err := os.Stat(empty.Dir); !os.IsNotExist(err) {
+		t.Fatalf("empty run kept: %v", err)
+	}
+	RemoveIfEmpty(used.Dir)
+	if _, err := os.Stat(used.Dir); err != nil {
+		t.Fatalf("run with a volume removed: %v", err)
+	}
+	alone, err := Create(wd, "d", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	RemoveIfEmpty(alone.Dir)
+	if _, err := os.Stat(filepath.Join(wd, "containers", "d")); !os.IsNotExist(err) {
+		t.Fatalf("container dir of an empty run kept: %v", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,12 +21,19 @@ import (
 	"github.com/contain-runtime/contain/tests/needs"
 )
 
-const (
-	// commandTimeout bounds one runtime command; a hung create must fail the test, not the run.
-	commandTimeout = 60 * time.Second
-	// statusTimeout bounds waiting for a container to reach a status.
-	statusTimeout = 5 * time.Second
-)
+// commandTimeout bounds one runtime command; a hung create must fail the test, not the run.
+const commandTimeout = 60 * time.Second
+
+// statusTimeout bounds waiting for a container to reach a status. CONTAIN_E2E_SLOW=N multiplies
+// it, for machines N times slower than this one (the cgroup v2 VM runs under emulation).
+var statusTimeout = 5 * time.Second * time.Duration(slowFactor())
+
+func slowFactor() int {
+	if n, err := strconv.Atoi(os.Getenv("CONTAIN_E2E_SLOW")); err == nil && n > 1 {
+		return n
+	}
+	return 1
+}
 
 // runner runs the runtime under test with a --root of its own.
 type runner struct {

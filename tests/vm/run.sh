@@ -25,6 +25,9 @@
 #   VM_APPEND         extra kernel command line
 #   VM_CACHE_DIR      cache for the kernel and busybox (default tests/.cache/vm)
 #   VM_KERNEL_PKG     kernel package to use (default: newest linux-image-6.1.0-N-amd64)
+#   VM_DISK_MB        attach a blank sparse virtio-blk disk of this size (/dev/vda once the
+#                     guest loads virtio_pci and virtio_blk); PAYLOAD_DIR/vm-disk-mb, a file
+#                     holding the size, asks for one too. Default: no disk.
 #
 # Exit status:
 #   0          the payload exited 0
@@ -289,6 +292,14 @@ qemu=(qemu-system-x86_64 -nodefaults -display none -serial stdio -no-reboot
 	"${accel[@]}" -m "${VM_MEM:-2048}" -smp "${VM_SMP:-2}"
 	-kernel "$kdir/vmlinux" -initrd "$initrd"
 	-append "console=ttyS0 panic=-1 quiet cgroup_no_v1=all containvm.nonce=$nonce ${VM_APPEND:-}")
+disk_mb=${VM_DISK_MB:-}
+[[ -n $disk_mb || ! -f $payload/vm-disk-mb ]] || disk_mb=$(tr -d ' \n' <"$payload/vm-disk-mb")
+if [[ -n $disk_mb && $disk_mb != 0 ]]; then
+	[[ $disk_mb =~ ^[0-9]+$ ]] || die "disk size must be a number of MiB, not $disk_mb"
+	# For the io controller (io.max, io.weight need a block device); sparse, so it costs nothing.
+	truncate -s "${disk_mb}M" "$work/disk.img"
+	qemu+=(-drive "file=$work/disk.img,if=virtio,format=raw,cache=unsafe")
+fi
 if [[ $mode == 9p ]]; then
 	qemu+=(-virtfs "local,path=$payload,mount_tag=host0,security_model=passthrough,id=host0,readonly=on")
 fi
