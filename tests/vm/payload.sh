@@ -31,7 +31,7 @@ cd "$repo"
 
 version=$(cat VERSION 2>/dev/null || echo unknown)
 commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
-static=(-trimpath -tags 'netgo osusergo')
+static=(-trimpath -tags 'urfave_cli_no_docs netgo osusergo')
 ldflags='-linkmode external -extldflags "-static"'
 
 log "building $out/bin/contain and $out/e2e.test"
