@@ -74,11 +74,11 @@ test:
 	fi
 
 test-unit:
-	CGO_ENABLED=$(CGO_ENABLED) $(GO) test $(GOTESTFLAGS) $$($(GO) list ./... | grep -v '/tests/e2e$$')
+	CGO_ENABLED=$(CGO_ENABLED) $(GO) test $(GOTESTFLAGS) $$($(GO) list ./... | grep -v -E '/tests/(e2e|interactive)$$')
 
 # -count=1: the test cache cannot see that ./contain changed.
 test-e2e: build
-	CONTAIN_BINARY=$(BINARY) $(GO) test -count=1 $(GOTESTFLAGS) ./tests/e2e/
+	CONTAIN_BINARY=$(BINARY) $(GO) test -count=1 $(GOTESTFLAGS) ./tests/e2e/ ./tests/interactive/
 
 test-bats: build rootfs
 	RUNTIME=$(BINARY) ROOTFS=$(ROOTFS) $(BATS) tests/integration

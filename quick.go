@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
@@ -48,6 +49,15 @@ func quickRun(c *cli.Context, rt *libcontain.Runtime) error {
 	if err != nil {
 		return err
 	}
+	// The spec first: a bad --env or --workdir must fail before anything is made.
+	// --volume is the io.contain.volumes isolator: one machinery for quick mode and bundles.
+	if len(q.volumes) > 0 {
+		q.opts.Annotations = map[string]string{spec.AnnotationVolumes: strings.Join(q.volumes, ",")}
+	}
+	s, err := spec.Quick(q.opts)
+	if err != nil {
+		return err
+	}
 	if _, err := libcontain.Load(rt, q.name); err == nil {
 		return fmt.Errorf("%w: %s", libcontain.ErrExist, q.name)
 	}
@@ -55,7 +65,7 @@ func quickRun(c *cli.Context, rt *libcontain.Runtime) error {
 	if err != nil {
 		return err
 	}
-	code, err := q.run(c, rt, sb)
+	code, err := q.run(rt, sb, s)
 	if err != nil {
 		// Nothing of a run that never started may stay behind.
 		_ = sb.Remove(c.String("work-dir"))
@@ -180,15 +190,7 @@ func parseUser(s string) (uid, gid uint32, err error) {
 
 func (q *quick) progress(msg string) { fmt.Fprintf(q.out, "[contain] %s\n", msg) }
 
-func (q *quick) run(c *cli.Context, rt *libcontain.Runtime, sb *sandbox.Sandbox) (int, error) {
-	// --volume is the io.contain.volumes isolator: one machinery for quick mode and bundles.
-	if len(q.volumes) > 0 {
-		q.opts.Annotations = map[string]string{spec.AnnotationVolumes: strings.Join(q.volumes, ",")}
-	}
-	s, err := spec.Quick(q.opts)
-	if err != nil {
-		return -1, err
-	}
+func (q *quick) run(rt *libcontain.Runtime, sb *sandbox.Sandbox, s *specs.Spec) (int, error) {
 	co := libcontain.CreateOpts{ID: q.name, Bundle: sb.Dir, Spec: s, Progress: q.progress, OnExit: q.report, Sandbox: sb}
 	if q.overlay {
 		upper, err := sb.Mkdir(".overlay/upper", 0o755)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -100,20 +101,33 @@ type consoleProxy struct {
 	master  *os.File
 	restore func()
 	out     chan struct{}
+	once    sync.Once
 }
 
 func startConsoleProxy(master *os.File) *consoleProxy {
 	p := &consoleProxy{master: master, restore: func() {}, out: make(chan struct{})}
-	if term.IsTerminal(int(os.Stdin.Fd())) {
+	userTerm := term.IsTerminal(int(os.Stdin.Fd()))
+	if userTerm {
 		if st, err := term.MakeRaw(int(os.Stdin.Fd())); err == nil {
 			p.restore = func() { _ = term.Restore(int(os.Stdin.Fd()), st) }
 		}
 		p.resize()
 	}
-	go func() { _, _ = io.Copy(master, os.Stdin) }()
+	go func() {
+		_, _ = io.Copy(master, os.Stdin)
+		// A user's terminal that returns EOF or EIO in raw mode is gone: hang the pty up, so
+		// the container's shell reads EOF and exits instead of living on with nobody at its
+		// terminal. (EOF of a pipe or /dev/null is just the end of input: keep the pty.)
+		if userTerm {
+			p.hangup()
+		}
+	}()
 	go func() { _, _ = io.Copy(os.Stdout, master); close(p.out) }()
 	return p
 }
+
+// hangup closes the pty master: the container's side sees a hangup.
+func (p *consoleProxy) hangup() { p.once.Do(func() { p.master.Close() }) }
 
 // resize copies the user's window size onto the pty; the kernel then sends SIGWINCH to the
 // container's foreground process group.
@@ -132,5 +146,5 @@ func (p *consoleProxy) finish() {
 	case <-time.After(2 * time.Second):
 	}
 	p.restore()
-	p.master.Close()
+	p.hangup()
 }

@@ -233,10 +233,9 @@ func (b *builder) build() error {
 }
 
 func (b *builder) makeCgroup() error {
-	var res *specs.LinuxResources
 	path := ""
 	if b.spec.Linux != nil {
-		res, path = b.spec.Linux.Resources, b.spec.Linux.CgroupsPath
+		path = b.spec.Linux.CgroupsPath
 	}
 	m, err := cgroups.New(cgroups.Config{Path: path, ID: b.o.ID})
 	if err != nil {
@@ -247,15 +246,29 @@ func (b *builder) makeCgroup() error {
 		return fmt.Errorf("create cgroup: %w", err)
 	}
 	b.cg = m
-	if res != nil && b.o.Progress != nil {
+	return nil
+}
+
+// applyResources sets the spec's limits, at the ready rendezvous as runc does: init's own setup
+// (the Go runtime's threads, mknod of the default devices) must not be refused by limits meant
+// for the container's process — a pids.max of 1 or a tight memory or device rule would kill or
+// block the runtime's init instead of governing the container.
+func (b *builder) applyResources() error {
+	if b.spec.Linux == nil || b.spec.Linux.Resources == nil {
+		return nil
+	}
+	res := b.spec.Linux.Resources
+	if b.o.Progress != nil {
 		if d := describeResources(res); d != "" {
 			b.o.Progress("applying cgroup limits: " + d)
 		}
 	}
-	if res != nil {
-		if err := m.Set(res); err != nil {
-			return fmt.Errorf("apply resources: %w", err)
+	if err := b.cg.Set(res); err != nil {
+		if errors.Is(err, unix.EBUSY) && res.Memory != nil {
+			// The kernel refuses a memory limit below what the cgroup already uses.
+			return fmt.Errorf("apply resources: %w (the memory limit is below what the container's init already uses)", err)
 		}
+		return fmt.Errorf("apply resources: %w", err)
 	}
 	return nil
 }
@@ -449,6 +462,9 @@ func (b *builder) takeConsole(master *os.File) error {
 
 // ready runs while init waits, its setup done but privileges not yet dropped.
 func (b *builder) ready(pid int) error {
+	if err := b.applyResources(); err != nil {
+		return err
+	}
 	if b.spec.Process != nil {
 		if err := applyRlimits(pid, b.spec.Process.Rlimits); err != nil {
 			return err

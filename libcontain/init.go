@@ -65,7 +65,9 @@ func Init() error {
 			fmt.Fprintf(os.Stderr, "contain: %s: %v\n", op, err)
 		} else {
 			c.Fail(op, err)
-			log.Error(op+": "+err.Error(), "op", op)
+			// The parent reports the error it receives on the socket as the command's final
+			// error; logging it here as well would print it twice.
+			log.Debug(op+": "+err.Error(), "op", op)
 		}
 		return fmt.Errorf("%s: %w", op, err)
 	}

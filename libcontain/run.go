@@ -88,6 +88,9 @@ func (c *Container) wait(sigs chan os.Signal) (int, *os.ProcessState, error) {
 					cons.resize() // the kernel signals the pty's foreground group itself
 					continue
 				}
+				if s == unix.SIGHUP && cons != nil {
+					cons.hangup() // our terminal hung up: so does the container's
+				}
 				_ = proc.Signal(s)
 			case <-done:
 				return

@@ -157,3 +157,18 @@ func TestSyncConsoleFd(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestSyncEOFCarriesNoFd: the EOF "message" must carry no fd. It once carried fd 0, and Next,
+// closing an fd that came with a non-console message, closed the runtime's own stdin — a
+// terminal run then read no keys at all.
+func TestSyncEOFCarriesNoFd(t *testing.T) {
+	pc, ic := pair(t)
+	ic.Close()
+	m, err := pc.read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Type != msgEOF || m.fd != -1 {
+		t.Fatalf("read = {%q, fd %d}, want EOF with fd -1", m.Type, m.fd)
+	}
+}

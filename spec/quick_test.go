@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -77,5 +78,121 @@ func TestParseVolume(t *testing.T) {
 		if _, err := ParseVolume(bad); err == nil {
 			t.Errorf("ParseVolume(%q) accepted", bad)
 		}
+	}
+}
+
+func TestQuickCgroupsPath(t *testing.T) {
+	for name, want := range map[string]string{
+		"web":          "contain/web",
+		"c-1a2b3c":     "contain/c-1a2b3c",
+		"my.app_1-two": "contain/my.app_1-two",
+	} {
+		if got := QuickCgroupsPath(name); got != want {
+			t.Errorf("QuickCgroupsPath(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+// TestCPUMaxTable: cgroup v2's cpu.max for the quotas --cpu and --cpus produce.
+func TestCPUMaxTable(t *testing.T) {
+	tests := []struct {
+		quota  int64
+		period uint64
+		want   string
+	}{
+		{50000, CPUPeriod, "50000 100000"},
+		{150000, CPUPeriod, "150000 100000"},
+		{1000, CPUPeriod, "1000 100000"},
+		{0, CPUPeriod, "max 100000"},
+		{-1, CPUPeriod, "max 100000"},
+		{25000, 50000, "25000 50000"},
+	}
+	for _, tc := range tests {
+		if got := CPUMax(tc.quota, tc.period); got != tc.want {
+			t.Errorf("CPUMax(%d, %d) = %q, want %q", tc.quota, tc.period, got, tc.want)
+		}
+	}
+}
+
+// TestQuickCPUv1: the v1 equivalent of cpu.max is the pair cpu.cfs_quota_us and
+// cpu.cfs_period_us, which the driver writes from the spec's quota and period.
+func TestQuickCPUv1(t *testing.T) {
+	for _, tc := range []struct {
+		flag  string
+		quota int64
+	}{{"--cpu 50000", 50000}, {"--cpus 0.5", 50000}, {"--cpus 1.5", 150000}, {"--cpu 1000", 1000}} {
+		q := tc.quota
+		if f, ok := strings.CutPrefix(tc.flag, "--cpus "); ok {
+			var err error
+			if q, err = ParseCPUs(f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s, err := Quick(QuickOptions{Rootfs: "/r", Args: []string{"x"}, CPUQuota: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := s.Linux.Resources.CPU
+		if c == nil || c.Quota == nil || c.Period == nil || *c.Quota != tc.quota || *c.Period != 100000 {
+			t.Errorf("%s: cpu %+v, want cfs_quota_us %d and cfs_period_us 100000", tc.flag, c, tc.quota)
+		}
+	}
+}
+
+// TestQuickDefaults: without flags, no limits and the isolation a newcomer expects: own pid,
+// uts, mnt, ipc and net namespaces, root, cwd /, a writable root, no terminal.
+func TestQuickDefaults(t *testing.T) {
+	s, err := Quick(QuickOptions{Rootfs: "/r", Args: []string{"/bin/sh"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := s.Linux.Resources; r != nil && (r.Memory != nil || r.Pids != nil || (r.CPU != nil && r.CPU.Quota != nil)) {
+		t.Errorf("limits without flags: %+v", r)
+	}
+	var nss []string
+	for _, ns := range s.Linux.Namespaces {
+		nss = append(nss, string(ns.Type))
+	}
+	for _, want := range []string{"pid", "uts", "mount", "ipc", "network"} {
+		if !slices.Contains(nss, want) {
+			t.Errorf("no %s namespace in %v", want, nss)
+		}
+	}
+	if s.Process.User.UID != 0 || s.Process.User.GID != 0 || s.Process.Cwd != "/" || s.Process.Terminal || s.Root.Readonly {
+		t.Errorf("process %+v root %+v", s.Process, s.Root)
+	}
+	if s.Hostname != "" {
+		t.Errorf("hostname %q without --hostname", s.Hostname)
+	}
+	if s.Linux.CgroupsPath != "" {
+		t.Errorf("cgroupsPath %q without a name", s.Linux.CgroupsPath)
+	}
+}
+
+// TestQuickOptionsToSpec: each option lands where the OCI spec keeps it.
+func TestQuickOptionsToSpec(t *testing.T) {
+	s, err := Quick(QuickOptions{
+		Rootfs: "/r", Args: []string{"id"}, UID: 1000, GID: 1001, Workdir: "/srv", ReadOnly: true,
+		Terminal: true, Annotations: map[string]string{AnnotationVolumes: "tmp:/tmp"},
+		Env: []string{"K=v=w"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := s.Process
+	if p.User.UID != 1000 || p.User.GID != 1001 || p.Cwd != "/srv" || !p.Terminal || !s.Root.Readonly {
+		t.Errorf("process %+v root %+v", p, s.Root)
+	}
+	if !slices.Contains(p.Env, "K=v=w") {
+		t.Errorf("env %v lacks K=v=w", p.Env)
+	}
+	if s.Annotations[AnnotationVolumes] != "tmp:/tmp" {
+		t.Errorf("annotations %v", s.Annotations)
+	}
+	if _, err := Quick(QuickOptions{Rootfs: "/r", Args: []string{"x"}, Workdir: "srv"}); err == nil {
+		t.Error("relative workdir accepted")
+	}
+	if _, err := Quick(QuickOptions{Rootfs: "/r", Args: []string{"x"}, Env: []string{"=v"}}); err == nil {
+		t.Error("env with an empty key accepted")
 	}
 }

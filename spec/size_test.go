@@ -27,6 +27,20 @@ func TestParseSize(t *testing.T) {
 		{"8E", 0, true},
 		{"B", 0, true},
 		{"12 M", 0, true},
+		{" 64M ", 67108864, false},
+		{"1KiB", 1024, false},
+		{"2t", 2 << 40, false},
+		{"7E", 7 << 60, false},
+		{"9223372036854775807", 9223372036854775807, false},
+		{"9223372036854775808", 0, true},
+		{"8388608T", 0, true},
+		{"+5", 0, true},
+		{"0x10", 0, true},
+		{"1e3", 0, true},
+		{"64MM", 0, true},
+		{"K64", 0, true},
+		{"64Mi", 0, true},
+		{"--1", 0, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
