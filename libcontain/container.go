@@ -24,8 +24,9 @@ type Container struct {
 	// console is the pty master when run proxies a terminal.
 	console *os.File
 	// progress and onExit come from CreateOpts, for a foreground run.
-	progress func(string)
-	onExit   func(Exit)
+	progress  func(string)
+	onExit    func(Exit)
+	wantUsage bool
 }
 
 // Load returns the container named id, or ErrNotExist.

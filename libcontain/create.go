@@ -46,8 +46,10 @@ type CreateOpts struct {
 	Overlay *rootfs.Overlay
 	// Progress, when set, is told each step as it happens, from this process and from init.
 	Progress func(msg string)
-	// OnExit, for a foreground run, sees how the container ended before it is deleted.
+	// OnExit, for a foreground run, sees how the container ended before it is deleted; with
+	// Usage, Exit.Usage is filled in too.
 	OnExit func(Exit)
+	Usage  bool
 	// Sandbox, when set, is the run directory to use (quick mode makes it first); otherwise
 	// create makes one under the runtime's work dir.
 	Sandbox *sandbox.Sandbox
@@ -120,7 +122,7 @@ func Create(rt *Runtime, o CreateOpts) (c *Container, err error) {
 	if err := b.build(); err != nil {
 		return nil, err
 	}
-	return &Container{rt: rt, ID: o.ID, init: b.proc, console: b.console, progress: o.Progress, onExit: o.OnExit}, nil
+	return &Container{rt: rt, ID: o.ID, init: b.proc, console: b.console, progress: o.Progress, onExit: o.OnExit, wantUsage: o.Usage}, nil
 }
 
 // builder holds what create has made so far, so a failure can undo exactly that.

@@ -10,6 +10,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/contain-runtime/contain/libcontain/cgroups"
+	"github.com/contain-runtime/contain/spec"
 )
 
 // Exit is how a foreground container ended, read before its cgroup is removed.
@@ -29,13 +30,13 @@ type Usage struct {
 	PidsLimitHits uint64 // forks refused at pids.max
 }
 
-func (c *Container) exitInfo(ps *os.ProcessState, code int) Exit {
+// exitInfo reads how the container ended from its state and cgroup, before delete removes them.
+// The full usage report (dozens of cgroup files) is read only when asked for: a plain `run`
+// needs only the reason, and `run` is the hot path.
+func (c *Container) exitInfo(ps *os.ProcessState, code int, withUsage bool) Exit {
 	e := Exit{Code: code, Status: ps.String()}
 	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		e.Status = "signal: " + ws.Signal().String()
-	}
-	if l := c.limitation(); l != nil && l.Kind != "memory" {
-		e.Reason = l.Kind + " limit: " + l.Message
 	}
 	d, err := c.rt.openDir(c.ID, false)
 	if err != nil {
@@ -43,23 +44,28 @@ func (c *Container) exitInfo(ps *os.ProcessState, code int) Exit {
 	}
 	defer d.Close()
 	st, err := d.Load()
-	if err != nil || len(st.CgroupPaths) == 0 {
+	if err != nil {
+		return e
+	}
+	if k := st.Annotations[spec.AnnotationLimitation]; k != "" {
+		e.Reason = k + " limit: " + st.Annotations[spec.AnnotationLimitationMessage]
+	}
+	if len(st.CgroupPaths) == 0 {
 		return e
 	}
 	m, err := cgroups.Load(st.CgroupPaths)
 	if err != nil {
 		return e
 	}
-	stats, err := m.Stats()
-	if err != nil {
-		return e
-	}
-	u := &Usage{
-		PeakMemory: stats.Memory.Usage.Max, CPUTime: time.Duration(stats.CPU.Usage.Total),
-		PeakPids: stats.Pids.Peak, PidsLimitHits: stats.Pids.LimitHits,
-	}
+	u := &Usage{}
 	u.OOMKills, _ = m.OOMKillCount()
-	e.Usage = u
+	if withUsage {
+		if stats, err := m.Stats(); err == nil {
+			u.PeakMemory, u.CPUTime = stats.Memory.Usage.Max, time.Duration(stats.CPU.Usage.Total)
+			u.PeakPids, u.PidsLimitHits = stats.Pids.Peak, stats.Pids.LimitHits
+			e.Usage = u
+		}
+	}
 	switch {
 	case e.Reason != "":
 	case u.OOMKills > 0:

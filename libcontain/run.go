@@ -49,7 +49,7 @@ func Run(rt *Runtime, o CreateOpts, detach bool) (int, error) {
 func (c *Container) waitForeground(sigs chan os.Signal) (int, error) {
 	code, ps, werr := c.wait(sigs)
 	if c.onExit != nil && werr == nil {
-		c.onExit(c.exitInfo(ps, code))
+		c.onExit(c.exitInfo(ps, code, c.wantUsage))
 	}
 	if c.progress != nil {
 		c.progress("cleaning up cgroups")
