@@ -14,14 +14,10 @@ import (
 	"golang.org/x/term"
 )
 
-// newConsole runs in init after pivot_root: it opens a pty from the container's own devpts
-// instance, makes the slave init's controlling terminal and stdio, bind-mounts it on
-// /dev/console, and returns the master for the parent.
-func newConsole() (*os.File, error) { return openConsole(true) }
-
-// newExecConsole is newConsole for exec: the container's /dev/console is already its init's.
-func newExecConsole() (*os.File, error) { return openConsole(false) }
-
+// openConsole runs in init after pivot_root (or, for exec, after joining the container): it
+// opens a pty from the container's own devpts instance, makes the slave init's controlling
+// terminal and stdio, optionally bind-mounts it on /dev/console, and returns the master for
+// the parent.
 func openConsole(bindDevConsole bool) (*os.File, error) {
 	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {

@@ -126,14 +126,8 @@ func (in *initProc) run() (string, error) {
 		return "pivot root", err
 	}
 	if s.Process.Terminal {
-		master, err := newConsole()
-		if err != nil {
-			return "set up console", err
-		}
-		err = in.c.Console(master)
-		master.Close()
-		if err != nil {
-			return "send console", err
+		if op, err := in.console(true); err != nil {
+			return op, err
 		}
 	}
 	if err := writeSysctls(s.Linux.Sysctl); err != nil {
@@ -247,14 +241,8 @@ func (in *initProc) becomeProcess() (string, string, error) {
 func (in *initProc) exec() (string, error) {
 	p := in.cfg.Spec.Process
 	if p.Terminal {
-		master, err := newExecConsole()
-		if err != nil {
-			return "set up console", err
-		}
-		err = in.c.Console(master)
-		master.Close()
-		if err != nil {
-			return "send console", err
+		if op, err := in.console(false); err != nil {
+			return op, err
 		}
 	}
 	path, op, err := in.finishSetup()
@@ -264,6 +252,20 @@ func (in *initProc) exec() (string, error) {
 	if err := execve(path, p); err != nil {
 		fmt.Fprintln(os.Stderr, "contain:", err)
 		os.Exit(127)
+	}
+	return "", nil
+}
+
+// console makes init's stdio a new pty and hands the master to the parent. create binds the
+// pty on /dev/console too; exec leaves the container's /dev/console to its init.
+func (in *initProc) console(bindDevConsole bool) (op string, err error) {
+	master, err := openConsole(bindDevConsole)
+	if err != nil {
+		return "set up console", err
+	}
+	defer master.Close()
+	if err := in.c.Console(master); err != nil {
+		return "send console", err
 	}
 	return "", nil
 }
