@@ -191,7 +191,7 @@ func parseUser(s string) (uid, gid uint32, err error) {
 func (q *quick) progress(msg string) { fmt.Fprintf(q.out, "[contain] %s\n", msg) }
 
 func (q *quick) run(rt *libcontain.Runtime, sb *sandbox.Sandbox, s *specs.Spec) (int, error) {
-	co := libcontain.CreateOpts{ID: q.name, Bundle: sb.Dir, Spec: s, Progress: q.progress, OnExit: q.report, Usage: true, Sandbox: sb}
+	co := libcontain.CreateOpts{ID: q.name, Bundle: sb.Dir, Spec: s, Progress: q.progress, OnExit: q.report, Usage: true, Sandbox: sb, CgroupGroup: true}
 	if q.overlay {
 		upper, err := sb.Mkdir(".overlay/upper", 0o755)
 		if err != nil {

@@ -50,6 +50,9 @@ type CreateOpts struct {
 	// Usage, Exit.Usage is filled in too.
 	OnExit func(Exit)
 	Usage  bool
+	// CgroupGroup: the cgroup's parent is a group shared by containers of one kind (quick mode's
+	// "contain/"), removed by the delete that leaves it empty, whoever created it.
+	CgroupGroup bool
 	// Sandbox, when set, is the run directory to use (quick mode makes it first); otherwise
 	// create makes one under the runtime's work dir.
 	Sandbox *sandbox.Sandbox
@@ -492,6 +495,9 @@ func (b *builder) ready(pid int) error {
 	}
 	if b.o.Overlay != nil {
 		b.st.Extra[extraOverlayUpper] = b.o.Overlay.Upper
+	}
+	if b.o.CgroupGroup {
+		b.st.Extra[extraCgroupGroup] = "true"
 	}
 	if c, ok := b.cg.(cgroups.Created); ok && len(c.Created()) > 0 {
 		// Parents create made (containerd's "/default" of "/default/<id>") are removed by the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -90,6 +91,12 @@ func (c *Container) destroy(d *state.Dir, st *state.State) error {
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("remove cgroup: %w", err))
+		}
+		if err == nil && st.Extra[extraCgroupGroup] == "true" {
+			// The shared group goes with its last member: rmdir fails while another uses it.
+			for _, p := range st.CgroupPaths {
+				_ = unix.Rmdir(filepath.Dir(p))
+			}
 		}
 	}
 	cfg, cfgErr := d.LoadConfig()

@@ -26,6 +26,8 @@ const (
 	// extraCgroupCreated lists, one per line, the cgroup dirs create made (the container's own and
 	// any parents that did not exist).
 	extraCgroupCreated = "cgroupCreated"
+	// extraCgroupGroup: the cgroup's parent is a shared group (see CreateOpts.CgroupGroup).
+	extraCgroupGroup = "cgroupGroup"
 	// MonitorReportFile, in the sandbox, holds the monitor's latest measurement as JSON.
 	MonitorReportFile = "monitor.json"
 )

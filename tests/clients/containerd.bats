@@ -73,6 +73,12 @@ teardown_file() {
 		leftover=1
 	fi
 	remove_work_dir
+	# containerd names each container's cgroup /<namespace>/<id>: the namespace's group dirs (in
+	# every hierarchy the engine and shim touch) are this suite's; rmdir removes only empty ones.
+	local cg
+	for cg in /sys/fs/cgroup/*/"$NS" /sys/fs/cgroup/*/*/"$NS"; do
+		[[ -d $cg ]] && { rmdir "$cg" 2>/dev/null || echo "cgroup $cg left (not empty)" >&2; }
+	done
 	if [[ -z ${RUN_CONTAINERD_EXISTED:-} ]]; then
 		rmdir /run/containerd/s /run/containerd/fifo /run/containerd 2>/dev/null || true
 	fi
