@@ -161,8 +161,10 @@ function start_detached() {
 
 @test "ctr task exec -t gets a terminal" {
 	start_detached "$IMAGE" "$ID" sleep 1000
-	# ctr -t needs a terminal of its own: script(1) gives it one.
-	run script -qec "timeout $CALL_TIMEOUT ctr --address $SOCK --namespace $NS task exec -t --fifo-dir $WORK/fifo --exec-id t1 $ID sh -c 'tty; test -t 0 && test -t 1 && echo both-tty'" /dev/null </dev/null
+	# ctr -t needs a terminal of its own: script(1) gives it one. script runs its command with
+	# $SHELL (dash when unset, as in CI), which forks: timeout must leave ctr in the terminal's
+	# foreground process group, or ctr stops on SIGTTOU when it puts the terminal in raw mode.
+	run script -qec "timeout --foreground $CALL_TIMEOUT ctr --address $SOCK --namespace $NS task exec -t --fifo-dir $WORK/fifo --exec-id t1 $ID sh -c 'tty; test -t 0 && test -t 1 && echo both-tty'" /dev/null </dev/null
 	echo "$output" >&2
 	[ "$status" -eq 0 ]
 	[[ $output =~ /dev/pts/[0-9]+ ]]
@@ -170,7 +172,7 @@ function start_detached() {
 }
 
 @test "ctr run -t: the container's process has a terminal" {
-	run script -qec "timeout $CALL_TIMEOUT ctr --address $SOCK --namespace $NS run --rm -t --runc-binary $RUNTIME --runc-root $RUNTIME_ROOT --fifo-dir $WORK/fifo $IMAGE $ID sh -c 'tty; test -t 0 && echo stdin-tty'" /dev/null </dev/null
+	run script -qec "timeout --foreground $CALL_TIMEOUT ctr --address $SOCK --namespace $NS run --rm -t --runc-binary $RUNTIME --runc-root $RUNTIME_ROOT --fifo-dir $WORK/fifo $IMAGE $ID sh -c 'tty; test -t 0 && echo stdin-tty'" /dev/null </dev/null
 	echo "$output" >&2
 	[ "$status" -eq 0 ]
 	[[ $output =~ /dev/pts/[0-9]+ ]]

@@ -19,6 +19,9 @@ RUNTIME_NAME=$(basename "$RUNTIME")
 IMAGE=localhost/contain-busybox:test
 # Every engine call is bounded: a hung engine fails the test instead of the CI job.
 CALL_TIMEOUT=${CALL_TIMEOUT:-60}
+# Without a standard input the engines' first opened file (a fifo, a socket) would become fd 0
+# and be read as the container's stdin: give them /dev/null, as a shell would.
+[[ -e /proc/self/fd/0 ]] || exec </dev/null
 
 function fail() {
 	echo "$*" >&2
