@@ -28,6 +28,7 @@ var execCommand = &cli.Command{
 		&cli.StringSliceFlag{Name: "additional-gids", Aliases: []string{"g"}, Usage: "supplementary group ids"},
 		&cli.StringSliceFlag{Name: "cap", Aliases: []string{"c"}, Usage: "add a capability (CAP_NET_ADMIN)"},
 		&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs for the process"},
+		&cli.IntFlag{Name: "preserve-fds", Usage: "number of extra fds (from 3) to pass into the process"},
 	},
 	Action: action(func(c *cli.Context, rt *libcontain.Runtime) error {
 		if err := checkArgs(c, 1, false); err != nil {
@@ -41,8 +42,13 @@ var execCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
+		fds, err := preserveFds(c)
+		if err != nil {
+			return err
+		}
 		code, err := ct.Exec(libcontain.ExecOpts{
 			Process: p, Detach: c.Bool("detach"), PidFile: c.String("pid-file"), ConsoleSocket: c.String("console-socket"),
+			PreserveFds: fds,
 		})
 		if err != nil {
 			return err

@@ -27,12 +27,13 @@ func createFlags() []cli.Flag {
 }
 
 func createOpts(c *cli.Context) (libcontain.CreateOpts, error) {
-	if c.Int("preserve-fds") != 0 {
-		return libcontain.CreateOpts{}, fmt.Errorf("--preserve-fds is not supported yet")
+	fds, err := preserveFds(c)
+	if err != nil {
+		return libcontain.CreateOpts{}, err
 	}
 	return libcontain.CreateOpts{
 		ID: c.Args().First(), Bundle: c.String("bundle"), PidFile: c.String("pid-file"),
-		ConsoleSocket: c.String("console-socket"), NoPivot: c.Bool("no-pivot"),
+		ConsoleSocket: c.String("console-socket"), NoPivot: c.Bool("no-pivot"), PreserveFds: fds,
 	}, nil
 }
 

@@ -36,13 +36,16 @@ func init() {
 }
 
 func main() {
+	inherited := 0
 	if len(os.Args) < 2 || os.Args[1] != "init" {
 		// Whatever the caller left open beyond stdio (containerd leaves a socket on fd 3) must
 		// reach neither hooks nor the container: mark it close-on-exec before anything runs.
 		// init is exempt: its fds 3-5 are the protocol and it seals them itself.
+		inherited = inheritedFds()
 		_ = unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
 	}
 	app := newApp(os.Stderr)
+	app.Metadata = map[string]any{inheritedFdsKey: inherited}
 	if err := app.Run(os.Args); err != nil {
 		os.Exit(1)
 	}

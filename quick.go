@@ -84,10 +84,16 @@ type quick struct {
 	overlay bool
 	detach  bool
 	out     io.Writer // progress lines; io.Discard with --quiet
+	// preserveFds: the caller's fds from 3 that go into the container (--preserve-fds).
+	preserveFds int
 }
 
 func parseQuick(c *cli.Context) (*quick, error) {
-	q := &quick{overlay: c.Bool("overlay"), detach: c.Bool("detach"), out: c.App.ErrWriter}
+	fds, err := preserveFds(c)
+	if err != nil {
+		return nil, err
+	}
+	q := &quick{overlay: c.Bool("overlay"), detach: c.Bool("detach"), out: c.App.ErrWriter, preserveFds: fds}
 	if c.Bool("quiet") {
 		q.out = io.Discard
 	}
@@ -191,13 +197,13 @@ func parseUser(s string) (uid, gid uint32, err error) {
 func (q *quick) progress(msg string) { fmt.Fprintf(q.out, "[contain] %s\n", msg) }
 
 func (q *quick) run(rt *libcontain.Runtime, sb *sandbox.Sandbox, s *specs.Spec) (int, error) {
-	co := libcontain.CreateOpts{ID: q.name, Bundle: sb.Dir, Spec: s, Progress: q.progress, OnExit: q.report, Usage: true, Sandbox: sb, CgroupGroup: true}
+	co := libcontain.CreateOpts{ID: q.name, Bundle: sb.Dir, Spec: s, Progress: q.progress, OnExit: q.report, Usage: true, Sandbox: sb, CgroupGroup: true, PreserveFds: q.preserveFds}
 	if q.overlay {
-		upper, err := sb.Mkdir(".overlay/upper", 0o755)
+		upper, err := sb.Mkdir(sandbox.OverlayDir+"/upper", 0o755)
 		if err != nil {
 			return -1, err
 		}
-		work, err := sb.Mkdir(".overlay/work", 0o700)
+		work, err := sb.Mkdir(sandbox.OverlayDir+"/work", 0o700)
 		if err != nil {
 			return -1, err
 		}

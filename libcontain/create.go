@@ -38,6 +38,9 @@ type CreateOpts struct {
 	PidFile       string
 	ConsoleSocket string
 	NoPivot       bool
+	// PreserveFds: the caller's fds 3..3+PreserveFds-1 go into the container's process as
+	// they are (runc's --preserve-fds; podman passes sockets this way).
+	PreserveFds int
 	// Foreground: the caller stays to proxy a terminal (run without --detach).
 	Foreground bool
 	// Spec, when set, is used instead of <Bundle>/config.json (quick mode builds it in memory).
@@ -60,11 +63,12 @@ type CreateOpts struct {
 	Stdin, Stdout, Stderr *os.File
 }
 
-// The fds init finds open at start (ExtraFiles order).
+// The fds init finds open at start (ExtraFiles order), as offsets from its fd base: 3, plus the
+// number of preserved fds, which come first.
 const (
-	initSyncFd = 3
-	initLogFd  = 4
-	initFifoFd = 5
+	initSyncFd = iota
+	initLogFd
+	initFifoFd
 )
 
 // Create sets a container up and leaves its init blocked on exec.fifo until Start. The returned
@@ -107,6 +111,10 @@ func Create(rt *Runtime, o CreateOpts) (c *Container, err error) {
 	if err != nil {
 		return nil, err
 	}
+	preserved, err := preservedFiles(o.PreserveFds)
+	if err != nil {
+		return nil, err
+	}
 
 	dir, err := rt.Store.Create(o.ID)
 	if errors.Is(err, fs.ErrExist) {
@@ -115,7 +123,7 @@ func Create(rt *Runtime, o CreateOpts) (c *Container, err error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{rt: rt, o: o, spec: s, bundle: bundle, rootfs: rootfs, dir: dir, iso: iso}
+	b := &builder{rt: rt, o: o, spec: s, bundle: bundle, rootfs: rootfs, dir: dir, iso: iso, preserved: preserved}
 	defer func() {
 		if err != nil {
 			b.undo()
@@ -144,6 +152,7 @@ type builder struct {
 	madeSandbox bool
 	monitor     *os.Process
 	closeAfter  []*os.File // sandbox stdio files, handed to init
+	preserved   []*os.File // --preserve-fds: init's first extra files
 	// notifySocket is the host's NOTIFY_SOCKET, relayed to at start.
 	notifySocket string
 	// console is the pty master of a terminal container run in the foreground.
@@ -279,7 +288,7 @@ func (b *builder) applyResources() error {
 }
 
 func (b *builder) startInit(sock, logW, fifo *os.File) error {
-	exe, err := sealedSelf()
+	exe, err := sealedSelf(len(b.preserved))
 	if err != nil {
 		return err
 	}
@@ -288,11 +297,11 @@ func (b *builder) startInit(sock, logW, fifo *os.File) error {
 	cmd := &exec.Cmd{
 		Path:        "/proc/self/fd/" + strconv.Itoa(int(exe.Fd())),
 		Args:        []string{"contain", "init"},
-		Env:         []string{},
+		Env:         preservedEnv(len(b.preserved)),
 		Stdin:       orStd(b.o.Stdin, os.Stdin),
 		Stdout:      orStd(b.o.Stdout, os.Stdout),
 		Stderr:      orStd(b.o.Stderr, os.Stderr),
-		ExtraFiles:  []*os.File{sock, logW, fifo}, // initSyncFd, initLogFd, initFifoFd
+		ExtraFiles:  append(b.preserved, sock, logW, fifo), // then initSyncFd, initLogFd, initFifoFd
 		SysProcAttr: &syscall.SysProcAttr{},
 	}
 	joins := namespaces.Joins(nss)

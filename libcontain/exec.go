@@ -22,6 +22,8 @@ type ExecOpts struct {
 	Detach        bool
 	PidFile       string
 	ConsoleSocket string
+	// PreserveFds: the caller's fds 3..3+PreserveFds-1 go into the process as they are.
+	PreserveFds int
 }
 
 // Exec starts another process in a created or running container: in all of its namespaces
@@ -73,7 +75,11 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 		execSpec.Linux = &specs.Linux{}
 	}
 
-	x := &execer{rt: c.rt, o: o, spec: &execSpec, initPid: st.Pid, cgroupPaths: st.CgroupPaths, jail: iso.Jail}
+	preserved, err := preservedFiles(o.PreserveFds)
+	if err != nil {
+		return -1, err
+	}
+	x := &execer{rt: c.rt, o: o, spec: &execSpec, initPid: st.Pid, cgroupPaths: st.CgroupPaths, jail: iso.Jail, preserved: preserved}
 	proc, console, err := x.start()
 	if err != nil {
 		return -1, err
@@ -98,10 +104,11 @@ type execer struct {
 	initPid     int
 	cgroupPaths map[string]string
 	jail        bool
+	preserved   []*os.File // --preserve-fds: init's first extra files
 }
 
 func (x *execer) start() (proc *os.Process, console *os.File, err error) {
-	exe, err := sealedSelf()
+	exe, err := sealedSelf(len(x.preserved))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -122,11 +129,11 @@ func (x *execer) start() (proc *os.Process, console *os.File, err error) {
 	cmd := &exec.Cmd{
 		Path:        "/proc/self/fd/" + strconv.Itoa(int(exe.Fd())),
 		Args:        []string{"contain", "init"},
-		Env:         []string{},
+		Env:         preservedEnv(len(x.preserved)),
 		Stdin:       os.Stdin,
 		Stdout:      os.Stdout,
 		Stderr:      os.Stderr,
-		ExtraFiles:  []*os.File{childSock, logW}, // initSyncFd, initLogFd
+		ExtraFiles:  append(x.preserved, childSock, logW), // then initSyncFd, initLogFd
 		SysProcAttr: &syscall.SysProcAttr{},
 	}
 	if dir, ok := x.cgroupPaths[""]; ok && len(x.cgroupPaths) == 1 {

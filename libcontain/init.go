@@ -35,13 +35,18 @@ type initConfig struct {
 // no_new_privs are per thread and must be on the thread that finally calls execve.
 // Init returns only on failure.
 func Init() error {
+	base, err := initFdBase()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "contain: init:", err)
+		return err
+	}
 	// Nothing init runs (hooks) may inherit our protocol fds.
 	for _, fd := range []int{initSyncFd, initLogFd, initFifoFd} {
-		unix.CloseOnExec(fd)
+		unix.CloseOnExec(base + fd)
 	}
-	c := newInitConn(os.NewFile(initSyncFd, "sync"))
-	logw := os.NewFile(initLogFd, "log")
-	fifo := os.NewFile(initFifoFd, "exec.fifo")
+	c := newInitConn(os.NewFile(uintptr(base+initSyncFd), "sync"))
+	logw := os.NewFile(uintptr(base+initLogFd), "log")
+	fifo := os.NewFile(uintptr(base+initFifoFd), "exec.fifo")
 	cfg, err := c.RecvConfig()
 	if err != nil {
 		c.Fail("receive config", err)
@@ -52,7 +57,7 @@ func Init() error {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewJSONHandler(logw, &slog.HandlerOptions{Level: level, ReplaceAttr: LowerLevel}))
-	in := &initProc{c: c, cfg: cfg, log: log, logw: logw, fifo: fifo}
+	in := &initProc{c: c, cfg: cfg, log: log, logw: logw, fifo: fifo, fdBase: base}
 	run := in.run
 	if cfg.Exec {
 		c.UseExecOrder()
@@ -80,6 +85,8 @@ type initProc struct {
 	log  *slog.Logger
 	logw *os.File
 	fifo *os.File
+	// fdBase is the first fd that is not the container's: 3 plus the preserved fds.
+	fdBase int
 	// detached: the sync socket is closed, create has returned.
 	detached bool
 }
@@ -162,7 +169,7 @@ func (in *initProc) run() (string, error) {
 			os.Exit(1)
 		}
 	}
-	if err := execve(path, p); err != nil {
+	if err := execve(path, p, in.fdBase); err != nil {
 		fmt.Fprintln(os.Stderr, "contain:", err)
 		os.Exit(127)
 	}
@@ -206,7 +213,7 @@ func (in *initProc) becomeProcess() (string, string, error) {
 		return "", "build seccomp filter", err
 	}
 	// Seal our fds now: once a profile is loaded, close_range may be refused.
-	if err := markCloexec(); err != nil {
+	if err := markCloexec(in.fdBase); err != nil {
 		return "", "mark fds close-on-exec", err
 	}
 	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load before dropping it.
@@ -249,7 +256,7 @@ func (in *initProc) exec() (string, error) {
 	if err != nil {
 		return op, err
 	}
-	if err := execve(path, p); err != nil {
+	if err := execve(path, p, in.fdBase); err != nil {
 		fmt.Fprintln(os.Stderr, "contain:", err)
 		os.Exit(127)
 	}

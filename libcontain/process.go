@@ -149,11 +149,11 @@ func lookPath(p *specs.Process) (string, error) {
 	return "", fmt.Errorf("exec: %q: %w", name, exec.ErrNotFound)
 }
 
-// markCloexec marks every fd above 2 close-on-exec. close_range does it in one call; where a
-// seccomp profile that predates it refuses it (runtime-tools' default profile does), walk
-// /proc/self/fd with fcntl, which every profile allows.
-func markCloexec() error {
-	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err == nil {
+// markCloexec marks every fd from `from` up close-on-exec. close_range does it in one call;
+// where a seccomp profile that predates it refuses it (runtime-tools' default profile does),
+// walk /proc/self/fd with fcntl, which every profile allows.
+func markCloexec(from int) error {
+	if err := unix.CloseRange(uint(from), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err == nil {
 		return nil
 	}
 	d, err := os.Open("/proc/self/fd")
@@ -167,7 +167,7 @@ func markCloexec() error {
 	}
 	for _, n := range names {
 		fd, err := strconv.Atoi(n)
-		if err != nil || fd < 3 || fd == int(d.Fd()) {
+		if err != nil || fd < from || fd == int(d.Fd()) {
 			continue
 		}
 		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC); err != nil && err != unix.EBADF {
@@ -177,11 +177,11 @@ func markCloexec() error {
 	return nil
 }
 
-// execve replaces init with the container's process. Every fd above 2 is marked close-on-exec
-// first (CVE-2024-21626: a leaked runtime fd, e.g. of a host cgroup dir, lets the container
-// escape), whatever opened it and however.
-func execve(path string, p *specs.Process) error {
-	if err := markCloexec(); err != nil {
+// execve replaces init with the container's process. Every fd from fdBase up (all above 2 but
+// the preserved ones) is marked close-on-exec first (CVE-2024-21626: a leaked runtime fd, e.g.
+// of a host cgroup dir, lets the container escape), whatever opened it and however.
+func execve(path string, p *specs.Process, fdBase int) error {
+	if err := markCloexec(fdBase); err != nil {
 		return err
 	}
 	env := p.Env

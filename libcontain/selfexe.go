@@ -8,7 +8,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// selfExeMinFd is the lowest fd the sealed binary may have: above the few fds a child inherits.
+// selfExeMinFd is the lowest fd the sealed binary may have: above the few fds a child inherits
+// besides the preserved ones.
 const selfExeMinFd = 100
 
 // sealedSelf returns a sealed, in-memory copy of the runtime binary to start init from.
@@ -17,7 +18,9 @@ const selfExeMinFd = 100
 // was started from. A container process can open that link and, once init has exec'd, write
 // through it — overwriting the host's runtime binary. Executing a memfd copy sealed against
 // writes, growing and shrinking leaves the container nothing to write to.
-func sealedSelf() (*os.File, error) {
+//
+// preserved is the number of the caller's fds the child gets first (--preserve-fds).
+func sealedSelf(preserved int) (*os.File, error) {
 	src, err := os.Open("/proc/self/exe")
 	if err != nil {
 		return nil, fmt.Errorf("open own binary: %w", err)
@@ -44,7 +47,7 @@ func sealedSelf() (*os.File, error) {
 	}
 	// The child is started as /proc/self/fd/N, resolved after the child's fds 3.. were laid
 	// out from ExtraFiles: move the memfd above any number those can take.
-	high, err := unix.FcntlInt(mem.Fd(), unix.F_DUPFD_CLOEXEC, selfExeMinFd)
+	high, err := unix.FcntlInt(mem.Fd(), unix.F_DUPFD_CLOEXEC, selfExeMinFd+preserved)
 	mem.Close()
 	if err != nil {
 		return nil, os.NewSyscallError("fcntl F_DUPFD_CLOEXEC", err)

@@ -101,9 +101,11 @@ func (s *Sandbox) Remove(workDir string) error {
 }
 
 // RemoveIfEmpty removes a run directory that holds nothing (a container no isolator, volume or
-// stdio file used), with the container's directories above it when they are left empty. A run
-// that holds anything stays, for the people and tools that look at it later.
+// stdio file used, or whose overlay recorded no change), with the container's directories above
+// it when they are left empty. A run that holds anything stays, for the people and tools that
+// look at it later.
 func RemoveIfEmpty(dir string) {
+	removeUnchangedOverlay(dir)
 	if os.Remove(dir) != nil { // rmdir: fails unless empty
 		return
 	}
@@ -114,4 +116,20 @@ func RemoveIfEmpty(dir string) {
 	if os.Remove(runs) == nil {
 		os.Remove(filepath.Dir(runs))
 	}
+}
+
+// OverlayDir is where a run keeps its copy-on-write layer: upper (the changes) and work (the
+// kernel's scratch space).
+const OverlayDir = ".overlay"
+
+// removeUnchangedOverlay removes a run's overlay dirs when its upper layer is empty: the
+// container changed nothing. Only empty dirs are removed (the kernel leaves work/work behind).
+func removeUnchangedOverlay(dir string) {
+	ov := filepath.Join(dir, OverlayDir)
+	if os.Remove(filepath.Join(ov, "upper")) != nil {
+		return
+	}
+	os.Remove(filepath.Join(ov, "work", "work"))
+	os.Remove(filepath.Join(ov, "work"))
+	os.Remove(ov)
 }

@@ -76,6 +76,32 @@ func TestRemoveIfEmpty(t *testing.T) {
 	if _, err := os.Stat(used.Dir); err != nil {
 		t.Fatalf("run with a volume removed: %v", err)
 	}
+	unchanged, err := Create(wd, "c", time.Unix(120, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed, err := Create(wd, "c", time.Unix(180, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sb := range []*Sandbox{unchanged, changed} {
+		for _, d := range []string{"upper", "work/work"} {
+			if _, err := sb.Mkdir(filepath.Join(OverlayDir, d), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := os.WriteFile(filepath.Join(changed.Dir, OverlayDir, "upper", "f"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	RemoveIfEmpty(unchanged.Dir)
+	if _, err := os.Stat(unchanged.Dir); !os.IsNotExist(err) {
+		t.Fatalf("run whose overlay recorded no change kept: %v", err)
+	}
+	RemoveIfEmpty(changed.Dir)
+	if _, err := os.Stat(filepath.Join(changed.Dir, OverlayDir, "upper", "f")); err != nil {
+		t.Fatalf("run whose overlay holds a change removed: %v", err)
+	}
 	alone, err := Create(wd, "d", time.Now())
 	if err != nil {
 		t.Fatal(err)

@@ -131,6 +131,23 @@ function start_detached() {
 	[ "${lines[1]}" -gt 1 ]
 }
 
+@test "podman run --preserve-fds: the container's process gets podman's fd 3" {
+	echo "from the host" >"$WORK/preserved"
+	# podman hands fd 3 to conmon, conmon to `$RUNTIME create --preserve-fds 1`.
+	run_pm run --rm --preserve-fds 1 --name "$NAME" "$IMAGE" sh -c 'cat <&3; test -e /proc/self/fd/4 || echo no-fd-4' 3<"$WORK/preserved"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "from the host" ]
+	[ "${lines[1]}" = "no-fd-4" ]
+}
+
+@test "podman exec --preserve-fds: the exec'd process gets podman's fd 3" {
+	start_detached "$IMAGE" sleep 1000
+	echo "to the exec" >"$WORK/preserved"
+	run_pm exec --preserve-fds 1 "$NAME" sh -c 'cat <&3' 3<"$WORK/preserved"
+	[ "$status" -eq 0 ]
+	[ "$output" = "to the exec" ]
+}
+
 @test "podman exec -t gets a terminal" {
 	start_detached "$IMAGE" sleep 1000
 	run_pm exec -t "$NAME" sh -c 'tty; test -t 1 && echo stdout-tty'

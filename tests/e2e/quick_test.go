@@ -286,6 +286,10 @@ func TestQuickOverlay(t *testing.T) {
 		if res.code != 0 || res.stdout != "1\n0\n" {
 			t.Errorf("want /written absent and /etc/group present: %s", res)
 		}
+		// It changed nothing: its run directory (an empty overlay) is not kept.
+		if _, err := os.Stat(filepath.Join(q.work, "containers", n)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("a run that changed nothing left its sandbox behind (%v)", err)
+		}
 	})
 	t.Run("overlay=false writes through", func(t *testing.T) {
 		n := q.name()

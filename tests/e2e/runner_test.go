@@ -80,6 +80,12 @@ func newRunner(t *testing.T) *runner {
 // detached container inherits them and would keep a pipe open long after create returns.
 func (r *runner) run(args ...string) result {
 	r.t.Helper()
+	return r.runWithFds(nil, args...)
+}
+
+// runWithFds is run with extra open files: fds 3, 4... of the runtime (--preserve-fds).
+func (r *runner) runWithFds(extra []*os.File, args ...string) result {
+	r.t.Helper()
 	// --work-dir: sandboxes go to a dir of the test's, never /var/lib/contain. runc has no such
 	// flag, so it gets only --root.
 	full := []string{"--root", r.root}
@@ -103,7 +109,7 @@ func (r *runner) run(args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, full...)
-	cmd.Stdout, cmd.Stderr = outF, errF
+	cmd.Stdout, cmd.Stderr, cmd.ExtraFiles = outF, errF, extra
 	err = cmd.Run()
 	var exitErr *exec.ExitError
 	switch {
