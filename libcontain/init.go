@@ -223,8 +223,12 @@ func (in *initProc) becomeProcess() (string, string, error) {
 			return "", "load seccomp filter", err
 		}
 	}
-	if err := setupUser(p, s); err != nil {
+	ignored, err := setupUser(p, s)
+	if err != nil {
 		return "", "set user", err
+	}
+	if len(ignored) > 0 {
+		in.log.Warn("ambient capabilities not raised (not both permitted and inheritable): " + strings.Join(ignored, ", "))
 	}
 	if p.Cwd != "" {
 		if err := unix.Chdir(p.Cwd); err != nil {

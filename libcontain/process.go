@@ -17,17 +17,21 @@ import (
 // setupUser drops to the spec's user with exactly the spec's capabilities. Order matters:
 // the bounding set is cut while we still hold CAP_SETPCAP; PR_SET_KEEPCAPS keeps the permitted
 // set across setuid; then the five sets are applied and the umask set.
-func setupUser(p *specs.Process, s *specs.Spec) error {
+//
+// The kernel raises an ambient capability only if it is both permitted and inheritable. `runc
+// spec` lists ambient capabilities with no inheritable set, and runc runs that config: the
+// ambient ones that cannot be raised are left out and returned, for a warning.
+func setupUser(p *specs.Process, s *specs.Spec) (ignoredAmbient []string, err error) {
 	caps := p.Capabilities
 	if caps == nil {
 		caps = &specs.LinuxCapabilities{}
 	}
 	c, err := capability.NewPid2(0)
 	if err != nil {
-		return fmt.Errorf("read capabilities: %w", err)
+		return nil, fmt.Errorf("read capabilities: %w", err)
 	}
 	if err := c.Load(); err != nil {
-		return fmt.Errorf("read capabilities: %w", err)
+		return nil, fmt.Errorf("read capabilities: %w", err)
 	}
 	sets := []struct {
 		which capability.CapType
@@ -43,15 +47,16 @@ func setupUser(p *specs.Process, s *specs.Spec) error {
 	for _, set := range sets {
 		list, err := capList(set.names)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		c.Set(set.which, list...)
 	}
+	ignoredAmbient = dropUnraisableAmbient(c, caps.Ambient)
 	if err := c.Apply(capability.BOUNDS); err != nil {
-		return fmt.Errorf("apply bounding set: %w", err)
+		return nil, fmt.Errorf("apply bounding set: %w", err)
 	}
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
-		return os.NewSyscallError("prctl PR_SET_KEEPCAPS", err)
+		return nil, os.NewSyscallError("prctl PR_SET_KEEPCAPS", err)
 	}
 	u := p.User
 	if len(u.AdditionalGids) > 0 || !inUserNSWithoutSetgroups(s) {
@@ -60,24 +65,24 @@ func setupUser(p *specs.Process, s *specs.Spec) error {
 			gids[i] = int(g)
 		}
 		if err := unix.Setgroups(gids); err != nil {
-			return os.NewSyscallError("setgroups", err)
+			return nil, os.NewSyscallError("setgroups", err)
 		}
 	}
 	if err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
-		return os.NewSyscallError("setresgid", err)
+		return nil, os.NewSyscallError("setresgid", err)
 	}
 	if err := unix.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
-		return os.NewSyscallError("setresuid", err)
+		return nil, os.NewSyscallError("setresuid", err)
 	}
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
-		return os.NewSyscallError("prctl PR_SET_KEEPCAPS", err)
+		return nil, os.NewSyscallError("prctl PR_SET_KEEPCAPS", err)
 	}
 	if err := c.Apply(capability.CAPS); err != nil {
-		return fmt.Errorf("apply capabilities: %w", err)
+		return nil, fmt.Errorf("apply capabilities: %w", err)
 	}
-	if len(caps.Ambient) > 0 {
+	if len(caps.Ambient) > len(ignoredAmbient) {
 		if err := c.Apply(capability.AMBS); err != nil {
-			return fmt.Errorf("apply ambient capabilities: %w", err)
+			return nil, fmt.Errorf("apply ambient capabilities: %w", err)
 		}
 	}
 	if u.Umask != nil {
@@ -85,7 +90,24 @@ func setupUser(p *specs.Process, s *specs.Spec) error {
 	} else {
 		unix.Umask(0o022)
 	}
-	return nil
+	return ignoredAmbient, nil
+}
+
+// dropUnraisableAmbient takes out of c's ambient set every capability of names that is not in
+// both its permitted and inheritable sets, and returns their names.
+func dropUnraisableAmbient(c capability.Capabilities, names []string) []string {
+	var dropped []string
+	for _, n := range names {
+		list, err := capList([]string{n})
+		if err != nil || len(list) == 0 {
+			continue // unknown names failed capList already; unknown to this kernel: skipped
+		}
+		if !c.Get(capability.PERMITTED, list[0]) || !c.Get(capability.INHERITABLE, list[0]) {
+			c.Unset(capability.AMBIENT, list[0])
+			dropped = append(dropped, n)
+		}
+	}
+	return dropped
 }
 
 // inUserNSWithoutSetgroups: in a user namespace whose setgroups is "deny", setgroups fails even
