@@ -9,14 +9,14 @@ import (
 )
 
 // mountOptions are the mount options libcontain/rootfs' parser knows (its mountFlags and
-// propagationFlags tables). Keep the two in step: a client such as containerd reads this list
+// propagationFlags tables, and runc's tmpcopyup). Keep the two in step: a client such as containerd reads this list
 // to decide which options it may send. Other options are passed to the filesystem as data.
 var mountOptions = []string{
 	"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "iversion",
 	"lazytime", "loud", "mand", "noatime", "nodev", "nodiratime", "noexec", "noiversion",
 	"nolazytime", "nomand", "norelatime", "nostrictatime", "nosuid", "nosymfollow", "private",
 	"rbind", "relatime", "remount", "ro", "rprivate", "rshared", "rslave", "runbindable", "rw",
-	"shared", "silent", "slave", "strictatime", "suid", "symfollow", "sync", "unbindable",
+	"shared", "silent", "slave", "strictatime", "suid", "symfollow", "sync", "tmpcopyup", "unbindable",
 }
 
 // Features describes what this runtime supports, as `contain features` prints it (the OCI

@@ -27,12 +27,15 @@ type mountOpts struct {
 	flags       uintptr
 	propagation []uintptr
 	data        string
+	// copyUp (runc's "tmpcopyup"): the new filesystem starts with a copy of what it covers.
+	copyUp bool
 }
 
 func (o *mountOpts) bind() bool { return o.flags&unix.MS_BIND != 0 }
 
 func parseSpecMount(m specs.Mount) (*mountOpts, error) {
-	flags, prop, data, err := ParseMountOptions(m.Options)
+	opts := slices.DeleteFunc(slices.Clone(m.Options), func(s string) bool { return s == optCopyUp })
+	flags, prop, data, err := ParseMountOptions(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +46,8 @@ func parseSpecMount(m specs.Mount) (*mountOpts, error) {
 	case "rbind":
 		flags |= unix.MS_BIND | unix.MS_REC
 	}
-	o := &mountOpts{dest: cleanPath(m.Destination), source: m.Source, fstype: m.Type, flags: flags, propagation: prop, data: data}
+	o := &mountOpts{dest: cleanPath(m.Destination), source: m.Source, fstype: m.Type, flags: flags, propagation: prop, data: data,
+		copyUp: len(opts) < len(m.Options)}
 	if o.dest == "/" {
 		return nil, errors.New("mount destination is the container root itself")
 	}
@@ -54,8 +58,15 @@ func parseSpecMount(m specs.Mount) (*mountOpts, error) {
 	if !o.bind() && o.fstype == "" {
 		return nil, errors.New("mount has no type and is not a bind mount")
 	}
+	if o.copyUp && (o.bind() || o.flags&unix.MS_REMOUNT != 0) {
+		return nil, fmt.Errorf("%s applies to a new filesystem (tmpfs), not to a bind mount or remount", optCopyUp)
+	}
 	return o, nil
 }
+
+// optCopyUp is runc's mount option for copyUp.
+const optCopyUp = "tmpcopyup"
+
 
 // mountSpec makes one linux mount from the spec.
 func (m *mounter) mountSpec(sm specs.Mount) error {
@@ -101,8 +112,12 @@ func (m *mounter) mountNew(o *mountOpts) error {
 	if src == "" {
 		src = o.fstype
 	}
+	flags := o.flags
+	if o.copyUp {
+		flags &^= unix.MS_RDONLY // filled first, made read-only after (mountOnto)
+	}
 	return m.mountOnto(o, dst, func(target string) error {
-		return mount(src, target, o.fstype, o.flags, o.data)
+		return mount(src, target, o.fstype, flags, o.data)
 	})
 }
 
@@ -164,6 +179,16 @@ func (m *mounter) mountOnto(o *mountOpts, dst *os.File, do func(target string) e
 	if o.bind() && o.flags&^(unix.MS_BIND|unix.MS_REC|unix.MS_REMOUNT) != 0 {
 		if err := remountBind(top, o.flags&^unix.MS_REC); err != nil {
 			return err
+		}
+	}
+	if o.copyUp {
+		if err := copyUp(dst, top); err != nil {
+			return fmt.Errorf("copy %s into the new mount (%s): %w", o.dest, optCopyUp, err)
+		}
+		if o.flags&unix.MS_RDONLY != 0 {
+			if err := remountBind(top, o.flags&^(unix.MS_BIND|unix.MS_REC)); err != nil {
+				return err
+			}
 		}
 	}
 	return setPropagation(top, o.propagation)

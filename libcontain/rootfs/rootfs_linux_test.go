@@ -83,6 +83,7 @@ func scenarios() []scenario {
 		{name: "cgroup-v2-cgroupns", build: buildCgroupV2(true), inside: checkCgroupV2, cloneflags: syscall.CLONE_NEWCGROUP},
 		{name: "dev-userns-binds", build: buildDevUserNS, inside: checkDevUserNS},
 		{name: "rootfs-propagation-rshared", build: buildRshared, inside: checkRshared},
+		{name: "tmpcopyup", build: buildCopyUp, inside: checkCopyUp, after: afterCopyUp},
 	}
 }
 
@@ -858,4 +859,63 @@ func checkRshared(req *childRequest) error {
 		}
 	}
 	return fmt.Errorf("no / in mountinfo:\n%s", b)
+}
+
+// buildCopyUp: tmpfs mounts with runc's tmpcopyup over directories the image fills: a file with
+// its own owner and mode, a subdirectory, a relative symlink, one pointing out of the container,
+// a fifo; one of the mounts read-only.
+func buildCopyUp(t *testing.T, rootfs string, s *specs.Spec, req *childRequest) {
+	data := filepath.Join(rootfs, "data")
+	mustMkdir(t, filepath.Join(data, "sub"))
+	mustWrite(t, filepath.Join(data, "f"), "image file")
+	mustWrite(t, filepath.Join(data, "sub", "g"), "nested")
+	for _, err := range []error{
+		os.Chown(filepath.Join(data, "f"), 1000, 1001),
+		os.Chmod(filepath.Join(data, "f"), 0o640),
+		os.Symlink("f", filepath.Join(data, "link")),
+		os.Symlink(req.Host.File, filepath.Join(data, "escape")),
+		unix.Mkfifo(filepath.Join(data, "fifo"), 0o600),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustMkdir(t, filepath.Join(rootfs, "rodata"))
+	mustWrite(t, filepath.Join(rootfs, "rodata", "r"), "read-only copy")
+	s.Mounts = append(s.Mounts,
+		specs.Mount{Destination: "/data", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "tmpcopyup", "size=1m"}},
+		specs.Mount{Destination: "/rodata", Type: "tmpfs", Source: "tmpfs", Options: []string{"tmpcopyup", "ro"}})
+}
+
+func checkCopyUp(req *childRequest) error {
+	var st unix.Statfs_t
+	if err := unix.Statfs("/data", &st); err != nil || st.Type != unix.TMPFS_MAGIC {
+		return fmt.Errorf("/data is not a tmpfs: type %#x, %v", st.Type, err)
+	}
+	for path, want := range map[string]string{"/data/f": "image file", "/data/sub/g": "nested", "/data/link": "image file", "/rodata/r": "read-only copy"} {
+		if got, err := os.ReadFile(path); err != nil || string(got) != want {
+			return fmt.Errorf("%s: %q, %v; want %q copied up", path, got, err, want)
+		}
+	}
+	var fi unix.Stat_t
+	if err := unix.Lstat("/data/f", &fi); err != nil || fi.Uid != 1000 || fi.Gid != 1001 || fi.Mode&0o7777 != 0o640 {
+		return fmt.Errorf("/data/f: owner %d:%d mode %#o (%v); want 1000:1001 0640", fi.Uid, fi.Gid, fi.Mode&0o7777, err)
+	}
+	if target, err := os.Readlink("/data/escape"); err != nil || target != req.Host.File {
+		return fmt.Errorf("/data/escape: %q, %v; want the symlink itself, not its target", target, err)
+	}
+	if err := unix.Lstat("/data/fifo", &fi); err != nil || fi.Mode&unix.S_IFMT != unix.S_IFIFO {
+		return fmt.Errorf("/data/fifo: mode %#o, %v; want a fifo", fi.Mode, err)
+	}
+	if err := writeFile("/data/new"); err != nil {
+		return fmt.Errorf("write in the tmpfs: %v", err)
+	}
+	return wantErrno("write in the read-only copy-up tmpfs", writeFile("/rodata/new"), unix.EROFS)
+}
+
+// afterCopyUp: the writes went to the tmpfs, not to the image underneath.
+func afterCopyUp(t *testing.T, req *childRequest) {
+	if _, err := os.Lstat(filepath.Join(req.Rootfs, "data", "new")); !os.IsNotExist(err) {
+		t.Errorf("a write to the copy-up tmpfs reached the rootfs (%v)", err)
+	}
 }
