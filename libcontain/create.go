@@ -306,8 +306,11 @@ func (b *builder) startInit(sock, logW, fifo *os.File) error {
 	}
 	joins := namespaces.Joins(nss)
 	var req *nsenter.Request
+	// A new cgroup namespace is rooted at the cgroup its creator is in: init makes it itself,
+	// once it is in the container's cgroups (see initProc.run). Made here, it would be rooted
+	// at the runtime's cgroup, and the container would see its own as /../<name>.
 	if len(joins) == 0 {
-		cmd.SysProcAttr.Cloneflags = namespaces.CloneFlags(nss)
+		cmd.SysProcAttr.Cloneflags = namespaces.CloneFlags(nss) &^ unix.CLONE_NEWCGROUP
 	} else {
 		// Joining existing namespaces: nsenter enters them before init's Go runtime starts,
 		// then creates the new ones inside them (owned by a joined user namespace).
@@ -316,7 +319,9 @@ func (b *builder) startInit(sock, logW, fifo *os.File) error {
 			if t == specs.UserNamespace || t == specs.TimeNamespace {
 				return fmt.Errorf("creating a new %s namespace while joining existing ones is not supported", t)
 			}
-			req.Unshare = append(req.Unshare, t)
+			if t != specs.CgroupNamespace {
+				req.Unshare = append(req.Unshare, t)
+			}
 		}
 	}
 	if cmd.SysProcAttr.Cloneflags&unix.CLONE_NEWUSER != 0 {

@@ -99,6 +99,13 @@ func (in *initProc) run() (string, error) {
 		UserNS: hasNewNamespace(s, specs.UserNamespace), Overlay: cfg.Overlay, Progress: in.progress,
 	}
 	// Namespaces given by path were joined before the Go runtime started (package nsenter).
+	// The parent has put us in the container's cgroups before sending the config: a new cgroup
+	// namespace made now is rooted there.
+	if hasNewNamespace(s, specs.CgroupNamespace) {
+		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			return "create cgroup namespace", os.NewSyscallError("unshare", err)
+		}
+	}
 	if hasNewNamespace(s, specs.NetworkNamespace) {
 		if err := loopbackUp(); err != nil {
 			return "bring up loopback", err

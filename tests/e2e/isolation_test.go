@@ -122,3 +122,22 @@ func TestNoLeakedFds(t *testing.T) {
 		t.Fatalf("ls output lists no fd 2; is this ls -l output?\n%s", got)
 	}
 }
+
+// TestCgroupNamespace: with a cgroup namespace of its own the container sees its cgroup as the
+// root, "/", in every hierarchy (runc makes the namespace after joining the cgroups, so do we),
+// and the cgroupfs it mounts is its own cgroup's.
+func TestCgroupNamespace(t *testing.T) {
+	out := runOutput(t, func(s *specs.Spec) {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace})
+		s.Process.Args = []string{"cat", "/proc/self/cgroup"}
+	})
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) == 0 || lines[0] == "" {
+		t.Fatalf("no /proc/self/cgroup lines: %q", out)
+	}
+	for _, line := range lines {
+		if !strings.HasSuffix(line, ":/") {
+			t.Errorf("cgroup %q is not the namespace's root /", line)
+		}
+	}
+}
