@@ -43,10 +43,7 @@ func openConsole(bindDevConsole bool) (*os.File, error) {
 			return nil, err
 		}
 	}
-	if _, err := unix.Setsid(); err != nil {
-		master.Close()
-		return nil, os.NewSyscallError("setsid", err)
-	}
+	// init leads a session of its own (Init), with no terminal yet: the slave becomes it.
 	for fd := 0; fd < 3; fd++ {
 		if err := unix.Dup3(slave, fd, 0); err != nil {
 			master.Close()

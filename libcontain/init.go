@@ -35,6 +35,13 @@ type initConfig struct {
 // no_new_privs are per thread and must be on the thread that finally calls execve.
 // Init returns only on failure.
 func Init() error {
+	// A session and process group of its own, as runc's init has: clients signal the
+	// container's process group (conmon's --timeout kills -pgid), and it must not be theirs or
+	// the runtime caller's. EPERM: already a group leader, when started as one.
+	if _, err := unix.Setsid(); err != nil && err != unix.EPERM {
+		fmt.Fprintln(os.Stderr, "contain: init: setsid:", err)
+		return err
+	}
 	base, err := initFdBase()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "contain: init:", err)

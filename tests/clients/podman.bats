@@ -181,6 +181,16 @@ function start_detached() {
 	[ "$(pm inspect --format '{{.State.ExitCode}}' "$NAME")" -eq 137 ]
 }
 
+@test "podman run --timeout: conmon kills the container's process group, not itself" {
+	# conmon ends a container past its --timeout with kill(-pgid, SIGKILL): the container's
+	# process must lead a group of its own, or conmon kills itself and podman never learns
+	# the container stopped. podman reports the timeout as 255.
+	run_pm -255 run --rm --timeout 2 --name "$NAME" "$IMAGE" sleep 30
+	run_pm ps -a -q --filter name="$NAME"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+}
+
 @test "podman pause/unpause freezes and thaws the container" {
 	local data=$WORK/data/$NAME
 	mkdir -p "$data"

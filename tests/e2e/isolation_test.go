@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -139,5 +140,32 @@ func TestCgroupNamespace(t *testing.T) {
 		if !strings.HasSuffix(line, ":/") {
 			t.Errorf("cgroup %q is not the namespace's root /", line)
 		}
+	}
+}
+
+// TestOwnSession: the container's process, and an exec'd one, lead a session and process group
+// of their own, as with runc: clients kill the container's process group (conmon's --timeout
+// does), which must not take the runtime's caller with it.
+func TestOwnSession(t *testing.T) {
+	r := newRunner(t)
+	c := r.newContainer(args("sleep", "1000"))
+	r.must("run", "--detach", "--bundle", c.bundle, c.id)
+	res := r.must("exec", c.id, "sh", "-c", "echo $$; cut -d' ' -f5,6 /proc/$$/stat")
+	lines := strings.Fields(res.stdout)
+	if len(lines) != 3 || lines[1] != lines[0] || lines[2] != lines[0] {
+		t.Errorf("exec'd shell: pid, pgid, sid %q; want all three equal", lines)
+	}
+	st, _, ok := r.state(c.id)
+	if !ok {
+		t.Fatal("no state")
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", st.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fields after the command's closing parenthesis: state ppid pgrp session.
+	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	if pid := strconv.Itoa(st.Pid); f[2] != pid || f[3] != pid {
+		t.Errorf("container init %s: pgrp %s, session %s; want its own", pid, f[2], f[3])
 	}
 }
