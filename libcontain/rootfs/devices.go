@@ -145,7 +145,8 @@ func (m *mounter) createDevice(d device) error {
 }
 
 // devSymlinks makes /dev/fd, /dev/std{in,out,err}, /dev/ptmx (when /dev/pts is a devpts of our
-// own, the ptmx of that instance is the one to use) and /dev/core (when /proc is mounted).
+// own, the ptmx of that instance is the one to use) and /dev/core (when /proc is mounted and
+// the kernel has /proc/kcore).
 func (m *mounter) devSymlinks() error {
 	links := [][2]string{
 		{"/dev/fd", "/proc/self/fd"},
@@ -153,7 +154,9 @@ func (m *mounter) devSymlinks() error {
 		{"/dev/stdout", "/proc/self/fd/1"},
 		{"/dev/stderr", "/proc/self/fd/2"},
 	}
-	if specHasMount(m.c.Spec, "/proc", "proc") {
+	// /proc/kcore exists only where the kernel has CONFIG_PROC_KCORE (runc checks too): no
+	// dangling link otherwise.
+	if _, err := os.Stat("/proc/kcore"); err == nil && specHasMount(m.c.Spec, "/proc", "proc") {
 		links = append(links, [2]string{"/dev/core", "/proc/kcore"})
 	}
 	if specHasMount(m.c.Spec, "/dev/pts", "devpts") {

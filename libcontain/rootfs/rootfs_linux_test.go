@@ -461,7 +461,13 @@ func checkDev(req *childRequest) error {
 	}
 	links := map[string]string{
 		"/dev/fd": "/proc/self/fd", "/dev/stdin": "/proc/self/fd/0", "/dev/stdout": "/proc/self/fd/1",
-		"/dev/stderr": "/proc/self/fd/2", "/dev/ptmx": "pts/ptmx", "/dev/core": "/proc/kcore",
+		"/dev/stderr": "/proc/self/fd/2", "/dev/ptmx": "pts/ptmx",
+	}
+	// /dev/core only where the kernel has /proc/kcore (CONFIG_PROC_KCORE): never dangling.
+	if _, err := os.Stat("/proc/kcore"); err == nil {
+		links["/dev/core"] = "/proc/kcore"
+	} else if _, err := os.Lstat("/dev/core"); err == nil {
+		return fmt.Errorf("/dev/core made though this kernel has no /proc/kcore")
 	}
 	for l, target := range links {
 		if got, err := os.Readlink(l); err != nil || got != target {
