@@ -177,7 +177,7 @@ func newLegacy(c Config, root string, entries []ProcCgroup, mounts []Mount) (Man
 			continue
 		}
 		for _, e := range entries {
-			if e.unified() || e.named() || !servedBy(e, m) {
+			if e.unified() || e.otherNamed() || !servedBy(e, m) {
 				continue
 			}
 			rel, err := relPath(c.Path, c.ID, e.Path, m.Root)
@@ -190,7 +190,7 @@ func newLegacy(c Config, root string, entries []ProcCgroup, mounts []Mount) (Man
 				return nil, fmt.Errorf("place cgroup: %w", err)
 			}
 			for _, ctrl := range e.Controllers {
-				if strings.HasPrefix(ctrl, "name=") {
+				if strings.HasPrefix(ctrl, "name=") && ctrl != systemdHierarchy {
 					continue
 				}
 				if _, ok := pathOf[ctrl]; ok {

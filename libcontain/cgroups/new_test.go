@@ -9,7 +9,8 @@ import (
 )
 
 // fakeV1 returns a temp root and mountinfo naming cgroup v1 mounts below it, shaped like this
-// hybrid host (plus a co-mounted net_cls,net_prio and the ignored named and unified mounts).
+// hybrid host (plus a co-mounted net_cls,net_prio, name=systemd, and the ignored other named
+// and unified mounts).
 func fakeV1(t *testing.T) (root string, mountinfo []byte) {
 	t.Helper()
 	root = t.TempDir()
@@ -17,7 +18,7 @@ func fakeV1(t *testing.T) (root string, mountinfo []byte) {
 	for i, m := range []struct{ dir, fstype, opts string }{
 		{"cpu", "cgroup", "rw,cpu"}, {"cpuacct", "cgroup", "rw,cpuacct"}, {"memory", "cgroup", "rw,memory"},
 		{"pids", "cgroup", "rw,pids"}, {"net_cls,net_prio", "cgroup", "rw,net_cls,net_prio"},
-		{"systemd", "cgroup", "rw,name=systemd"}, {"unified", "cgroup2", "rw"},
+		{"systemd", "cgroup", "rw,name=systemd"}, {"other", "cgroup", "rw,name=other"}, {"unified", "cgroup2", "rw"},
 	} {
 		if err := os.MkdirAll(filepath.Join(root, m.dir), 0o755); err != nil {
 			t.Fatal(err)
@@ -31,7 +32,7 @@ func fakeV1(t *testing.T) (root string, mountinfo []byte) {
 	return root, []byte(b.String())
 }
 
-const fakeSelf = "7:net_cls,net_prio:/\n6:name=systemd:/\n5:pids:/\n4:memory:/process_api/h\n2:cpuacct:/\n1:cpu:/\n0::/v2own\n"
+const fakeSelf = "8:name=other:/\n7:net_cls,net_prio:/\n6:name=systemd:/\n5:pids:/\n4:memory:/process_api/h\n2:cpuacct:/\n1:cpu:/\n0::/v2own\n"
 
 func TestNewV1Paths(t *testing.T) {
 	root, mi := fakeV1(t)
@@ -41,11 +42,12 @@ func TestNewV1Paths(t *testing.T) {
 	}{
 		{"default nests under own", "", map[string]string{
 			"cpu": "cpu/c1", "cpuacct": "cpuacct/c1", "memory": "memory/process_api/h/c1", "pids": "pids/c1",
-			"net_cls": "net_cls,net_prio/c1", "net_prio": "net_cls,net_prio/c1",
+			"net_cls": "net_cls,net_prio/c1", "net_prio": "net_cls,net_prio/c1", "name=systemd": "systemd/c1",
 		}},
 		{"absolute", "/default/c1", map[string]string{
 			"cpu": "cpu/default/c1", "cpuacct": "cpuacct/default/c1", "memory": "memory/default/c1", "pids": "pids/default/c1",
 			"net_cls": "net_cls,net_prio/default/c1", "net_prio": "net_cls,net_prio/default/c1",
+			"name=systemd": "systemd/default/c1",
 		}},
 	}
 	for _, tt := range tests {

@@ -45,7 +45,7 @@ func TestParseProcCgroup(t *testing.T) {
 		})
 	}
 	got, err := ParseProcCgroup([]byte(hybridSelf))
-	if err != nil || len(got) != 10 || !got[0].named() || !got[9].unified() || got[5].Path != "/process_api/7a51" {
+	if err != nil || len(got) != 10 || got[0].otherNamed() || !got[9].unified() || got[5].Path != "/process_api/7a51" {
 		t.Fatalf("hybrid: %+v, %v", got, err)
 	}
 }

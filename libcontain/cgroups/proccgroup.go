@@ -43,16 +43,20 @@ func ParseProcCgroup(b []byte) ([]ProcCgroup, error) {
 	return out, nil
 }
 
-// named reports whether a v1 hierarchy is a named one (name=systemd) that carries no resource
-// controller; we neither create cgroups in nor join those.
-func (p ProcCgroup) named() bool {
+// otherNamed reports whether a v1 hierarchy is a named one (no resource controller) other than
+// name=systemd; we neither create cgroups in nor join those. name=systemd we join, as runc
+// does: systemd in a container needs its own cgroup there, and tools place processes by it.
+func (p ProcCgroup) otherNamed() bool {
 	for _, c := range p.Controllers {
-		if !strings.HasPrefix(c, "name=") {
+		if !strings.HasPrefix(c, "name=") || c == systemdHierarchy {
 			return false
 		}
 	}
 	return true
 }
+
+// systemdHierarchy is the controller key of systemd's named v1 hierarchy.
+const systemdHierarchy = "name=systemd"
 
 // unified reports whether the line is the cgroup v2 hierarchy ("0::/path").
 func (p ProcCgroup) unified() bool { return p.ID == 0 && len(p.Controllers) == 0 }

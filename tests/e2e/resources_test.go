@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -118,4 +119,36 @@ func TestCPUQuotaWritten(t *testing.T) {
 		}
 	}
 	r.must("delete", "--force", c.id)
+}
+
+// TestSystemdHierarchyJoined: on a v1 host with systemd's named hierarchy, the container gets a
+// cgroup of its own there too, as with runc (systemd in a container, and tools that place
+// processes by it, need it); other named hierarchies are left alone.
+func TestSystemdHierarchyJoined(t *testing.T) {
+	var self *cgroupLine
+	for _, l := range readCgroupLines(t, "self") {
+		if slices.Equal(l.controllers, []string{"name=systemd"}) {
+			self = &l
+		}
+	}
+	if self == nil || mountFor(*self) == "" {
+		t.Skip("needs systemd's named cgroup v1 hierarchy (name=systemd), not mounted here")
+	}
+	r := newRunner(t)
+	c := r.newContainer(args("sleep", "1000"))
+	r.must("run", "--detach", "--bundle", c.bundle, c.id)
+	st, _, ok := r.state(c.id)
+	if !ok {
+		t.Fatal("no state")
+	}
+	want := filepath.Join(self.path, c.cgroupsPath())
+	for _, l := range readCgroupLines(t, strconv.Itoa(st.Pid)) {
+		if slices.Equal(l.controllers, []string{"name=systemd"}) && l.path != want {
+			t.Errorf("container's name=systemd cgroup %s, want %s", l.path, want)
+		}
+	}
+	procs := readFile(t, filepath.Join(mountFor(*self), want, "cgroup.procs"))
+	if !slices.Contains(strings.Fields(procs), strconv.Itoa(st.Pid)) {
+		t.Errorf("init %d not in %s/cgroup.procs: %q", st.Pid, want, procs)
+	}
 }
