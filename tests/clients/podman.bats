@@ -61,7 +61,9 @@ teardown() {
 
 # pm ARGS... — podman with our configuration, bounded in time.
 function pm() {
-	timeout "$CALL_TIMEOUT" podman "$@"
+	# From our work dir: conmon writes a file named "oom" into its working directory when the
+	# container is OOM-killed, and podman starts it in its own.
+	(cd "$WORK" && timeout "$CALL_TIMEOUT" podman "$@")
 }
 
 # run_pm [-N] ARGS... — bats' run of podman (stdout and stderr: what the user sees), recorded on
