@@ -1,16 +1,20 @@
 package spec
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/moby/sys/capability"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
+
+	"github.com/contain-runtime/contain/libcontain/seccomp"
 )
 
 // mountOptions are the mount options libcontain/rootfs' parser knows (its mountFlags and
-// propagationFlags tables, and runc's tmpcopyup). Keep the two in step: a client such as containerd reads this list
-// to decide which options it may send. Other options are passed to the filesystem as data.
+// propagationFlags tables, and runc's tmpcopyup). Keep the two in step: a client such as
+// containerd reads this list to decide which options it may send. Other options are passed to
+// the filesystem as data.
 var mountOptions = []string{
 	"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "iversion",
 	"lazytime", "loud", "mand", "noatime", "nodev", "nodiratime", "noexec", "noiversion",
@@ -42,8 +46,8 @@ func Features() *features.Features {
 				SystemdUser: &no,
 				Rdma:        &no,
 			},
-			// Not implemented yet: saying so keeps clients from sending profiles we would ignore.
-			Seccomp:         &features.Seccomp{Enabled: &no},
+			Seccomp: seccompFeatures(),
+			// Not implemented yet: saying so keeps clients from sending what we would refuse.
 			Apparmor:        &features.Apparmor{Enabled: &no},
 			Selinux:         &features.Selinux{Enabled: &no},
 			IntelRdt:        &features.IntelRdt{Enabled: &no},
@@ -63,4 +67,12 @@ func KnownCapabilities() []string {
 		names[i] = "CAP_" + strings.ToUpper(c.String())
 	}
 	return names
+}
+
+// seccompFeatures is what the seccomp package compiles, less SCMP_ACT_NOTIFY: handing the
+// listener fd to linux.seccomp.listenerPath is not implemented, so create refuses it.
+func seccompFeatures() *features.Seccomp {
+	f := seccomp.Features()
+	f.Actions = slices.DeleteFunc(f.Actions, func(a string) bool { return a == string(specs.ActNotify) })
+	return f
 }

@@ -67,7 +67,6 @@ func parseSpecMount(m specs.Mount) (*mountOpts, error) {
 // optCopyUp is runc's mount option for copyUp.
 const optCopyUp = "tmpcopyup"
 
-
 // mountSpec makes one linux mount from the spec.
 func (m *mounter) mountSpec(sm specs.Mount) error {
 	o, err := parseSpecMount(sm)

@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/opencontainers/runtime-spec/specs-go/features"
 )
 
 // errNoCgo: profiles are compiled by libseccomp, which a CGO_ENABLED=0 build cannot link. Such a
@@ -20,3 +21,9 @@ func Jail() (*Filter, error) { return nil, errNoCgo }
 
 // Supported is false without cgo: there is nothing to compile profiles with.
 func Supported() bool { return false }
+
+// Features says seccomp is not available: nothing here can compile a profile.
+func Features() *features.Seccomp {
+	no := false
+	return &features.Seccomp{Enabled: &no}
+}
