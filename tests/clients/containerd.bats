@@ -179,6 +179,19 @@ function start_detached() {
 	[[ $output == *stdin-tty* ]]
 }
 
+@test "ctr run --seccomp: containerd's default profile filters the container's syscalls" {
+	run ctr_run --rm --seccomp "$IMAGE" "$ID" sh -c 'grep Seccomp: /proc/self/status; unshare -U true; echo unshare=$?'
+	echo "$output" >&2
+	[ "$status" -eq 0 ]
+	# Mode 2 is a filter; the profile refuses unshare(CLONE_NEWUSER) to a container without
+	# CAP_SYS_ADMIN.
+	[[ $output == *"Seccomp:"*2* ]]
+	[[ $output == *unshare=1* ]]
+	# Without the profile the same call succeeds: the refusal is the filter's.
+	run ctr_run --rm "$IMAGE" "$ID" sh -c 'unshare -U true; echo unshare=$?'
+	[[ $output == *unshare=0* ]]
+}
+
 @test "ctr task kill: SIGTERM stops a container that traps it, with its exit code" {
 	# A pid namespace's init only gets the signals it handles.
 	ctr_run --rm "$IMAGE" "$ID" sh -c 'trap "exit 7" TERM; while :; do sleep 0.1; done' 3>&- &
