@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -162,11 +163,28 @@ func newUnified(c Config, root string, entries []ProcCgroup, mounts []Mount) (Ma
 			mountRoot = m.Root
 		}
 	}
-	rel, err := relPath(c.Path, c.ID, own, mountRoot)
+	rel, err := relPath(c.Path, c.ID, unifiedBase(c.Path, own), mountRoot)
 	if err != nil {
 		return nil, fmt.Errorf("place cgroup: %w", err)
 	}
+	// A relative path must not lead back into the runtime's own cgroup ("<own name>/x").
+	if ownRel, err := belowRoot(own, mountRoot); err == nil && !strings.HasPrefix(c.Path, "/") && ownRel != "/" &&
+		(rel == ownRel || strings.HasPrefix(rel, ownRel+"/")) {
+		return nil, fmt.Errorf("place cgroup: cgroupsPath %q is the runtime's own cgroup %s or below it, where cgroup v2 gives no controllers", c.Path, own)
+	}
 	return fs2.New(root, filepath.Join(root, rel))
+}
+
+// unifiedBase is the cgroup a relative cgroupsPath is taken from on v2: the parent of the
+// runtime's own, as runc does. The runtime's own cgroup holds at least the runtime, and v2
+// enables no controller for the children of a cgroup with processes in it ("no internal
+// processes"), so containers below it would get no limits; its parent (a systemd slice, say)
+// typically delegates them.
+func unifiedBase(cgroupsPath, own string) string {
+	if strings.HasPrefix(cgroupsPath, "/") {
+		return own
+	}
+	return path.Dir(path.Clean("/" + own))
 }
 
 func newLegacy(c Config, root string, entries []ProcCgroup, mounts []Mount) (Manager, error) {

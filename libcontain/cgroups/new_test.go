@@ -73,10 +73,13 @@ func TestNewV1Paths(t *testing.T) {
 func TestNewV2Paths(t *testing.T) {
 	root := t.TempDir()
 	mi := []byte("40 30 0:37 / " + root + " rw - cgroup2 cgroup2 rw\n")
+	// Relative paths go below the parent of the runtime's own cgroup (runc's rule on v2): the
+	// runtime's own holds processes, so its children could get no controllers.
+	self := []byte("0::/slice/v2own\n")
 	for _, tt := range []struct{ path, want string }{
-		{"", "v2own/c1"}, {"rel/x", "v2own/rel/x"}, {"/machine/c1", "machine/c1"},
+		{"", "slice/c1"}, {"rel/x", "slice/rel/x"}, {"/machine/c1", "machine/c1"}, {"/slice/v2own/c1", "slice/v2own/c1"},
 	} {
-		m, err := New(Config{Path: tt.path, ID: "c1", Root: root, SelfCgroup: []byte(fakeSelf), MountInfo: mi, Version: 2})
+		m, err := New(Config{Path: tt.path, ID: "c1", Root: root, SelfCgroup: self, MountInfo: mi, Version: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,6 +87,17 @@ func TestNewV2Paths(t *testing.T) {
 		if got := m.Paths(); !reflect.DeepEqual(got, want) {
 			t.Errorf("path %q: Paths() = %v, want %v", tt.path, got, want)
 		}
+	}
+	// A relative path that names the runtime's own cgroup, or a cgroup below it, is refused.
+	for _, p := range []string{"v2own", "v2own/sub"} {
+		if _, err := New(Config{Path: p, ID: "c1", Root: root, SelfCgroup: self, MountInfo: mi, Version: 2}); err == nil || !strings.Contains(err.Error(), "own cgroup") {
+			t.Errorf("path %q: err = %v, want a refusal naming the runtime's own cgroup", p, err)
+		}
+	}
+	// In the root cgroup the base is the root itself.
+	m, err := New(Config{Path: "c2", ID: "c1", Root: root, SelfCgroup: []byte("0::/\n"), MountInfo: mi, Version: 2})
+	if err != nil || m.Paths()[""] != filepath.Join(root, "c2") {
+		t.Errorf("from the root cgroup: %v, %v; want %s", m, err, filepath.Join(root, "c2"))
 	}
 }
 

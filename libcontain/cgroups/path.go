@@ -12,8 +12,9 @@ import (
 //   - An absolute cgroupsPath ("/default/<id>" from containerd, "/libpod_parent/libpod-<id>"
 //     from podman) is taken from the mount point, as runc does.
 //   - A relative cgroupsPath, or none (the leaf is then the container id), nests below the
-//     runtime's own cgroup in that hierarchy (own, from /proc/self/cgroup), so a runtime started
-//     inside a delegated or limited cgroup keeps its containers inside it. own is a path in the
+//     runtime's own cgroup in that hierarchy (own, from /proc/self/cgroup; on v2 the caller
+//     passes its parent, see unifiedBase), so a runtime started inside a delegated or limited
+//     cgroup keeps its containers inside it. own is a path in the
 //     hierarchy; mountRoot is the part of the hierarchy hidden above the mount point (mountinfo's
 //     root field: "/" unless the mount is a bind of a sub-cgroup or in a cgroup namespace).
 //

@@ -77,8 +77,9 @@ func mountFor(l cgroupLine) string {
 }
 
 // cgroupDirs returns, for every hierarchy, the directory a runtime makes for the relative
-// cgroupsPath rel: the caller's own cgroup joined with rel (runc's rule for relative paths, so
-// test cgroups nest under this test's cgroup and never touch a cgroup we did not create).
+// cgroupsPath rel: the caller's own cgroup joined with rel on v1, its parent's on v2 (runc's
+// rules for relative paths, so test cgroups nest under this test's cgroup, or beside it on v2,
+// and never touch a cgroup we did not create).
 func cgroupDirs(t *testing.T, rel string) []string {
 	t.Helper()
 	if rel == "" || filepath.IsAbs(rel) || strings.Contains(rel, ":") {
@@ -87,10 +88,19 @@ func cgroupDirs(t *testing.T, rel string) []string {
 	var dirs []string
 	for _, l := range readCgroupLines(t, "self") {
 		if m := mountFor(l); m != "" {
-			dirs = append(dirs, filepath.Join(m, l.path, rel))
+			dirs = append(dirs, filepath.Join(m, relBase(l), rel))
 		}
 	}
 	return dirs
+}
+
+// relBase is the cgroup a relative cgroupsPath is taken from: the caller's own on v1, its
+// parent on v2 (the caller's own holds processes, so v2 gives its children no controllers).
+func relBase(l cgroupLine) string {
+	if len(l.controllers) == 0 {
+		return filepath.Dir(l.path)
+	}
+	return l.path
 }
 
 // controllerDir returns the directory of controller ctrl ("memory", "pids", "cpu") for the
@@ -106,7 +116,7 @@ func controllerDir(t *testing.T, ctrl, rel string) (dir string, v2 bool) {
 	}
 	for _, l := range readCgroupLines(t, "self") {
 		if len(l.controllers) == 0 && unified() {
-			return filepath.Join("/sys/fs/cgroup", l.path, rel), true
+			return filepath.Join("/sys/fs/cgroup", relBase(l), rel), true
 		}
 	}
 	t.Skipf("needs the %s cgroup controller", ctrl)

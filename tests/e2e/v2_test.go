@@ -43,6 +43,18 @@ func v2Dir(t *testing.T, rel string) string {
 	return dir
 }
 
+// v2OwnDir is the test's own v2 cgroup directory.
+func v2OwnDir(t *testing.T) string {
+	t.Helper()
+	for _, l := range readCgroupLines(t, "self") {
+		if len(l.controllers) == 0 {
+			return filepath.Join("/sys/fs/cgroup", l.path)
+		}
+	}
+	t.Fatal("no cgroup v2 line in /proc/self/cgroup")
+	return ""
+}
+
 // v2File reads one interface file of a cgroup dir, trimmed.
 func v2File(t *testing.T, dir, file string) string {
 	t.Helper()
@@ -403,12 +415,12 @@ func TestV2NestedPath(t *testing.T) {
 // TestV2RuntimeInNonRootCgroup: the runtime itself runs in a leaf cgroup below one we made
 // (as under systemd, where it sits in a service or session scope). v2 forbids controllers in a
 // cgroup's subtree_control while it holds processes, so contain must write subtree_control only
-// in cgroups it created. An absolute cgroupsPath below a delegating parent gets its limits; a
-// relative one (below the runtime's own, populated cgroup) is created and started without
-// controllers, and a limit there fails with an error naming the file.
+// in cgroups it created. An absolute cgroupsPath below a delegating parent gets its limits; so
+// does a relative one, which goes beside the runtime's own cgroup, below its parent (runc's
+// rule); a relative one leading into the runtime's own cgroup is refused.
 func TestV2RuntimeInNonRootCgroup(t *testing.T) {
 	r := v2Runner(t)
-	ownDir := v2Dir(t, ".")
+	ownDir := v2OwnDir(t)
 	base := bundle.UniqueName("contain-test-")
 	baseDir := filepath.Join(ownDir, base)
 	if err := os.Mkdir(baseDir, 0o755); err != nil {
@@ -492,31 +504,35 @@ func TestV2RuntimeInNonRootCgroup(t *testing.T) {
 			t.Errorf("%s not removed: %v", dir, err)
 		}
 	})
-	t.Run("relative path below the runtime's cgroup", func(t *testing.T) {
+	t.Run("relative path beside the runtime's cgroup", func(t *testing.T) {
 		c := r.newContainer(func(s *specs.Spec) {
-			s.Process.Args = []string{"true"}
-			s.Linux.CgroupsPath = "" // the id, below the runtime's own cgroup
-		})
-		id := c.id
-		if out, code := inCgroup("run", "--bundle", c.bundle, id); code != 0 {
-			t.Fatalf("run without limits from a non-root cgroup: exit %d: %s", code, out)
-		}
-		if _, err := os.Stat(filepath.Join(runtimeDir, id)); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("cgroup %s left after run: %v", filepath.Join(runtimeDir, id), err)
-		}
-		v2Want(t, runtimeDir, "cgroup.subtree_control", "")
-
-		lim := r.newContainer(func(s *specs.Spec) {
-			s.Process.Args = []string{"true"}
-			s.Linux.CgroupsPath = ""
+			s.Process.Args = []string{"sleep", "60"}
+			s.Linux.CgroupsPath = "" // the id, below the parent of the runtime's own cgroup
 			s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: int64p(64 << 20)}
 		})
-		out, code := inCgroup("create", "--bundle", lim.bundle, lim.id)
-		if code == 0 || !strings.Contains(out, "memory.max") {
-			t.Errorf("create with a memory limit below a populated cgroup: exit %d, want an error naming memory.max: %s", code, out)
+		t.Cleanup(func() { r.run("delete", "--force", c.id) })
+		if out, code := inCgroup("create", "--bundle", c.bundle, c.id); code != 0 {
+			t.Fatalf("create with a memory limit from a non-root cgroup: exit %d: %s", code, out)
 		}
-		if _, err := os.Stat(filepath.Join(runtimeDir, lim.id)); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("failed create left %s: %v", filepath.Join(runtimeDir, lim.id), err)
+		dir := filepath.Join(baseDir, c.id)
+		v2Want(t, dir, "memory.max", strconv.Itoa(64<<20))
+		v2Want(t, runtimeDir, "cgroup.subtree_control", "")
+		r.must("delete", "--force", c.id)
+		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s not removed: %v", dir, err)
+		}
+	})
+	t.Run("relative path into the runtime's own cgroup is refused", func(t *testing.T) {
+		c := r.newContainer(func(s *specs.Spec) {
+			s.Process.Args = []string{"true"}
+			s.Linux.CgroupsPath = "runtime/x"
+		})
+		out, code := inCgroup("create", "--bundle", c.bundle, c.id)
+		if code == 0 || !strings.Contains(out, "own cgroup") {
+			t.Errorf("create into the runtime's own cgroup: exit %d, want a refusal naming it: %s", code, out)
+		}
+		if _, err := os.Stat(filepath.Join(runtimeDir, "x")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("refused create left %s: %v", filepath.Join(runtimeDir, "x"), err)
 		}
 	})
 }
@@ -686,10 +702,11 @@ func TestV2Hugetlb(t *testing.T) {
 	if _, err := os.Stat("/sys/kernel/mm/hugepages/hugepages-2048kB"); err != nil {
 		t.Skipf("needs 2MB huge pages: %v", err)
 	}
-	// The container's cgroup nests below ours: it has hugetlb only if ours delegates it.
-	own := v2Dir(t, ".")
-	if !strings.Contains(" "+v2File(t, own, "cgroup.subtree_control")+" ", " hugetlb ") {
-		t.Skipf("needs the hugetlb controller delegated by our cgroup %s", own)
+	// The container's cgroup goes below the base of relative paths (our cgroup's parent): it
+	// has hugetlb only if that delegates it.
+	base := v2Dir(t, ".")
+	if !strings.Contains(" "+v2File(t, base, "cgroup.subtree_control")+" ", " hugetlb ") {
+		t.Skipf("needs the hugetlb controller delegated by %s", base)
 	}
 	dir, _ := v2Running(t, r, c)
 	v2Want(t, dir, "hugetlb.2MB.max", strconv.Itoa(4<<20))
