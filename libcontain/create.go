@@ -228,7 +228,7 @@ func (b *builder) build() error {
 	childSock.Close()
 	logW.Close()
 	if err == nil {
-		err = b.handshake(newParentConn(parentSock, b.spec.Process.Terminal))
+		err = b.handshake(newParentConn(parentSock, b.spec.Process.Terminal, usesSeccompNotify(b.spec)))
 	}
 	if err != nil {
 		// Unblock the log reader: init may still hold the write end.
@@ -461,6 +461,14 @@ func (b *builder) handshake(p *parentConn) error {
 				return err
 			}
 			if err := p.SendReadyAck(); err != nil {
+				return err
+			}
+		case msgSeccomp:
+			st := hookState
+			st.Status = specs.StateCreated
+			err := sendSeccompListener(b.spec, st, pid, fd)
+			fd.Close()
+			if err != nil {
 				return err
 			}
 		case msgEOF:

@@ -49,6 +49,7 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	if err == nil {
 		switch status := deriveStatus(d, st); status {
 		case Running, Created:
+			st.Status = specs.ContainerState(status)
 		case Paused:
 			err = errors.New("cannot exec in a paused container")
 		default:
@@ -79,7 +80,7 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	x := &execer{rt: c.rt, o: o, spec: &execSpec, initPid: st.Pid, cgroupPaths: st.CgroupPaths, jail: iso.Jail, preserved: preserved}
+	x := &execer{rt: c.rt, o: o, spec: &execSpec, initPid: st.Pid, cgroupPaths: st.CgroupPaths, jail: iso.Jail, preserved: preserved, state: st.State}
 	proc, console, err := x.start()
 	if err != nil {
 		return -1, err
@@ -104,7 +105,8 @@ type execer struct {
 	initPid     int
 	cgroupPaths map[string]string
 	jail        bool
-	preserved   []*os.File // --preserve-fds: init's first extra files
+	preserved   []*os.File  // --preserve-fds: init's first extra files
+	state       specs.State // the container's, for a seccomp agent
 }
 
 func (x *execer) start() (proc *os.Process, console *os.File, err error) {
@@ -188,7 +190,7 @@ func (x *execer) start() (proc *os.Process, console *os.File, err error) {
 			return fail(fmt.Errorf("join cgroup: %w", err))
 		}
 	}
-	pc := newParentExecConn(parentSock, x.spec.Process.Terminal)
+	pc := newParentExecConn(parentSock, x.spec.Process.Terminal, usesSeccompNotify(x.spec))
 	cfg := &initConfig{Spec: x.spec, Exec: true, Jail: x.jail, Debug: x.rt.Debug, CgroupPaths: x.cgroupPaths}
 	if err := pc.SendConfig(cfg); err != nil {
 		return fail(err)
@@ -214,6 +216,12 @@ func (x *execer) start() (proc *os.Process, console *os.File, err error) {
 				return fail(err)
 			}
 			if err := pc.SendReadyAck(); err != nil {
+				return fail(err)
+			}
+		case msgSeccomp:
+			err := sendSeccompListener(x.spec, x.state, pid, fd)
+			fd.Close()
+			if err != nil {
 				return fail(err)
 			}
 		case msgEOF:

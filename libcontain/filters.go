@@ -1,9 +1,8 @@
 package libcontain
 
 import (
-	"errors"
-
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/contain-runtime/contain/libcontain/seccomp"
 )
@@ -22,22 +21,33 @@ func buildFilters(s *specs.Spec, jail bool) ([]*seccomp.Filter, error) {
 		fs = append(fs, f)
 	}
 	if s.Linux != nil && s.Linux.Seccomp != nil {
+		if err := checkSeccompNotify(s); err != nil {
+			return nil, err
+		}
 		f, err := seccomp.Build(s.Linux.Seccomp)
 		if err != nil {
 			return nil, err
-		}
-		if f.Notify() {
-			return nil, errors.New("seccomp notify (SCMP_ACT_NOTIFY) is not supported yet")
 		}
 		fs = append(fs, f)
 	}
 	return fs, nil
 }
 
-func loadFilters(fs []*seccomp.Filter) error {
+// loadFilters loads the filters in order. A profile with SCMP_ACT_NOTIFY yields a listener fd,
+// sent to the parent at once: until the agent holds it, a notified syscall would block init
+// forever (the profile may not notify the write and sendmsg that send it, see seccomp.Build).
+func (in *initProc) loadFilters(fs []*seccomp.Filter) error {
 	for _, f := range fs {
-		if err := f.Load(); err != nil {
+		fd, err := f.LoadWithNotify()
+		if err != nil {
 			return err
+		}
+		if fd >= 0 {
+			err := in.c.SeccompListener(fd)
+			unix.Close(fd)
+			if err != nil {
+				return err
+			}
 		}
 	}
 	return nil

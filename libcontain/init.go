@@ -233,7 +233,7 @@ func (in *initProc) becomeProcess() (string, string, error) {
 	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load before dropping it.
 	// With it, load as late as possible, so the profile governs as little of init as can be.
 	if !p.NoNewPrivileges {
-		if err := loadFilters(filters); err != nil {
+		if err := in.loadFilters(filters); err != nil {
 			return "", "load seccomp filter", err
 		}
 	}
@@ -254,7 +254,7 @@ func (in *initProc) becomeProcess() (string, string, error) {
 		return "", "find executable", err
 	}
 	if p.NoNewPrivileges {
-		if err := loadFilters(filters); err != nil {
+		if err := in.loadFilters(filters); err != nil {
 			return "", "load seccomp filter", err
 		}
 	}

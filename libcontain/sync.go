@@ -18,6 +18,8 @@ import (
 //	hooks        init → parent   hooks-done   mounts are done: parent runs prestart + createRuntime hooks
 //	console      init → parent   —            the pty master (SCM_RIGHTS), only when process.terminal
 //	ready        init → parent   ready-ack    pre-exec setup done: parent applies rlimits, saves state
+//	seccomp      init → parent   —            the seccomp notify listener fd (SCM_RIGHTS), only when
+//	                                          the profile uses SCMP_ACT_NOTIFY: parent passes it on
 //	error        init → parent   —            setup failed (op, message, errno); init exits
 //	(EOF)        init → parent   —            init closed its end: it is blocked on exec.fifo, create succeeded
 type msgType string
@@ -29,6 +31,7 @@ const (
 	msgConsole   msgType = "console"
 	msgReady     msgType = "ready"
 	msgReadyAck  msgType = "ready-ack"
+	msgSeccomp   msgType = "seccomp"
 	msgError     msgType = "error"
 	msgEOF       msgType = "" // not sent: what a closed peer reads as
 )
@@ -190,20 +193,29 @@ func (c *conn) Close() error { return c.f.Close() }
 // parentConn is the runtime's end. Its methods say which rendezvous they are.
 type parentConn struct{ conn }
 
-func newParentConn(f *os.File, terminal bool) *parentConn {
+func newParentConn(f *os.File, terminal, notify bool) *parentConn {
 	order := parentOrder
 	if terminal {
 		order = parentOrderTerminal
 	}
-	return &parentConn{conn{f: f, order: order, parent: true}}
+	return &parentConn{conn{f: f, order: withSeccomp(order, notify), parent: true}}
 }
 
-func newParentExecConn(f *os.File, terminal bool) *parentConn {
+func newParentExecConn(f *os.File, terminal, notify bool) *parentConn {
 	order := parentExecOrder
 	if terminal {
 		order = parentExecOrderTerminal
 	}
-	return &parentConn{conn{f: f, order: order, parent: true}}
+	return &parentConn{conn{f: f, order: withSeccomp(order, notify), parent: true}}
+}
+
+// withSeccomp adds the seccomp message before the final EOF when the profile uses notify.
+func withSeccomp(order []msgType, notify bool) []msgType {
+	if !notify {
+		return order
+	}
+	out := append([]msgType(nil), order[:len(order)-1]...)
+	return append(out, msgSeccomp, msgEOF)
 }
 
 func (p *parentConn) SendConfig(cfg *initConfig) error {
@@ -221,12 +233,12 @@ func (p *parentConn) Next() (msgType, *os.File, error) {
 	}
 	var f *os.File
 	if m.fd >= 0 {
-		f = os.NewFile(uintptr(m.fd), "pty-master")
+		f = os.NewFile(uintptr(m.fd), string(m.Type)+"-fd")
 	}
-	if m.Type == msgConsole && f == nil {
-		return "", nil, errors.New("sync: console message without a pty fd")
+	if (m.Type == msgConsole || m.Type == msgSeccomp) && f == nil {
+		return "", nil, fmt.Errorf("sync: %s message without its fd", m.Type)
 	}
-	if m.Type != msgConsole && f != nil {
+	if m.Type != msgConsole && m.Type != msgSeccomp && f != nil {
 		f.Close()
 		f = nil
 	}
@@ -269,6 +281,11 @@ func (c *initConn) Hooks() error {
 // Console hands the pty master to the parent, which passes it to --console-socket or proxies it.
 func (c *initConn) Console(master *os.File) error {
 	return c.sendFd(&message{Type: msgConsole}, int(master.Fd()))
+}
+
+// SeccompListener hands the seccomp notify listener fd to the parent, for listenerPath.
+func (c *initConn) SeccompListener(fd int) error {
+	return c.sendFd(&message{Type: msgSeccomp}, fd)
 }
 
 // Ready tells the parent setup is done and waits until it has saved the state.

@@ -17,7 +17,7 @@ func pair(t *testing.T) (*parentConn, *initConn) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc, ic := newParentConn(p, false), newInitConn(c)
+	pc, ic := newParentConn(p, false, false), newInitConn(c)
 	t.Cleanup(func() { pc.Close(); ic.Close() })
 	return pc, ic
 }
@@ -112,7 +112,7 @@ func TestSyncConsoleFd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc, ic := newParentConn(p, true), newInitConn(c)
+	pc, ic := newParentConn(p, true, false), newInitConn(c)
 	defer pc.Close()
 	defer ic.Close()
 	r, w, err := os.Pipe()
@@ -145,7 +145,7 @@ func TestSyncConsoleFd(t *testing.T) {
 	// Skipping the console message is an order error.
 	pc2, ic2 := pair(t)
 	_ = pc2
-	pcT := newParentConn(pc2.f, true)
+	pcT := newParentConn(pc2.f, true, false)
 	if err := ic2.send(&message{Type: msgHooks}); err != nil {
 		t.Fatal(err)
 	}
@@ -170,5 +170,46 @@ func TestSyncEOFCarriesNoFd(t *testing.T) {
 	}
 	if m.Type != msgEOF || m.fd != -1 {
 		t.Fatalf("read = {%q, fd %d}, want EOF with fd -1", m.Type, m.fd)
+	}
+}
+
+// TestSyncSeccompListener: with a notify profile the seccomp message, carrying the listener fd,
+// comes after ready and before EOF; without one it is an order error.
+func TestSyncSeccompListener(t *testing.T) {
+	for _, notify := range []bool{true, false} {
+		p, c, err := newSocketPair()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc, ic := newParentConn(p, false, notify), newInitConn(c)
+		for _, m := range []msgType{msgHooks, msgReady} {
+			if err := ic.send(&message{Type: m}); err != nil {
+				t.Fatal(err)
+			}
+			if typ, _, err := pc.Next(); err != nil || typ != m {
+				t.Fatalf("Next = %q, %v; want %q", typ, err, m)
+			}
+		}
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ic.SeccompListener(int(w.Fd())); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		typ, f, err := pc.Next()
+		if notify && (err != nil || typ != msgSeccomp || f == nil) {
+			t.Fatalf("notify: Next = %q, %v, %v; want the seccomp message with its fd", typ, f, err)
+		}
+		if !notify && err == nil {
+			t.Fatalf("no notify: Next = %q, want an order error", typ)
+		}
+		if f != nil {
+			f.Close()
+		}
+		r.Close()
+		pc.Close()
+		ic.Close()
 	}
 }

@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/moby/sys/capability"
@@ -46,7 +45,7 @@ func Features() *features.Features {
 				SystemdUser: &no,
 				Rdma:        &no,
 			},
-			Seccomp: seccompFeatures(),
+			Seccomp: seccomp.Features(),
 			// Not implemented yet: saying so keeps clients from sending what we would refuse.
 			Apparmor:        &features.Apparmor{Enabled: &no},
 			Selinux:         &features.Selinux{Enabled: &no},
@@ -67,12 +66,4 @@ func KnownCapabilities() []string {
 		names[i] = "CAP_" + strings.ToUpper(c.String())
 	}
 	return names
-}
-
-// seccompFeatures is what the seccomp package compiles, less SCMP_ACT_NOTIFY: handing the
-// listener fd to linux.seccomp.listenerPath is not implemented, so create refuses it.
-func seccompFeatures() *features.Seccomp {
-	f := seccomp.Features()
-	f.Actions = slices.DeleteFunc(f.Actions, func(a string) bool { return a == string(specs.ActNotify) })
-	return f
 }

@@ -52,7 +52,7 @@ func TestFeatures(t *testing.T) {
 		{"capabilities", slices.Equal(back.Linux.Capabilities, KnownCapabilities())},
 		{"cgroup v1 and v2", *back.Linux.Cgroup.V1 && *back.Linux.Cgroup.V2 && !*back.Linux.Cgroup.Systemd},
 		{"seccomp as compiled", back.Linux.Seccomp != nil && *back.Linux.Seccomp.Enabled == seccomp.Supported() &&
-			slices.Contains(back.Linux.Seccomp.Actions, "SCMP_ACT_ERRNO") && !slices.Contains(back.Linux.Seccomp.Actions, "SCMP_ACT_NOTIFY") &&
+			slices.Contains(back.Linux.Seccomp.Actions, "SCMP_ACT_ERRNO") && slices.Contains(back.Linux.Seccomp.Actions, "SCMP_ACT_NOTIFY") &&
 			slices.Contains(back.Linux.Seccomp.Operators, "SCMP_CMP_MASKED_EQ") && slices.Contains(back.Linux.Seccomp.Archs, "SCMP_ARCH_X86_64")},
 		{"apparmor disabled", !*back.Linux.Apparmor.Enabled},
 		{"selinux disabled", !*back.Linux.Selinux.Enabled},
