@@ -5,14 +5,13 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
+
+	"github.com/contain-runtime/contain/libcontain"
 )
 
 // inheritedFdsKey is the app metadata entry holding how many fds from 3 on were open when
 // contain started: only those are the caller's to pass on with --preserve-fds.
 const inheritedFdsKey = "inheritedFds"
-
-// maxInheritedFds bounds the count; libcontain refuses more preserved fds than this anyway.
-const maxInheritedFds = 1024
 
 // inheritedFds counts the caller's fds from 3 up: open and not close-on-exec (they survived
 // our execve), up to the first that is not. The Go runtime opens files before main (the cgroup
@@ -20,7 +19,7 @@ const maxInheritedFds = 1024
 // are close-on-exec, so they end the count instead of joining it.
 func inheritedFds() int {
 	n := 0
-	for n < maxInheritedFds {
+	for n <= libcontain.MaxPreservedFds { // one past the bound: enough to refuse more
 		flags, err := unix.FcntlInt(uintptr(3+n), unix.F_GETFD, 0)
 		if err != nil || flags&unix.FD_CLOEXEC != 0 {
 			break

@@ -12,15 +12,15 @@ import (
 // init's protocol fds follow them, and they stay open into the container's process.
 const preservedFdsEnv = "_CONTAIN_PRESERVED_FDS"
 
-// maxPreservedFds bounds --preserve-fds well below any fd limit a container starts with.
-const maxPreservedFds = 512
+// MaxPreservedFds bounds --preserve-fds well below any fd limit a container starts with.
+const MaxPreservedFds = 512
 
 // preservedFiles returns the caller's fds 3..3+n-1, which must all be open, to hand to init as
 // its first extra files. They are marked close-on-exec in this process (main does that to every
 // inherited fd); the child gets them as plain fds.
 func preservedFiles(n int) ([]*os.File, error) {
-	if n < 0 || n > maxPreservedFds {
-		return nil, fmt.Errorf("--preserve-fds %d: must be between 0 and %d", n, maxPreservedFds)
+	if n < 0 || n > MaxPreservedFds {
+		return nil, fmt.Errorf("--preserve-fds %d: must be between 0 and %d", n, MaxPreservedFds)
 	}
 	files := make([]*os.File, n)
 	for i := range files {
@@ -49,7 +49,7 @@ func initFdBase() (int, error) {
 	}
 	os.Unsetenv(preservedFdsEnv)
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 || n > maxPreservedFds {
+	if err != nil || n < 0 || n > MaxPreservedFds {
 		return 0, fmt.Errorf("bad %s=%q", preservedFdsEnv, v)
 	}
 	return 3 + n, nil

@@ -51,7 +51,7 @@ func setupUser(p *specs.Process, s *specs.Spec) (ignoredAmbient []string, err er
 		}
 		c.Set(set.which, list...)
 	}
-	ignoredAmbient = dropUnraisableAmbient(c, caps.Ambient)
+	ignoredAmbient = dropUnraisableAmbient(c)
 	if err := c.Apply(capability.BOUNDS); err != nil {
 		return nil, fmt.Errorf("apply bounding set: %w", err)
 	}
@@ -80,7 +80,7 @@ func setupUser(p *specs.Process, s *specs.Spec) (ignoredAmbient []string, err er
 	if err := c.Apply(capability.CAPS); err != nil {
 		return nil, fmt.Errorf("apply capabilities: %w", err)
 	}
-	if len(caps.Ambient) > len(ignoredAmbient) {
+	if len(caps.Ambient) > 0 {
 		if err := c.Apply(capability.AMBS); err != nil {
 			return nil, fmt.Errorf("apply ambient capabilities: %w", err)
 		}
@@ -93,18 +93,14 @@ func setupUser(p *specs.Process, s *specs.Spec) (ignoredAmbient []string, err er
 	return ignoredAmbient, nil
 }
 
-// dropUnraisableAmbient takes out of c's ambient set every capability of names that is not in
-// both its permitted and inheritable sets, and returns their names.
-func dropUnraisableAmbient(c capability.Capabilities, names []string) []string {
+// dropUnraisableAmbient takes out of c's ambient set every capability that is not in both its
+// permitted and inheritable sets, and returns their names.
+func dropUnraisableAmbient(c capability.Capabilities) []string {
 	var dropped []string
-	for _, n := range names {
-		list, err := capList([]string{n})
-		if err != nil || len(list) == 0 {
-			continue // unknown names failed capList already; unknown to this kernel: skipped
-		}
-		if !c.Get(capability.PERMITTED, list[0]) || !c.Get(capability.INHERITABLE, list[0]) {
-			c.Unset(capability.AMBIENT, list[0])
-			dropped = append(dropped, n)
+	for _, cp := range capability.ListKnown() {
+		if c.Get(capability.AMBIENT, cp) && (!c.Get(capability.PERMITTED, cp) || !c.Get(capability.INHERITABLE, cp)) {
+			c.Unset(capability.AMBIENT, cp)
+			dropped = append(dropped, "CAP_"+strings.ToUpper(cp.String()))
 		}
 	}
 	return dropped

@@ -10,8 +10,6 @@ package interactive
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/contain-runtime/contain/tests/bundle"
@@ -24,32 +22,12 @@ func TestMain(m *testing.M) { os.Exit(runMain(m)) }
 
 func runMain(m *testing.M) int {
 	defer bundle.Cleanup()
-	binary = os.Getenv("CONTAIN_BINARY")
-	if binary == "" && os.Geteuid() == 0 {
-		dir, err := os.MkdirTemp("", "contain-interactive-bin-")
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "interactive: make build dir: %v\n", err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		binary = filepath.Join(dir, "contain")
-		goTool, err := exec.LookPath("go")
-		if err != nil {
-			goTool = "/usr/local/go/bin/go"
-		}
-		cmd := exec.Command(goTool, "build", "-trimpath", "-o", binary, "github.com/contain-runtime/contain")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "interactive: build contain: %v\n%s", err, out)
-			return 1
-		}
+	bin, cleanup, err := bundle.RuntimeBinary()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "interactive: %v\n", err)
+		return 1
 	}
-	if binary != "" {
-		abs, err := filepath.Abs(binary)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "interactive: resolve CONTAIN_BINARY: %v\n", err)
-			return 1
-		}
-		binary = abs
-	}
+	defer cleanup()
+	binary = bin
 	return m.Run()
 }
