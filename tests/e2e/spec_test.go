@@ -11,12 +11,24 @@ import (
 	"github.com/contain-runtime/contain/tests/bundle"
 )
 
-// TestSpecBundleRuns: the runtime's own `spec` output, with only the process edited (args, no
-// terminal) and the rootfs copied to the default relative "rootfs", runs as is.
+// TestSpecBundleRuns: the runtime's own `spec` output and runc's (`runc spec`, whose
+// capabilities list ambient ones the kernel will not raise), with only the process edited (args,
+// no terminal) and the rootfs copied to the default relative "rootfs", run as they are.
 func TestSpecBundleRuns(t *testing.T) {
+	t.Run("own spec", func(t *testing.T) { specBundleRuns(t, binary) })
+	t.Run("runc spec", func(t *testing.T) {
+		runc, err := exec.LookPath("runc")
+		if err != nil {
+			t.Skip("needs runc on PATH to generate its spec (tests/deps.sh installs it)")
+		}
+		specBundleRuns(t, runc)
+	})
+}
+
+func specBundleRuns(t *testing.T, generator string) {
 	r := newRunner(t)
 	dir := t.TempDir()
-	cmd := exec.Command(binary, "spec")
+	cmd := exec.Command(generator, "spec")
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("spec: %v\n%s", err, out)
