@@ -16,7 +16,7 @@ LDFLAGS := -X main.gitCommit=$(COMMIT) -X main.version=$(VERSION)
 BINARY  := $(CURDIR)/contain
 ROOTFS  := $(CURDIR)/build/rootfs
 
-.PHONY: all help deps build build-static rootfs test test-v2 test-clients bench-clients test-unit test-e2e test-bats validation fuzz bench install clean
+.PHONY: all help deps build build-static rootfs ref-runc test test-v2 test-clients bench-clients test-unit test-e2e test-bats validation fuzz bench install clean
 
 all: build
 
@@ -25,6 +25,7 @@ help:
 	@echo 'build       ./contain (version $(VERSION), commit from git)'
 	@echo 'build-static build/contain-static, statically linked (for the v2 VM)'
 	@echo 'rootfs      build/rootfs: a busybox root filesystem (needs busybox-static)'
+	@echo 'ref-runc    build/ref/runc: the reference runc $(REF_RUNC_VERSION), built with go install (cached)'
 	@echo 'test        test-unit + test-e2e + test-bats, then a pass/fail summary'
 	@echo 'test-unit   go test of every package but tests/e2e (root-only tests skip without root)'
 	@echo 'test-e2e    the Go end-to-end tests against ./contain (root)'
@@ -55,6 +56,19 @@ build-static:
 
 rootfs:
 	bash tests/rootfs/build.sh $(ROOTFS)
+
+# The contract is current runc, not Debian's: parity tests run against this build as well as
+# against contain. go install caches it in tests/.cache/ref (a rebuild is a copy).
+REF_RUNC_VERSION ?= v1.5.3
+REF_RUNC         := $(CURDIR)/build/ref/runc
+ref-runc: $(REF_RUNC)
+$(REF_RUNC):
+	@mkdir -p $(CURDIR)/tests/.cache/ref/$(REF_RUNC_VERSION) $(dir $(REF_RUNC))
+	@[ -x $(CURDIR)/tests/.cache/ref/$(REF_RUNC_VERSION)/runc ] || \
+		GOBIN=$(CURDIR)/tests/.cache/ref/$(REF_RUNC_VERSION) GOTOOLCHAIN=local CGO_ENABLED=1 \
+		$(GO) install -tags seccomp github.com/opencontainers/runc@$(REF_RUNC_VERSION)
+	cp $(CURDIR)/tests/.cache/ref/$(REF_RUNC_VERSION)/runc $(REF_RUNC)
+	@$(REF_RUNC) --version | head -n 1
 
 # Every suite runs even when an earlier one failed; the summary names the ones that failed and
 # the exit status is non-zero if any did.
