@@ -31,33 +31,40 @@ var execCommand = &cli.Command{
 		&cli.IntFlag{Name: "preserve-fds", Usage: "number of extra fds (from 3) to pass into the process"},
 	},
 	Action: action(func(c *cli.Context, rt *libcontain.Runtime) error {
-		if err := checkArgs(c, 1, false); err != nil {
+		if err := checkArgs(c, 1, minArgs); err != nil {
 			return err
 		}
-		ct, err := libcontain.Load(rt, c.Args().First())
+		code, err := execAction(c, rt)
 		if err != nil {
-			return err
-		}
-		p, err := execProcess(c, ct)
-		if err != nil {
-			return err
-		}
-		fds, err := preserveFds(c)
-		if err != nil {
-			return err
-		}
-		code, err := ct.Exec(libcontain.ExecOpts{
-			Process: p, Detach: c.Bool("detach"), PidFile: c.String("pid-file"), ConsoleSocket: c.String("console-socket"),
-			PreserveFds: fds,
-		})
-		if err != nil {
-			return err
+			// Like runc's: a failure on the runtime's side exits 255, which no process's own
+			// exit status can be mistaken for by a client that reads it as the process's.
+			return exitError{fmt.Errorf("exec failed: %w", err), 255}
 		}
 		if code != 0 {
 			return exitCoder{code}
 		}
 		return nil
 	}),
+}
+
+// execAction runs the process and returns its exit status (0 when detached).
+func execAction(c *cli.Context, rt *libcontain.Runtime) (int, error) {
+	ct, err := libcontain.Load(rt, c.Args().First())
+	if err != nil {
+		return -1, err
+	}
+	p, err := execProcess(c, ct)
+	if err != nil {
+		return -1, err
+	}
+	fds, err := preserveFds(c)
+	if err != nil {
+		return -1, err
+	}
+	return ct.Exec(libcontain.ExecOpts{
+		Process: p, Detach: c.Bool("detach"), PidFile: c.String("pid-file"), ConsoleSocket: c.String("console-socket"),
+		PreserveFds: fds,
+	})
 }
 
 // execProcess is --process as given, or the container's own process with the command line

@@ -57,7 +57,7 @@ var psCommand = &cli.Command{
 	Name: "ps", Usage: "list the processes of a container", ArgsUsage: "<container-id> [ps options]",
 	Flags: []cli.Flag{&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "table or json"}},
 	Action: action(func(c *cli.Context, rt *libcontain.Runtime) error {
-		if err := checkArgs(c, 1, false); err != nil {
+		if err := checkArgs(c, 1, minArgs); err != nil {
 			return err
 		}
 		ct, err := libcontain.Load(rt, c.Args().First())
@@ -154,7 +154,7 @@ func writeSpec(path string) error {
 
 var featuresCommand = &cli.Command{
 	Name: "features", Usage: "print what this runtime supports (OCI features JSON)",
-	Action: func(c *cli.Context) error { return printJSON(c, spec.Features()) },
+	Action: func(c *cli.Context) error { return printJSON(c, libcontain.Features()) },
 }
 
 // Commands that come with later work: a clear error instead of a silent no-op.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/contain-runtime/contain/libcontain"
+	"github.com/contain-runtime/contain/libcontain/initproc"
 )
 
 var bundleFlag = &cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Value: ".", Usage: "path to the OCI bundle"}
@@ -41,7 +43,7 @@ var createCommand = &cli.Command{
 	Name: "create", Usage: "create a container", ArgsUsage: "<container-id>",
 	Flags: createFlags(),
 	Action: action(func(c *cli.Context, rt *libcontain.Runtime) error {
-		if err := checkArgs(c, 1, true); err != nil {
+		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err
 		}
 		o, err := createOpts(c)
@@ -61,7 +63,7 @@ var runCommand = &cli.Command{
 		if c.IsSet("rootfs") {
 			return quickRun(c, rt)
 		}
-		if err := checkArgs(c, 1, true); err != nil {
+		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err
 		}
 		o, err := createOpts(c)
@@ -105,8 +107,11 @@ var killCommand = &cli.Command{
 	Name: "kill", Usage: "send a signal to a container's init", ArgsUsage: "<container-id> [signal]",
 	Flags: []cli.Flag{&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "signal every process of the container"}},
 	Action: action(func(c *cli.Context, rt *libcontain.Runtime) error {
-		if c.NArg() < 1 || c.NArg() > 2 {
-			return fmt.Errorf(`"kill" requires 1 or 2 arguments, got %d`, c.NArg())
+		if err := checkArgs(c, 1, minArgs); err != nil {
+			return err
+		}
+		if err := checkArgs(c, 2, maxArgs); err != nil {
+			return err
 		}
 		sig := unix.SIGTERM
 		if c.NArg() == 2 {
@@ -145,20 +150,20 @@ var deleteCommand = &cli.Command{
 	Name: "delete", Usage: "delete a container", ArgsUsage: "<container-id>",
 	Flags: []cli.Flag{&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "kill the container first if it runs"}},
 	Action: action(func(c *cli.Context, rt *libcontain.Runtime) error {
-		if err := checkArgs(c, 1, true); err != nil {
+		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err
 		}
 		ct, err := libcontain.Load(rt, c.Args().First())
 		if err != nil {
 			// containerd's second shim runs `delete --force` after the container is gone: that
 			// must succeed.
-			if c.Bool("force") && err == libcontain.ErrNotExist {
+			if c.Bool("force") && errors.Is(err, libcontain.ErrNotExist) {
 				return nil
 			}
 			return err
 		}
 		err = ct.Delete(c.Bool("force"))
-		if c.Bool("force") && err == libcontain.ErrNotExist {
+		if c.Bool("force") && errors.Is(err, libcontain.ErrNotExist) {
 			return nil
 		}
 		return err
@@ -168,7 +173,7 @@ var deleteCommand = &cli.Command{
 // withContainer is the shape of every command that takes exactly one existing container id.
 func withContainer(fn func(c *cli.Context, ct *libcontain.Container) error) cli.ActionFunc {
 	return action(func(c *cli.Context, rt *libcontain.Runtime) error {
-		if err := checkArgs(c, 1, true); err != nil {
+		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err
 		}
 		ct, err := libcontain.Load(rt, c.Args().First())
@@ -191,7 +196,7 @@ func printJSON(c *cli.Context, v any) error {
 var initCommand = &cli.Command{
 	Name: "init", Hidden: true, Usage: "the container's init (internal)",
 	Action: func(c *cli.Context) error {
-		if err := libcontain.Init(); err != nil {
+		if err := initproc.Init(); err != nil {
 			os.Exit(1)
 		}
 		return nil

@@ -47,6 +47,10 @@ func main() {
 	app := newApp(os.Stderr)
 	app.Metadata = map[string]any{inheritedFdsKey: inherited}
 	if err := app.Run(os.Args); err != nil {
+		var ec cli.ExitCoder
+		if errors.As(err, &ec) && ec.ExitCode() != 0 {
+			os.Exit(ec.ExitCode())
+		}
 		os.Exit(1)
 	}
 }
@@ -141,6 +145,15 @@ type exitCoder struct{ code int }
 
 func (e exitCoder) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
+// exitError is a failure that exits with code instead of 1.
+type exitError struct {
+	err  error
+	code int
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+func (e exitError) Unwrap() error { return e.err }
+
 func exitWith(c *cli.Context, log *slog.Logger, err error) error {
 	if err == nil {
 		return nil
@@ -153,22 +166,35 @@ func exitWith(c *cli.Context, log *slog.Logger, err error) error {
 		log.Error(err.Error())
 	}
 	fmt.Fprintln(c.App.ErrWriter, "contain:", err)
-	return cli.Exit("", 1)
+	code := 1
+	var xe exitError
+	if errors.As(err, &xe) {
+		code = xe.code
+	}
+	return cli.Exit("", code)
 }
 
 type usageError string
 
 func (u usageError) Error() string { return string(u) }
 
-// checkArgs enforces the number of positional arguments with runc's wording.
-func checkArgs(c *cli.Context, n int, exact bool) error {
-	got := c.NArg()
-	if (exact && got != n) || (!exact && got < n) {
-		want := fmt.Sprintf("%d", n)
-		if !exact {
-			want = "at least " + want
-		}
-		return fmt.Errorf("%q requires %s argument(s), got %d", c.Command.Name, want, got)
+// How checkArgs counts.
+const (
+	exactArgs = iota
+	minArgs
+	maxArgs
+)
+
+// checkArgs enforces the number of positional arguments, in runc's words.
+func checkArgs(c *cli.Context, n, how int) error {
+	got, name := c.NArg(), c.Command.Name
+	switch {
+	case how == exactArgs && got != n:
+		return fmt.Errorf("%q requires exactly %d argument(s)", name, n)
+	case how == minArgs && got < n:
+		return fmt.Errorf("%q requires a minimum of %d argument(s)", name, n)
+	case how == maxArgs && got > n:
+		return fmt.Errorf("%q requires a maximum of %d argument(s)", name, n)
 	}
 	return nil
 }

@@ -33,7 +33,7 @@ var updateCommand = &cli.Command{
 		&cli.StringFlag{Name: "pids-limit", Usage: "most processes at once (0 or -1 unlimited)"},
 	},
 	Action: action(func(c *cli.Context, rt *libcontain.Runtime) error {
-		if err := checkArgs(c, 1, true); err != nil {
+		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err
 		}
 		r, err := updateResources(c)
@@ -159,7 +159,7 @@ var eventsCommand = &cli.Command{
 		&cli.DurationFlag{Name: "interval", Value: 5 * time.Second, Usage: "how often to print stats"},
 	},
 	Action: action(func(c *cli.Context, rt *libcontain.Runtime) error {
-		if err := checkArgs(c, 1, true); err != nil {
+		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err
 		}
 		if c.Duration("interval") <= 0 {

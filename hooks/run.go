@@ -35,8 +35,8 @@ func Run(ctx context.Context, phase string, hs []specs.Hook, st *specs.State) er
 	if err != nil {
 		return err
 	}
-	for _, h := range hs {
-		if err := runHook(ctx, phase, h, stdin); err != nil {
+	for i, h := range hs {
+		if err := runHook(ctx, phase, i, h, stdin); err != nil {
 			return err
 		}
 	}
@@ -54,8 +54,8 @@ func RunAll(ctx context.Context, phase string, hs []specs.Hook, st *specs.State)
 		return []error{err}
 	}
 	var errs []error
-	for _, h := range hs {
-		if err := runHook(ctx, phase, h, stdin); err != nil {
+	for i, h := range hs {
+		if err := runHook(ctx, phase, i, h, stdin); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -73,9 +73,9 @@ func encodeState(phase string, st *specs.State) ([]byte, error) {
 	return data, nil
 }
 
-// runHook runs one hook and says, on failure, which hook of which phase failed, how, and what it
-// printed: "prestart hook /bin/false: exit status 1: <output>".
-func runHook(ctx context.Context, phase string, h specs.Hook, stdin []byte) error {
+// runHook runs hook number i (from 0) of a phase and says, on failure, which one failed, how,
+// and what it printed, in runc's words: "error running prestart hook #1: exit status 1: <output>".
+func runHook(ctx context.Context, phase string, i int, h specs.Hook, stdin []byte) error {
 	args := h.Args
 	if len(args) == 0 {
 		args = []string{h.Path}
@@ -103,9 +103,9 @@ func runHook(ctx context.Context, phase string, h specs.Hook, stdin []byte) erro
 	}
 	fail := func(how error) error {
 		if o := out.String(); o != "" {
-			return fmt.Errorf("%s hook %s: %w: %s", phase, h.Path, how, o)
+			return fmt.Errorf("error running %s hook #%d: %w: %s", phase, i, how, o)
 		}
-		return fmt.Errorf("%s hook %s: %w", phase, h.Path, how)
+		return fmt.Errorf("error running %s hook #%d: %w", phase, i, how)
 	}
 
 	runCtx, cancel := ctx, context.CancelFunc(func() {})

@@ -125,7 +125,7 @@ func TestRunStopsAtFirstFailure(t *testing.T) {
 	if err == nil {
 		t.Fatal("Run succeeded with a failing hook")
 	}
-	if want := "prestart hook /bin/sh: exit status 3: bad thing"; err.Error() != want {
+	if want := "error running prestart hook #1: exit status 3: bad thing"; err.Error() != want {
 		t.Errorf("error %q, want %q", err, want)
 	}
 	var ee interface{ ExitCode() int }
@@ -152,9 +152,9 @@ func TestRunAllContinues(t *testing.T) {
 	if len(errs) != 3 {
 		t.Fatalf("got %d errors, want 3: %v", len(errs), errs)
 	}
-	for i, want := range []string{"exit status 1", "no such file or directory", "exit status 4"} {
-		if !strings.HasPrefix(errs[i].Error(), "poststop hook ") || !strings.Contains(errs[i].Error(), want) {
-			t.Errorf("error %d = %q, want poststop hook ... %s", i, errs[i], want)
+	for i, want := range []string{"#0: exit status 1", "#2: fork/exec /nonexistent/hook: no such file or directory", "#3: exit status 4"} {
+		if want = "error running poststop hook " + want; !strings.HasPrefix(errs[i].Error(), want) {
+			t.Errorf("error %d = %q, want %s...", i, errs[i], want)
 		}
 	}
 	if errs := RunAll(context.Background(), "poststart", hs[1:2], testState()); errs != nil {
@@ -165,7 +165,7 @@ func TestRunAllContinues(t *testing.T) {
 func TestRunMissingBinary(t *testing.T) {
 	err := Run(context.Background(), "createContainer", []specs.Hook{{Path: "/nonexistent/hook"}}, testState())
 	if err == nil || !strings.Contains(err.Error(), "no such file or directory") ||
-		!strings.HasPrefix(err.Error(), "createContainer hook /nonexistent/hook: ") {
+		!strings.HasPrefix(err.Error(), "error running createContainer hook #0: ") {
 		t.Fatalf("got %v", err)
 	}
 	if !errors.Is(err, os.ErrNotExist) {
@@ -184,7 +184,7 @@ func TestRunTimeoutKillsGroup(t *testing.T) {
 	if err == nil {
 		t.Fatal("a hook sleeping 100s did not time out")
 	}
-	if want := "prestart hook /bin/sh: timed out after 1s: started"; err.Error() != want {
+	if want := "error running prestart hook #0: timed out after 1s: started"; err.Error() != want {
 		t.Errorf("error %q, want %q", err, want)
 	}
 	if elapsed > 5*time.Second {

@@ -6,70 +6,12 @@ import (
 	"io"
 	"net"
 	"os"
-	"strconv"
 	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 )
-
-// openConsole runs in init after pivot_root (or, for exec, after joining the container): it
-// opens a pty from the container's own devpts instance, makes the slave init's controlling
-// terminal and stdio, optionally bind-mounts it on /dev/console, and returns the master for
-// the parent.
-func openConsole(bindDevConsole bool) (*os.File, error) {
-	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("open pty master: %w", err)
-	}
-	mfd := int(master.Fd())
-	if err := unix.IoctlSetPointerInt(mfd, unix.TIOCSPTLCK, 0); err != nil {
-		master.Close()
-		return nil, os.NewSyscallError("ioctl TIOCSPTLCK", err)
-	}
-	// TIOCGPTPEER opens the slave from the master itself: no path lookup in /dev/pts that the
-	// container could race with a symlink.
-	sfd, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(mfd), unix.TIOCGPTPEER, uintptr(unix.O_RDWR|unix.O_NOCTTY))
-	if errno != 0 {
-		master.Close()
-		return nil, os.NewSyscallError("ioctl TIOCGPTPEER", errno)
-	}
-	slave := int(sfd)
-	defer unix.Close(slave)
-	if bindDevConsole {
-		if err := bindConsole(slave); err != nil {
-			master.Close()
-			return nil, err
-		}
-	}
-	// init leads a session of its own (Init), with no terminal yet: the slave becomes it.
-	for fd := 0; fd < 3; fd++ {
-		if err := unix.Dup3(slave, fd, 0); err != nil {
-			master.Close()
-			return nil, os.NewSyscallError("dup3", err)
-		}
-	}
-	if err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0); err != nil {
-		master.Close()
-		return nil, os.NewSyscallError("ioctl TIOCSCTTY", err)
-	}
-	return master, nil
-}
-
-// bindConsole makes /dev/console the pty slave, as consoles of containers are by convention.
-func bindConsole(slave int) error {
-	f, err := os.OpenFile("/dev/console", os.O_CREATE|os.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return fmt.Errorf("create /dev/console: %w", err)
-	}
-	f.Close()
-	src := "/proc/self/fd/" + strconv.Itoa(slave)
-	if err := unix.Mount(src, "/dev/console", "", unix.MS_BIND, ""); err != nil {
-		return fmt.Errorf("bind pty on /dev/console: %w", os.NewSyscallError("mount", err))
-	}
-	return nil
-}
 
 // sendConsole passes the pty master to the client's --console-socket, as runc does: one
 // message whose data is the pty name and whose SCM_RIGHTS carry the fd.

@@ -95,7 +95,7 @@ func loadState(d *state.Dir) (*state.State, error) {
 }
 
 func infoOf(d *state.Dir, st *state.State) *Info {
-	status := deriveStatus(d, st)
+	status := statusOf(d, st)
 	in := &Info{State: st.State, Rootfs: st.Rootfs, Created: st.Created, Owner: ""}
 	in.Version = specs.Version
 	in.Status = specs.ContainerState(status)

@@ -1,20 +1,14 @@
 package libcontain
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -22,6 +16,7 @@ import (
 
 	"github.com/contain-runtime/contain/hooks"
 	"github.com/contain-runtime/contain/libcontain/cgroups"
+	"github.com/contain-runtime/contain/libcontain/internal/protocol"
 	"github.com/contain-runtime/contain/libcontain/namespaces"
 	"github.com/contain-runtime/contain/libcontain/nsenter"
 	"github.com/contain-runtime/contain/libcontain/proc"
@@ -62,14 +57,6 @@ type CreateOpts struct {
 	// Stdio for init; nil means the runtime's own 0, 1, 2.
 	Stdin, Stdout, Stderr *os.File
 }
-
-// The fds init finds open at start (ExtraFiles order), as offsets from its fd base: 3, plus the
-// number of preserved fds, which come first.
-const (
-	initSyncFd = iota
-	initLogFd
-	initFifoFd
-)
 
 // Create sets a container up and leaves its init blocked on exec.fifo until Start. The returned
 // Container keeps the init process handle, so `run` can wait for it.
@@ -118,7 +105,7 @@ func Create(rt *Runtime, o CreateOpts) (c *Container, err error) {
 
 	dir, err := rt.Store.Create(o.ID)
 	if errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("%w: %s", ErrExist, o.ID)
+		return nil, ErrExist
 	}
 	if err != nil {
 		return nil, err
@@ -157,6 +144,8 @@ type builder struct {
 	notifySocket string
 	// console is the pty master of a terminal container run in the foreground.
 	console *os.File
+	// hookState is the state hooks get, with init's pid once it runs.
+	hookState specs.State
 }
 
 func (b *builder) build() error {
@@ -186,7 +175,7 @@ func (b *builder) build() error {
 	}
 	// In a user namespace init is the host uid mapped to the container's root: it must own
 	// the fifo to open it for writing.
-	if uid, gid := hostRoot(b.spec); uid != 0 || gid != 0 {
+	if uid, gid := namespaces.HostRoot(b.spec.Linux); uid != 0 || gid != 0 {
 		if err := os.Chown(b.dir.FifoPath(), uid, gid); err != nil {
 			return fmt.Errorf("chown exec fifo: %w", err)
 		}
@@ -211,35 +200,34 @@ func (b *builder) build() error {
 	if err := b.makeCgroup(); err != nil {
 		return err
 	}
-	parentSock, childSock, err := newSocketPair()
+	plan, err := namespaces.PlanInit(b.spec.Linux.Namespaces)
 	if err != nil {
 		return err
 	}
-	defer parentSock.Close()
-	logR, logW, err := os.Pipe()
-	if err != nil {
-		childSock.Close()
-		return fmt.Errorf("log pipe: %w", err)
+	l := &launcher{
+		kind: protocol.KindInit, log: b.rt.Log, progress: b.o.Progress,
+		stdin: b.o.Stdin, stdout: b.o.Stdout, stderr: b.o.Stderr, preserved: b.preserved, fifo: fifo,
+		cloneFlags: plan.CloneFlags, uidMaps: b.spec.Linux.UIDMappings, gidMaps: b.spec.Linux.GIDMappings,
+		cg: b.cg, config: b.initConfig,
+		handlers: handlers{
+			hooks:   b.runtimeHooks,
+			console: b.takeConsole,
+			ready:   b.ready,
+			seccomp: func(listener *os.File) error {
+				st := b.hookState
+				st.Status = specs.StateCreated
+				return sendSeccompListener(b.spec, st, b.hookState.Pid, listener)
+			},
+		},
 	}
-	logDone := make(chan struct{})
-	go func() { replayLogs(b.rt.Log, logR, b.o.Progress); logR.Close(); close(logDone) }()
-
-	err = b.startInit(childSock, logW, fifo)
-	childSock.Close()
-	logW.Close()
-	if err == nil {
-		err = b.handshake(newParentConn(parentSock, b.spec.Process.Terminal, usesSeccompNotify(b.spec)))
+	if len(plan.Join) > 0 {
+		l.join = &nsenter.Request{Namespaces: plan.Join, Unshare: plan.Unshare}
 	}
-	if err != nil {
-		// Unblock the log reader: init may still hold the write end.
-		b.killInit()
-	}
-	<-logDone
-	if err != nil {
+	if b.proc, err = l.launch(); err != nil {
 		return err
 	}
 	if b.o.PidFile != "" {
-		if err := writePidFile(b.o.PidFile, b.proc.Pid); err != nil {
+		if err := state.WriteFile(b.o.PidFile, []byte(strconv.Itoa(b.proc.Pid)), 0o644); err != nil {
 			return err
 		}
 	}
@@ -287,194 +275,37 @@ func (b *builder) applyResources() error {
 	return nil
 }
 
-func (b *builder) startInit(sock, logW, fifo *os.File) error {
-	exe, err := sealedSelf(len(b.preserved))
-	if err != nil {
-		return err
-	}
-	defer exe.Close()
-	nss := b.spec.Linux.Namespaces
-	cmd := &exec.Cmd{
-		Path:        "/proc/self/fd/" + strconv.Itoa(int(exe.Fd())),
-		Args:        []string{"contain", "init"},
-		Env:         preservedEnv(len(b.preserved)),
-		Stdin:       orStd(b.o.Stdin, os.Stdin),
-		Stdout:      orStd(b.o.Stdout, os.Stdout),
-		Stderr:      orStd(b.o.Stderr, os.Stderr),
-		ExtraFiles:  append(b.preserved, sock, logW, fifo), // then initSyncFd, initLogFd, initFifoFd
-		SysProcAttr: &syscall.SysProcAttr{},
-	}
-	joins := namespaces.Joins(nss)
-	var req *nsenter.Request
-	// A new cgroup namespace is rooted at the cgroup its creator is in: init makes it itself,
-	// once it is in the container's cgroups (see initProc.run). Made here, it would be rooted
-	// at the runtime's cgroup, and the container would see its own as /../<name>.
-	if len(joins) == 0 {
-		cmd.SysProcAttr.Cloneflags = namespaces.CloneFlags(nss) &^ unix.CLONE_NEWCGROUP
-	} else {
-		// Joining existing namespaces: nsenter enters them before init's Go runtime starts,
-		// then creates the new ones inside them (owned by a joined user namespace).
-		req = &nsenter.Request{Namespaces: joins}
-		for _, t := range namespaces.NewTypes(nss) {
-			if t == specs.UserNamespace || t == specs.TimeNamespace {
-				return fmt.Errorf("creating a new %s namespace while joining existing ones is not supported", t)
-			}
-			if t != specs.CgroupNamespace {
-				req.Unshare = append(req.Unshare, t)
-			}
-		}
-	}
-	if cmd.SysProcAttr.Cloneflags&unix.CLONE_NEWUSER != 0 {
-		cmd.SysProcAttr.UidMappings = idMaps(b.spec.Linux.UIDMappings)
-		cmd.SysProcAttr.GidMappings = idMaps(b.spec.Linux.GIDMappings)
-		cmd.SysProcAttr.GidMappingsEnableSetgroups = true
-		// Become root of the new user namespace before exec'ing init: execve recomputes the
-		// capabilities from the euid, and an unmapped or non-zero euid would start init with
-		// none (sethostname, mount... would fail with EPERM).
-		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
-	}
-	// On cgroup v2, clone straight into the container's cgroup (CLONE_INTO_CGROUP): init never
-	// runs a single instruction outside its limits. nsenter's fork inherits it.
-	if dir, ok := b.cg.Paths()[""]; ok && len(b.cg.Paths()) == 1 {
-		cgfd, err := os.Open(dir)
-		if err != nil {
-			return fmt.Errorf("open cgroup: %w", err)
-		}
-		defer cgfd.Close()
-		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(cgfd.Fd())
-	}
-	var h *nsenter.Handle
-	if req != nil {
-		if h, err = nsenter.Prepare(cmd, *req); err != nil {
-			return fmt.Errorf("join namespaces: %w", err)
-		}
-	}
-	if err := cmd.Start(); err != nil {
-		if h != nil {
-			h.Close()
-		}
-		return fmt.Errorf("start init: %w", err)
-	}
-	b.proc = cmd.Process
-	if h != nil {
-		pid, err := h.Wait()
-		if err != nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-			return fmt.Errorf("join namespaces: %w", err)
-		}
-		if pid != cmd.Process.Pid {
-			// nsenter forked into the joined pid namespace (as our child, CLONE_PARENT); the
-			// process it forked from exits at once.
-			_ = cmd.Wait()
-			if b.proc, err = os.FindProcess(pid); err != nil {
-				return err
-			}
-		}
-	}
-	if !cmd.SysProcAttr.UseCgroupFD {
-		if err := b.cg.Join(b.proc.Pid); err != nil {
-			return fmt.Errorf("join cgroup: %w", err)
-		}
-	}
-	return nil
-}
-
-// hostRoot is the host uid and gid that the container's root maps to (0, 0 without a user
-// namespace).
-func hostRoot(s *specs.Spec) (uid, gid int) {
-	if s.Linux == nil || namespaces.CloneFlags(s.Linux.Namespaces)&unix.CLONE_NEWUSER == 0 {
-		return 0, 0
-	}
-	find := func(m []specs.LinuxIDMapping) int {
-		for _, e := range m {
-			if e.ContainerID == 0 && e.Size > 0 {
-				return int(e.HostID)
-			}
-		}
-		return 0
-	}
-	return find(s.Linux.UIDMappings), find(s.Linux.GIDMappings)
-}
-
-func orStd(f, def *os.File) *os.File {
-	if f != nil {
-		return f
-	}
-	return def
-}
-
-func idMaps(m []specs.LinuxIDMapping) []syscall.SysProcIDMap {
-	out := make([]syscall.SysProcIDMap, len(m))
-	for i, e := range m {
-		out[i] = syscall.SysProcIDMap{ContainerID: int(e.ContainerID), HostID: int(e.HostID), Size: int(e.Size)}
-	}
-	return out
-}
-
-// handshake drives the protocol from the parent's side (see sync.go).
-func (b *builder) handshake(p *parentConn) error {
-	pid := b.proc.Pid
+// initConfig is what init is sent: the spec and where everything goes, and the state its
+// hooks get.
+func (b *builder) initConfig(pid int) *protocol.InitConfig {
 	// createRuntime and createContainer run while the container is "creating" (spec 1.3.0);
 	// the deprecated prestart sees "created", which is what the OCI validation suite checks.
 	// Hooks get the config's annotations verbatim (the suite compares them); the sandbox path is
 	// added for `state` only.
-	hookState := specs.State{
+	b.hookState = specs.State{
 		Version: specs.Version, ID: b.o.ID, Status: specs.StateCreating, Pid: pid,
 		Bundle: b.bundle, Annotations: b.spec.Annotations,
 	}
-	cfg := &initConfig{
+	return &protocol.InitConfig{
 		Spec: b.spec, Rootfs: b.rootfs, NoPivot: b.o.NoPivot, CgroupPaths: b.cg.Paths(),
-		State: hookState, Debug: b.rt.Debug, Overlay: b.o.Overlay, Progress: b.o.Progress != nil,
+		State: b.hookState, Debug: b.rt.Debug, Overlay: b.o.Overlay, Progress: b.o.Progress != nil,
 		Jail: b.iso.Jail,
 	}
-	if err := p.SendConfig(cfg); err != nil {
+}
+
+// runtimeHooks runs the hooks of the runtime's namespace at init's `hooks` rendezvous.
+func (b *builder) runtimeHooks() error {
+	h := b.spec.Hooks
+	if h == nil {
+		return nil
+	}
+	// prestart is deprecated but still runs, before createRuntime, as runc does.
+	pre := b.hookState
+	pre.Status = specs.StateCreated
+	if err := hooks.Run(context.Background(), "prestart", h.Prestart, &pre); err != nil {
 		return err
 	}
-	for {
-		t, fd, err := p.Next()
-		if err != nil {
-			return err
-		}
-		switch t {
-		case msgConsole:
-			if err := b.takeConsole(fd); err != nil {
-				return err
-			}
-		case msgHooks:
-			if h := b.spec.Hooks; h != nil {
-				// prestart is deprecated but still runs, before createRuntime, as runc does.
-				pre := hookState
-				pre.Status = specs.StateCreated
-				if err := hooks.Run(context.Background(), "prestart", h.Prestart, &pre); err != nil {
-					return err
-				}
-				if err := hooks.Run(context.Background(), "createRuntime", h.CreateRuntime, &hookState); err != nil {
-					return err
-				}
-			}
-			if err := p.SendHooksDone(); err != nil {
-				return err
-			}
-		case msgReady:
-			if err := b.ready(pid); err != nil {
-				return err
-			}
-			if err := p.SendReadyAck(); err != nil {
-				return err
-			}
-		case msgSeccomp:
-			st := hookState
-			st.Status = specs.StateCreated
-			err := sendSeccompListener(b.spec, st, pid, fd)
-			fd.Close()
-			if err != nil {
-				return err
-			}
-		case msgEOF:
-			return nil
-		}
-	}
+	return hooks.Run(context.Background(), "createRuntime", h.CreateRuntime, &b.hookState)
 }
 
 // takeConsole passes the pty master on to --console-socket, or keeps it for run to proxy.
@@ -488,7 +319,8 @@ func (b *builder) takeConsole(master *os.File) error {
 }
 
 // ready runs while init waits, its setup done but privileges not yet dropped.
-func (b *builder) ready(pid int) error {
+func (b *builder) ready() error {
+	pid := b.hookState.Pid
 	if err := b.applyResources(); err != nil {
 		return err
 	}
@@ -535,6 +367,7 @@ func (b *builder) ready(pid int) error {
 	return nil
 }
 
+// killInit kills init once create has failed, and closes a pty master it sent.
 func (b *builder) killInit() {
 	if b.console != nil {
 		b.console.Close()
@@ -567,51 +400,5 @@ func (b *builder) undo() {
 	}
 	if err := b.dir.Remove(); err != nil {
 		b.rt.Log.Warn("remove state dir after failed create", "err", err)
-	}
-}
-
-// writePidFile writes atomically, so a client polling the file never reads half a number.
-func writePidFile(path string, pid int) error {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return fmt.Errorf("pid file: %w", err)
-	}
-	tmp := filepath.Join(filepath.Dir(abs), "."+filepath.Base(abs)+".tmp")
-	if err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)), 0o644); err != nil {
-		return fmt.Errorf("write pid file: %w", err)
-	}
-	if err := os.Rename(tmp, abs); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write pid file: %w", err)
-	}
-	return nil
-}
-
-// replayLogs copies init's JSON log lines into the runtime's logger at their own level; lines
-// init marked as progress go to progress instead, when there is one.
-func replayLogs(log *slog.Logger, r io.Reader, progress func(string)) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		var e struct {
-			Level    string `json:"level"`
-			Msg      string `json:"msg"`
-			Progress bool   `json:"progress"`
-		}
-		if json.Unmarshal(sc.Bytes(), &e) != nil {
-			log.Info(sc.Text(), "source", "init")
-			continue
-		}
-		if e.Progress && progress != nil {
-			progress(e.Msg)
-			continue
-		}
-		var lvl slog.Level
-		if e.Level == "warning" {
-			lvl = slog.LevelWarn
-		} else if lvl.UnmarshalText([]byte(e.Level)) != nil {
-			lvl = slog.LevelInfo
-		}
-		log.Log(context.Background(), lvl, e.Msg, "source", "init")
 	}
 }

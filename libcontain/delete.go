@@ -14,6 +14,7 @@ import (
 
 	"github.com/contain-runtime/contain/hooks"
 	"github.com/contain-runtime/contain/libcontain/cgroups"
+	"github.com/contain-runtime/contain/libcontain/namespaces"
 	"github.com/contain-runtime/contain/libcontain/rootfs"
 	"github.com/contain-runtime/contain/libcontain/sandbox"
 	"github.com/contain-runtime/contain/spec"
@@ -37,7 +38,7 @@ func (c *Container) Delete(force bool) error {
 	if err != nil {
 		return fmt.Errorf("load state: %w", err)
 	}
-	status := deriveStatus(d, st)
+	status := statusOf(d, st)
 	if status != Stopped {
 		if !force {
 			return fmt.Errorf("cannot delete container %s that is not stopped: %s", c.ID, status)
@@ -100,7 +101,7 @@ func (c *Container) destroy(d *state.Dir, st *state.State) error {
 		}
 	}
 	cfg, cfgErr := d.LoadConfig()
-	if cfgErr == nil && !hasMountNamespace(cfg) && st.Rootfs != "" {
+	if cfgErr == nil && (cfg.Linux == nil || !namespaces.Lists(cfg.Linux.Namespaces, specs.MountNamespace)) && st.Rootfs != "" {
 		// Without a mount namespace of its own the container mounted into ours: take it back.
 		if err := rootfs.UnmountShared(st.Rootfs); err != nil {
 			errs = append(errs, fmt.Errorf("unmount container mounts: %w", err))
@@ -123,17 +124,4 @@ func (c *Container) destroy(d *state.Dir, st *state.State) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// hasMountNamespace: the spec lists a mount namespace, new or joined.
-func hasMountNamespace(s *specs.Spec) bool {
-	if s.Linux == nil {
-		return false
-	}
-	for _, ns := range s.Linux.Namespaces {
-		if ns.Type == specs.MountNamespace {
-			return true
-		}
-	}
-	return false
 }

@@ -3,53 +3,29 @@ package libcontain
 import (
 	"errors"
 	"fmt"
-	"syscall"
+	"io/fs"
 )
 
-// Sentinel errors. Their texts are runc's where clients (containerd, podman, the OCI validation
-// suite) match on them, so keep them verbatim.
+// Sentinel errors: the runtime's one set. Their texts are current runc's where clients
+// (containerd, podman, the OCI validation suite) match on them, so keep them verbatim. The two
+// about existence also match fs.ErrNotExist and fs.ErrExist.
 var (
-	ErrNotExist   = errors.New("container does not exist")
-	ErrExist      = errors.New("container with id exists")
-	ErrNotRunning = errors.New("container not running")
-	ErrNotStopped = errors.New("container is not stopped")
-	ErrNotCreated = errors.New("container is not in created state")
-	ErrPaused     = errors.New("container paused")
+	ErrNotExist   error = &kindError{msg: "container does not exist", kind: fs.ErrNotExist}
+	ErrExist      error = &kindError{msg: "container with given ID already exists", kind: fs.ErrExist}
+	ErrNotRunning       = errors.New("container not running")
+	// exec refuses a container whose init is gone, or frozen.
+	ErrExecStopped = errors.New("cannot exec in a stopped container")
+	ErrExecPaused  = errors.New("cannot exec in a paused container")
 )
 
-// InitError is an error reported by the container's init over the sync socket. It keeps the
-// operation, the message and the errno, so errors.Is(err, unix.EPERM) works in the parent just as
-// it would have in the child.
-type InitError struct {
-	Op    string        `json:"op"`
-	Msg   string        `json:"msg"`
-	Errno syscall.Errno `json:"errno,omitempty"`
+// kindError is a sentinel with a fixed text that also matches a more general error.
+type kindError struct {
+	msg  string
+	kind error
 }
 
-func (e *InitError) Error() string {
-	if e.Op == "" {
-		return e.Msg
-	}
-	return e.Op + ": " + e.Msg
-}
-
-// Unwrap exposes the errno the child saw, if any.
-func (e *InitError) Unwrap() error {
-	if e.Errno == 0 {
-		return nil
-	}
-	return e.Errno
-}
-
-// newInitError captures err for the trip to the parent.
-func newInitError(op string, err error) *InitError {
-	ie := &InitError{Op: op, Msg: err.Error()}
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		ie.Errno = errno
-	}
-	return ie
-}
+func (e *kindError) Error() string { return e.msg }
+func (e *kindError) Unwrap() error { return e.kind }
 
 // statusError says a command does not apply to a container in its current status, in runc's words.
 func statusError(action string, st Status) error {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/contain-runtime/contain/libcontain/cgroups"
+	"github.com/contain-runtime/contain/libcontain/cgroups/stats"
 	"github.com/contain-runtime/contain/spec"
 )
 
@@ -18,7 +19,7 @@ type Event struct {
 // Stats is a stats event's data: runc's cgroup statistics, plus the disk isolator's latest
 // measurement when the container has one.
 type Stats struct {
-	*cgroups.Stats
+	*stats.Stats
 	Disk *DiskReport `json:"disk,omitempty"`
 }
 
@@ -30,7 +31,7 @@ type Limitation struct {
 
 // Stats reads the container's statistics once.
 func (c *Container) Stats() (*Stats, error) {
-	var s *cgroups.Stats
+	var s *stats.Stats
 	err := c.withCgroup("stats", "", func(m cgroups.Manager) (err error) {
 		s, err = m.Stats()
 		return err
@@ -117,5 +118,5 @@ func (c *Container) alive() bool {
 	}
 	defer d.Close()
 	st, err := d.Load()
-	return err == nil && deriveStatus(d, st) != Stopped
+	return err == nil && statusOf(d, st) != Stopped
 }

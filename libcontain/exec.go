@@ -4,16 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"strconv"
-	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/contain-runtime/contain/libcontain/cgroups"
+	"github.com/contain-runtime/contain/libcontain/internal/protocol"
 	"github.com/contain-runtime/contain/libcontain/nsenter"
 	"github.com/contain-runtime/contain/spec"
+	"github.com/contain-runtime/contain/state"
 )
 
 // ExecOpts are `exec`'s flags.
@@ -47,13 +47,13 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	}
 	st, err := loadState(d)
 	if err == nil {
-		switch status := deriveStatus(d, st); status {
+		switch status := statusOf(d, st); status {
 		case Running, Created:
 			st.Status = specs.ContainerState(status)
 		case Paused:
-			err = errors.New("cannot exec in a paused container")
+			err = ErrExecPaused
 		default:
-			err = ErrNotRunning
+			err = ErrExecStopped
 		}
 	}
 	var cfg *specs.Spec
@@ -75,18 +75,47 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	if execSpec.Linux == nil {
 		execSpec.Linux = &specs.Linux{}
 	}
-
 	preserved, err := preservedFiles(o.PreserveFds)
 	if err != nil {
 		return -1, err
 	}
-	x := &execer{rt: c.rt, o: o, spec: &execSpec, initPid: st.Pid, cgroupPaths: st.CgroupPaths, jail: iso.Jail, preserved: preserved, state: st.State}
-	proc, console, err := x.start()
+	var cg cgroups.Manager
+	if len(st.CgroupPaths) > 0 {
+		if cg, err = cgroups.Load(st.CgroupPaths); err != nil {
+			return -1, fmt.Errorf("join cgroup: %w", err)
+		}
+	}
+	var console *os.File
+	l := &launcher{
+		kind: protocol.KindExec, log: c.rt.Log, preserved: preserved,
+		join: &nsenter.Request{Pid: st.Pid}, cg: cg,
+		config: func(int) *protocol.InitConfig {
+			return &protocol.InitConfig{Spec: &execSpec, Exec: true, Jail: iso.Jail, Debug: c.rt.Debug, CgroupPaths: st.CgroupPaths}
+		},
+	}
+	l.handlers = handlers{
+		console: func(master *os.File) error {
+			if o.ConsoleSocket == "" {
+				console = master
+				return nil
+			}
+			defer master.Close()
+			return sendConsole(o.ConsoleSocket, master)
+		},
+		ready: func() error { return applyRlimits(l.pid, p.Rlimits) },
+		seccomp: func(listener *os.File) error {
+			return sendSeccompListener(&execSpec, st.State, l.pid, listener)
+		},
+	}
+	proc, err := l.launch()
 	if err != nil {
+		if console != nil {
+			console.Close()
+		}
 		return -1, err
 	}
 	if o.PidFile != "" {
-		if err := writePidFile(o.PidFile, proc.Pid); err != nil {
+		if err := state.WriteFile(o.PidFile, []byte(strconv.Itoa(proc.Pid)), 0o644); err != nil {
 			_ = proc.Kill()
 			return -1, err
 		}
@@ -96,138 +125,6 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 		return 0, nil
 	}
 	return waitProcess(proc, console)
-}
-
-type execer struct {
-	rt          *Runtime
-	o           ExecOpts
-	spec        *specs.Spec
-	initPid     int
-	cgroupPaths map[string]string
-	jail        bool
-	preserved   []*os.File  // --preserve-fds: init's first extra files
-	state       specs.State // the container's, for a seccomp agent
-}
-
-func (x *execer) start() (proc *os.Process, console *os.File, err error) {
-	exe, err := sealedSelf(len(x.preserved))
-	if err != nil {
-		return nil, nil, err
-	}
-	defer exe.Close()
-	parentSock, childSock, err := newSocketPair()
-	if err != nil {
-		return nil, nil, err
-	}
-	defer parentSock.Close()
-	logR, logW, err := os.Pipe()
-	if err != nil {
-		childSock.Close()
-		return nil, nil, fmt.Errorf("log pipe: %w", err)
-	}
-	logDone := make(chan struct{})
-	go func() { replayLogs(x.rt.Log, logR, nil); logR.Close(); close(logDone) }()
-	defer func() { <-logDone }()
-	cmd := &exec.Cmd{
-		Path:        "/proc/self/fd/" + strconv.Itoa(int(exe.Fd())),
-		Args:        []string{"contain", "init"},
-		Env:         preservedEnv(len(x.preserved)),
-		Stdin:       os.Stdin,
-		Stdout:      os.Stdout,
-		Stderr:      os.Stderr,
-		ExtraFiles:  append(x.preserved, childSock, logW), // then initSyncFd, initLogFd
-		SysProcAttr: &syscall.SysProcAttr{},
-	}
-	if dir, ok := x.cgroupPaths[""]; ok && len(x.cgroupPaths) == 1 {
-		cgfd, err := os.Open(dir)
-		if err != nil {
-			childSock.Close()
-			logW.Close()
-			return nil, nil, fmt.Errorf("open cgroup: %w", err)
-		}
-		defer cgfd.Close()
-		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(cgfd.Fd())
-	}
-	h, err := nsenter.Prepare(cmd, nsenter.Request{Pid: x.initPid})
-	if err != nil {
-		childSock.Close()
-		logW.Close()
-		return nil, nil, fmt.Errorf("join the container's namespaces: %w", err)
-	}
-	err = cmd.Start()
-	childSock.Close()
-	logW.Close()
-	if err != nil {
-		h.Close()
-		return nil, nil, fmt.Errorf("start exec: %w", err)
-	}
-	proc = cmd.Process
-	fail := func(err error) (*os.Process, *os.File, error) {
-		_ = proc.Kill()
-		_, _ = proc.Wait()
-		if console != nil {
-			console.Close()
-		}
-		return nil, nil, err
-	}
-	pid, err := h.Wait()
-	if err != nil {
-		_ = cmd.Wait()
-		return nil, nil, fmt.Errorf("join the container's namespaces: %w", err)
-	}
-	if pid != cmd.Process.Pid {
-		_ = cmd.Wait() // nsenter's intermediate process, gone once it forked into the pid namespace
-		if proc, err = os.FindProcess(pid); err != nil {
-			return nil, nil, err
-		}
-	}
-	if !cmd.SysProcAttr.UseCgroupFD && len(x.cgroupPaths) > 0 {
-		m, err := cgroups.Load(x.cgroupPaths)
-		if err == nil {
-			err = m.Join(pid)
-		}
-		if err != nil {
-			return fail(fmt.Errorf("join cgroup: %w", err))
-		}
-	}
-	pc := newParentExecConn(parentSock, x.spec.Process.Terminal, usesSeccompNotify(x.spec))
-	cfg := &initConfig{Spec: x.spec, Exec: true, Jail: x.jail, Debug: x.rt.Debug, CgroupPaths: x.cgroupPaths}
-	if err := pc.SendConfig(cfg); err != nil {
-		return fail(err)
-	}
-	for {
-		t, fd, err := pc.Next()
-		if err != nil {
-			return fail(err)
-		}
-		switch t {
-		case msgConsole:
-			if x.o.ConsoleSocket != "" {
-				err = sendConsole(x.o.ConsoleSocket, fd)
-				fd.Close()
-				if err != nil {
-					return fail(err)
-				}
-			} else {
-				console = fd
-			}
-		case msgReady:
-			if err := applyRlimits(pid, x.spec.Process.Rlimits); err != nil {
-				return fail(err)
-			}
-			if err := pc.SendReadyAck(); err != nil {
-				return fail(err)
-			}
-		case msgSeccomp:
-			err := sendSeccompListener(x.spec, x.state, pid, fd)
-			fd.Close()
-			if err != nil {
-				return fail(err)
-			}
-		case msgEOF:
-			return proc, console, nil
-		}
-	}
 }
 
 // waitProcess is a foreground exec's wait: signals forwarded, the terminal proxied.

@@ -28,17 +28,3 @@ func TestLowerLevel(t *testing.T) {
 		t.Fatalf("levels %q, want %q", got, want)
 	}
 }
-
-// TestReplayLogs: init's JSON lines come out of the parent's logger at their own level.
-func TestReplayLogs(t *testing.T) {
-	var buf bytes.Buffer
-	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: LowerLevel}))
-	in := `{"time":"x","level":"warning","msg":"careful"}` + "\n" + `not json` + "\n" + `{"level":"error","msg":"boom"}` + "\n"
-	replayLogs(log, strings.NewReader(in), nil)
-	out := buf.String()
-	for _, want := range []string{`"level":"warning","msg":"careful"`, `"level":"info","msg":"not json"`, `"level":"error","msg":"boom"`} {
-		if !strings.Contains(out, want) {
-			t.Errorf("replayed log lacks %s:\n%s", want, out)
-		}
-	}
-}

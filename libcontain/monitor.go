@@ -13,6 +13,7 @@ import (
 
 	"github.com/contain-runtime/contain/libcontain/cgroups"
 	"github.com/contain-runtime/contain/libcontain/isolators/monitor"
+	"github.com/contain-runtime/contain/libcontain/namespaces"
 	"github.com/contain-runtime/contain/spec"
 )
 
@@ -49,7 +50,7 @@ func (c *Container) Monitor(ctx context.Context) error {
 	if up := st.Extra[extraOverlayUpper]; up != "" {
 		mc.DiskPaths = append(mc.DiskPaths, up)
 	}
-	if hasNewNamespace(cfg, specs.NetworkNamespace) {
+	if cfg.Linux != nil && namespaces.IsNew(cfg.Linux.Namespaces, specs.NetworkNamespace) {
 		// As Mesos ignores CNI tasks: a container with its own network namespace cannot take
 		// the host's ports, so there is nothing to reconcile.
 		mc.Ports = nil

@@ -34,7 +34,7 @@ func (c *Container) withCgroup(action string, want Status, fn func(cgroups.Manag
 		return err
 	}
 	defer d.Close()
-	status := deriveStatus(d, st)
+	status := statusOf(d, st)
 	if (want != "" && status != want) || status == Stopped {
 		if status == Stopped {
 			return ErrNotRunning

@@ -2,7 +2,6 @@ package libcontain
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -11,30 +10,6 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
-
-// usesSeccompNotify reports whether the spec's seccomp profile sends any syscall to a notify
-// listener (SCMP_ACT_NOTIFY): init then hands the listener fd to the parent, which passes it to
-// linux.seccomp.listenerPath.
-func usesSeccompNotify(s *specs.Spec) bool {
-	if s.Linux == nil || s.Linux.Seccomp == nil {
-		return false
-	}
-	for _, sc := range s.Linux.Seccomp.Syscalls {
-		if sc.Action == specs.ActNotify {
-			return true
-		}
-	}
-	return false
-}
-
-// checkSeccompNotify fails a profile that uses SCMP_ACT_NOTIFY without a listenerPath: nobody
-// could answer, and every notified syscall would hang the container forever.
-func checkSeccompNotify(s *specs.Spec) error {
-	if usesSeccompNotify(s) && s.Linux.Seccomp.ListenerPath == "" {
-		return errors.New("seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath, a socket to hand the listener to")
-	}
-	return nil
-}
 
 // listenerTimeout bounds connecting to and writing to the seccomp agent.
 const listenerTimeout = 10 * time.Second

@@ -18,7 +18,7 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 		return err
 	}
 	defer d.Close()
-	status := deriveStatus(d, st)
+	status := statusOf(d, st)
 	if status == Stopped {
 		return ErrNotRunning
 	}

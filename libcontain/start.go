@@ -20,7 +20,7 @@ func (c *Container) Start() error {
 		return err
 	}
 	defer d.Close()
-	if status := deriveStatus(d, st); status != Created {
+	if status := statusOf(d, st); status != Created {
 		return statusError("start", status)
 	}
 	var notify *net.UnixConn
@@ -57,7 +57,7 @@ func (c *Container) Start() error {
 		// Like runc, start returns once the container said READY=1: that is what a
 		// Type=notify unit running `contain start` waits for.
 		if err := relayReady(notify, st.Extra[extraNotifySocket], st.Pid, func() bool {
-			return deriveStatus(d, st) != Stopped
+			return statusOf(d, st) != Stopped
 		}); err != nil {
 			return err
 		}

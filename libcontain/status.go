@@ -21,30 +21,66 @@ const (
 	Stopped  Status = "stopped"
 )
 
+// statusProbe is what status derivation asks the kernel about one container.
+type statusProbe interface {
+	// ProcStat is /proc/<pid>/stat of the container's init.
+	ProcStat(pid int) (proc.Stat, error)
+	// ExecFifo is the Lstat of exec.fifo, which exists from create until start opens it.
+	ExecFifo() error
+	// Frozen reports whether the container's cgroup is frozen.
+	Frozen() (bool, error)
+}
+
 // deriveStatus works the status out from what the kernel says now:
 //   - the init pid must exist, not be a zombie, and have the start time recorded at create —
 //     otherwise the pid was reused by an unrelated process and the container is stopped;
-//   - exec.fifo exists from create until start opens it: created;
+//   - exec.fifo exists from create until start opens it: created (also when Lstat fails
+//     otherwise);
 //   - a frozen cgroup: paused; else running.
-func deriveStatus(dir *state.Dir, st *state.State) Status {
+func deriveStatus(p statusProbe, st *state.State) Status {
 	if st.Pid <= 0 {
 		return Stopped
 	}
-	ps, err := proc.ReadStat(st.Pid)
+	ps, err := p.ProcStat(st.Pid)
 	if err != nil || ps.Dead() || ps.StartTime != st.InitStartTime {
 		return Stopped
 	}
-	if _, err := os.Lstat(dir.FifoPath()); err == nil {
-		return Created
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	if err := p.ExecFifo(); err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return Created
 	}
-	if len(st.CgroupPaths) > 0 {
-		if m, err := cgroups.Load(st.CgroupPaths); err == nil {
-			if frozen, err := m.Frozen(); err == nil && frozen {
-				return Paused
-			}
-		}
+	if frozen, err := p.Frozen(); err == nil && frozen {
+		return Paused
 	}
 	return Running
 }
+
+// hostProbe asks /proc, the state dir and the cgroup.
+type hostProbe struct {
+	dir         *state.Dir
+	cgroupPaths map[string]string
+}
+
+func newStatusProbe(d *state.Dir, st *state.State) statusProbe {
+	return hostProbe{dir: d, cgroupPaths: st.CgroupPaths}
+}
+
+func (h hostProbe) ProcStat(pid int) (proc.Stat, error) { return proc.ReadStat(pid) }
+
+func (h hostProbe) ExecFifo() error {
+	_, err := os.Lstat(h.dir.FifoPath())
+	return err
+}
+
+func (h hostProbe) Frozen() (bool, error) {
+	if len(h.cgroupPaths) == 0 {
+		return false, nil
+	}
+	m, err := cgroups.Load(h.cgroupPaths)
+	if err != nil {
+		return false, err
+	}
+	return m.Frozen()
+}
+
+// statusOf derives the status of the container whose locked dir is d.
+func statusOf(d *state.Dir, st *state.State) Status { return deriveStatus(newStatusProbe(d, st), st) }

@@ -16,7 +16,7 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 		return err
 	}
 	defer d.Close()
-	if deriveStatus(d, st) == Stopped {
+	if statusOf(d, st) == Stopped {
 		return ErrNotRunning
 	}
 	m, err := cgroups.Load(st.CgroupPaths)

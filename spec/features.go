@@ -6,8 +6,6 @@ import (
 	"github.com/moby/sys/capability"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
-
-	"github.com/contain-runtime/contain/libcontain/seccomp"
 )
 
 // mountOptions are the mount options libcontain/rootfs' parser knows (its mountFlags and
@@ -23,7 +21,8 @@ var mountOptions = []string{
 }
 
 // Features describes what this runtime supports, as `contain features` prints it (the OCI
-// features document, which containerd and podman read to decide what they may ask for).
+// features document, which containerd and podman read to decide what they may ask for), all but
+// its seccomp part.
 func Features() *features.Features {
 	yes, no := true, false
 	ns := make([]string, len(namespaceTypes))
@@ -45,7 +44,8 @@ func Features() *features.Features {
 				SystemdUser: &no,
 				Rdma:        &no,
 			},
-			Seccomp: seccomp.Features(),
+			// Seccomp is the runtime's to fill in (libcontain.Features): it needs libseccomp,
+			// and the config layer links no cgo.
 			// Not implemented yet: saying so keeps clients from sending what we would refuse.
 			Apparmor:        &features.Apparmor{Enabled: &no},
 			Selinux:         &features.Selinux{Enabled: &no},

@@ -6,13 +6,24 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
-// rlimitTypes are the resource limits Linux has (getrlimit(2)); runc accepts all of them.
-var rlimitTypes = []string{
-	"RLIMIT_AS", "RLIMIT_CORE", "RLIMIT_CPU", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_LOCKS",
-	"RLIMIT_MEMLOCK", "RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_NOFILE", "RLIMIT_NPROC",
-	"RLIMIT_RSS", "RLIMIT_RTPRIO", "RLIMIT_RTTIME", "RLIMIT_SIGPENDING", "RLIMIT_STACK",
+// rlimits are the resource limits Linux has (getrlimit(2)), by the spec's names; runc accepts
+// all of them. Validation and the runtime's prlimit both look names up here.
+var rlimits = map[string]int{
+	"RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_CPU": unix.RLIMIT_CPU,
+	"RLIMIT_DATA": unix.RLIMIT_DATA, "RLIMIT_FSIZE": unix.RLIMIT_FSIZE, "RLIMIT_LOCKS": unix.RLIMIT_LOCKS,
+	"RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK, "RLIMIT_MSGQUEUE": unix.RLIMIT_MSGQUEUE, "RLIMIT_NICE": unix.RLIMIT_NICE,
+	"RLIMIT_NOFILE": unix.RLIMIT_NOFILE, "RLIMIT_NPROC": unix.RLIMIT_NPROC, "RLIMIT_RSS": unix.RLIMIT_RSS,
+	"RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO, "RLIMIT_RTTIME": unix.RLIMIT_RTTIME, "RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING,
+	"RLIMIT_STACK": unix.RLIMIT_STACK,
+}
+
+// Rlimit returns the resource number of the rlimit the spec names typ ("RLIMIT_NOFILE").
+func Rlimit(typ string) (int, bool) {
+	r, ok := rlimits[typ]
+	return r, ok
 }
 
 // checkProcess checks the process to run. create needs one, so a missing process is an error.
@@ -69,10 +80,10 @@ func checkCapabilities(p *problems, known []string, set string, caps []string) {
 	}
 }
 
-func checkRlimits(p *problems, rlimits []specs.POSIXRlimit) {
-	seen := make(map[string]bool, len(rlimits))
-	for _, r := range rlimits {
-		if !slices.Contains(rlimitTypes, r.Type) {
+func checkRlimits(p *problems, rls []specs.POSIXRlimit) {
+	seen := make(map[string]bool, len(rls))
+	for _, r := range rls {
+		if _, ok := Rlimit(r.Type); !ok {
 			p.add("process.rlimits: unknown rlimit type %q", r.Type)
 			continue
 		}

@@ -1,12 +1,11 @@
 package state
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -48,7 +47,7 @@ func (e *replacedError) Error() string { return e.path + ": replaced while waiti
 func lockDir(id, path string, exclusive bool) (*Dir, error) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	if errors.Is(err, unix.ENOENT) {
-		return nil, ErrNotExist
+		return nil, &os.PathError{Op: "open", Path: path, Err: fs.ErrNotExist}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open container dir: %w", &os.PathError{Op: "open", Path: path, Err: err})
@@ -81,7 +80,7 @@ func lockDir(id, path string, exclusive bool) (*Dir, error) {
 	switch {
 	case errors.Is(err, unix.ENOENT):
 		unix.Close(fd)
-		return nil, ErrNotExist
+		return nil, &os.PathError{Op: "open", Path: path, Err: fs.ErrNotExist}
 	case err != nil:
 		unix.Close(fd)
 		return nil, fmt.Errorf("stat container dir: %w", &os.PathError{Op: "lstat", Path: path, Err: err})
@@ -183,46 +182,13 @@ func (d *Dir) needExclusive(what string) error {
 	return nil
 }
 
-// writeAtomic replaces name with data so a reader sees the old file or the new one, never a
-// torn one, even across a crash: temp file in the same dir, write, fsync, rename over, fsync
-// the dir (without the last fsync the rename itself may be lost on power failure). Everything is
+// writeAtomic replaces name in the locked directory with data (see writeAt). Everything is
 // relative to the locked fd, so it lands in the directory we hold the lock on.
-func (d *Dir) writeAtomic(name string, data []byte) (err error) {
+func (d *Dir) writeAtomic(name string, data []byte) error {
 	if err := d.needExclusive("write " + name + " of container"); err != nil {
 		return err
 	}
-	var rnd [8]byte
-	_, _ = rand.Read(rnd[:]) // never fails (crypto/rand panics instead)
-	tmp := "." + name + "." + hex.EncodeToString(rnd[:]) + ".tmp"
-	tmpPath := filepath.Join(d.Path, tmp)
-	fd, err := unix.Openat(d.fd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o600)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", name, &os.PathError{Op: "create", Path: tmpPath, Err: err})
-	}
-	f := os.NewFile(uintptr(fd), tmpPath)
-	defer func() {
-		if err != nil {
-			_ = unix.Unlinkat(d.fd, tmp, 0)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := unix.Renameat(d.fd, tmp, d.fd, name); err != nil {
-		return fmt.Errorf("write %s: %w", name, &os.LinkError{Op: "rename", Old: tmpPath, New: filepath.Join(d.Path, name), Err: err})
-	}
-	if err := unix.Fsync(d.fd); err != nil {
-		return fmt.Errorf("write %s: %w", name, &os.PathError{Op: "fsync", Path: d.Path, Err: err})
-	}
-	return nil
+	return writeAt(d.fd, d.Path, name, data, 0o600)
 }
 
 // read returns the contents of name in the locked directory.

@@ -1,8 +1,12 @@
 package state
 
 import (
+	"errors"
 	"strconv"
 )
+
+// ErrInvalidID: the id was rejected before it touched a path.
+var ErrInvalidID = errors.New("invalid container id")
 
 // maxIDLen bounds ids: long enough for any orchestrator's ids (containerd uses 64 hex chars,
 // Kubernetes names are <= 253), short enough that <root>/<id>/state.json stays below PATH_MAX.
@@ -36,3 +40,23 @@ func idByte(c byte) bool {
 }
 
 func quote(s string) string { return strconv.Quote(s) }
+
+// idError says why an id was rejected: `invalid container id "X": reason`.
+type idError struct {
+	id, reason string
+}
+
+func (e *idError) Error() string {
+	return "invalid container id " + quoteID(e.id) + ": " + e.reason
+}
+
+func (e *idError) Is(target error) bool { return target == ErrInvalidID }
+
+// quoteID quotes an id for an error message, cut short so a hostile 1 MiB id cannot flood logs.
+func quoteID(id string) string {
+	const max = 64
+	if len(id) > max {
+		return quote(id[:max]) + "..."
+	}
+	return quote(id)
+}

@@ -37,7 +37,7 @@ func (s *Store) Create(id string) (*Dir, error) {
 	path := filepath.Join(s.Root, id)
 	if err := os.Mkdir(path, 0o711); err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			return nil, fmt.Errorf("%w: %s", ErrExist, id)
+			return nil, fmt.Errorf("create container dir: %w", &os.PathError{Op: "mkdir", Path: path, Err: fs.ErrExist})
 		}
 		return nil, fmt.Errorf("create container dir: %w", err)
 	}
@@ -46,7 +46,7 @@ func (s *Store) Create(id string) (*Dir, error) {
 		// Only remove what is still ours: if the dir was deleted (or deleted and made again)
 		// before we held the lock, it is not.
 		var re *replacedError
-		if !errors.Is(err, ErrNotExist) && !errors.As(err, &re) {
+		if !errors.Is(err, fs.ErrNotExist) && !errors.As(err, &re) {
 			_ = os.Remove(path)
 		}
 		return nil, fmt.Errorf("lock new container dir: %w", err)

@@ -45,7 +45,8 @@ type Manager interface {
 	Freeze() error
 	Thaw() error
 	Frozen() (bool, error)
-	Stats() (*Stats, error)
+	// Stats is the `runc events --stats` JSON shape.
+	Stats() (*stats.Stats, error)
 	// OOMKillCount is how many processes the OOM killer killed in the cgroup.
 	OOMKillCount() (uint64, error)
 	// Destroy removes the dirs Create made; a missing dir is not an error.
@@ -58,21 +59,6 @@ type Manager interface {
 type Created interface {
 	Created() []string
 }
-
-// Stats and its parts are the `runc events --stats` JSON shape.
-type (
-	Stats        = stats.Stats
-	CPUStats     = stats.CPUStats
-	CPUUsage     = stats.CPUUsage
-	Throttling   = stats.Throttling
-	MemoryStats  = stats.MemoryStats
-	MemoryEntry  = stats.MemoryEntry
-	MemoryEvents = stats.MemoryEvents
-	PidsStats    = stats.PidsStats
-	BlkioStats   = stats.BlkioStats
-	BlkioEntry   = stats.BlkioEntry
-	HugetlbStats = stats.HugetlbStats
-)
 
 // DefaultRoot is where the cgroup hierarchies are mounted.
 const DefaultRoot = "/sys/fs/cgroup"

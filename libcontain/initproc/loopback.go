@@ -1,4 +1,4 @@
-package libcontain
+package initproc
 
 import (
 	"os"

@@ -1,4 +1,4 @@
-package libcontain
+package protocol
 
 import (
 	"errors"
@@ -11,13 +11,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func pair(t *testing.T) (*parentConn, *initConn) {
+func pair(t *testing.T) (*Parent, *Child) {
 	t.Helper()
-	p, c, err := newSocketPair()
+	p, c, err := NewSocketPair()
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc, ic := newParentConn(p, false, false), newInitConn(c)
+	pc, ic := NewParent(p, KindInit, false, false), NewChild(c)
 	t.Cleanup(func() { pc.Close(); ic.Close() })
 	return pc, ic
 }
@@ -41,18 +41,18 @@ func TestSyncOrder(t *testing.T) {
 		ic.Close()
 		done <- err
 	}()
-	if err := pc.SendConfig(&initConfig{Rootfs: big}); err != nil {
+	if err := pc.SendConfig(&InitConfig{Rootfs: big}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []msgType{msgHooks, msgReady, msgEOF} {
+	for _, want := range []Msg{MsgHooks, MsgReady, MsgEOF} {
 		got, _, err := pc.Next()
 		if err != nil || got != want {
 			t.Fatalf("Next = %q, %v; want %q", got, err, want)
 		}
 		switch got {
-		case msgHooks:
+		case MsgHooks:
 			err = pc.SendHooksDone()
-		case msgReady:
+		case MsgReady:
 			err = pc.SendReadyAck()
 		}
 		if err != nil {
@@ -68,7 +68,7 @@ func TestSyncOrder(t *testing.T) {
 func TestSyncOutOfOrder(t *testing.T) {
 	t.Run("parent gets ready before hooks", func(t *testing.T) {
 		pc, ic := pair(t)
-		if err := ic.send(&message{Type: msgReady}); err != nil {
+		if err := ic.send(&message{Type: MsgReady}); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := pc.Next(); err == nil || !strings.Contains(err.Error(), `got "ready", want "hooks"`) {
@@ -108,11 +108,11 @@ func TestSyncErrorCarriesErrno(t *testing.T) {
 
 // TestSyncConsoleFd: with a terminal the console message must come, and it carries a usable fd.
 func TestSyncConsoleFd(t *testing.T) {
-	p, c, err := newSocketPair()
+	p, c, err := NewSocketPair()
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc, ic := newParentConn(p, true, false), newInitConn(c)
+	pc, ic := NewParent(p, KindInit, true, false), NewChild(c)
 	defer pc.Close()
 	defer ic.Close()
 	r, w, err := os.Pipe()
@@ -120,7 +120,7 @@ func TestSyncConsoleFd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if err := ic.send(&message{Type: msgHooks}); err != nil {
+	if err := ic.send(&message{Type: MsgHooks}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := pc.Next(); err != nil {
@@ -131,7 +131,7 @@ func TestSyncConsoleFd(t *testing.T) {
 	}
 	w.Close()
 	typ, f, err := pc.Next()
-	if err != nil || typ != msgConsole || f == nil {
+	if err != nil || typ != MsgConsole || f == nil {
 		t.Fatalf("Next = %q, %v, %v", typ, f, err)
 	}
 	if _, err := f.Write([]byte("x")); err != nil {
@@ -145,12 +145,12 @@ func TestSyncConsoleFd(t *testing.T) {
 	// Skipping the console message is an order error.
 	pc2, ic2 := pair(t)
 	_ = pc2
-	pcT := newParentConn(pc2.f, true, false)
-	if err := ic2.send(&message{Type: msgHooks}); err != nil {
+	pcT := NewParent(pc2.f, KindInit, true, false)
+	if err := ic2.send(&message{Type: MsgHooks}); err != nil {
 		t.Fatal(err)
 	}
 	pcT.Next()
-	if err := ic2.send(&message{Type: msgReady}); err != nil {
+	if err := ic2.send(&message{Type: MsgReady}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := pcT.Next(); err == nil || !strings.Contains(err.Error(), `want "console"`) {
@@ -168,7 +168,7 @@ func TestSyncEOFCarriesNoFd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Type != msgEOF || m.fd != -1 {
+	if m.Type != MsgEOF || m.fd != -1 {
 		t.Fatalf("read = {%q, fd %d}, want EOF with fd -1", m.Type, m.fd)
 	}
 }
@@ -177,12 +177,12 @@ func TestSyncEOFCarriesNoFd(t *testing.T) {
 // comes after ready and before EOF; without one it is an order error.
 func TestSyncSeccompListener(t *testing.T) {
 	for _, notify := range []bool{true, false} {
-		p, c, err := newSocketPair()
+		p, c, err := NewSocketPair()
 		if err != nil {
 			t.Fatal(err)
 		}
-		pc, ic := newParentConn(p, false, notify), newInitConn(c)
-		for _, m := range []msgType{msgHooks, msgReady} {
+		pc, ic := NewParent(p, KindInit, false, notify), NewChild(c)
+		for _, m := range []Msg{MsgHooks, MsgReady} {
 			if err := ic.send(&message{Type: m}); err != nil {
 				t.Fatal(err)
 			}
@@ -199,7 +199,7 @@ func TestSyncSeccompListener(t *testing.T) {
 		}
 		w.Close()
 		typ, f, err := pc.Next()
-		if notify && (err != nil || typ != msgSeccomp || f == nil) {
+		if notify && (err != nil || typ != MsgSeccomp || f == nil) {
 			t.Fatalf("notify: Next = %q, %v, %v; want the seccomp message with its fd", typ, f, err)
 		}
 		if !notify && err == nil {

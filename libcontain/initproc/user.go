@@ -1,0 +1,73 @@
+package initproc
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/moby/sys/capability"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/contain-runtime/contain/libcontain/namespaces"
+)
+
+// setupUser drops to the spec's user with exactly the spec's capabilities. Order matters:
+// the bounding set is cut while we still hold CAP_SETPCAP; PR_SET_KEEPCAPS keeps the permitted
+// set across setuid; then the five sets are applied and the umask set. It returns the ambient
+// capabilities that could not be raised (see capabilitySets), for a warning.
+func setupUser(p *specs.Process, s *specs.Spec) (ignoredAmbient []string, err error) {
+	c, ignoredAmbient, err := capabilitySets(p.Capabilities)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Apply(capability.BOUNDS); err != nil {
+		return nil, fmt.Errorf("apply bounding set: %w", err)
+	}
+	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
+		return nil, os.NewSyscallError("prctl PR_SET_KEEPCAPS", err)
+	}
+	u := p.User
+	if len(u.AdditionalGids) > 0 || !inUserNSWithoutSetgroups(s) {
+		gids := make([]int, len(u.AdditionalGids))
+		for i, g := range u.AdditionalGids {
+			gids[i] = int(g)
+		}
+		if err := unix.Setgroups(gids); err != nil {
+			return nil, os.NewSyscallError("setgroups", err)
+		}
+	}
+	if err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
+		return nil, os.NewSyscallError("setresgid", err)
+	}
+	if err := unix.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
+		return nil, os.NewSyscallError("setresuid", err)
+	}
+	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
+		return nil, os.NewSyscallError("prctl PR_SET_KEEPCAPS", err)
+	}
+	if err := c.Apply(capability.CAPS); err != nil {
+		return nil, fmt.Errorf("apply capabilities: %w", err)
+	}
+	if p.Capabilities != nil && len(p.Capabilities.Ambient) > 0 {
+		if err := c.Apply(capability.AMBS); err != nil {
+			return nil, fmt.Errorf("apply ambient capabilities: %w", err)
+		}
+	}
+	if u.Umask != nil {
+		unix.Umask(int(*u.Umask))
+	} else {
+		unix.Umask(0o022)
+	}
+	return ignoredAmbient, nil
+}
+
+// inUserNSWithoutSetgroups: in a user namespace whose setgroups is "deny", setgroups fails even
+// for an empty list; skip it when there is nothing to set.
+func inUserNSWithoutSetgroups(s *specs.Spec) bool {
+	if s.Linux == nil || !namespaces.IsNew(s.Linux.Namespaces, specs.UserNamespace) {
+		return false
+	}
+	b, err := os.ReadFile("/proc/self/setgroups")
+	return err == nil && strings.TrimSpace(string(b)) == "deny"
+}

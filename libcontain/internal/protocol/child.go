@@ -1,0 +1,64 @@
+package protocol
+
+import (
+	"errors"
+	"os"
+)
+
+// Child is the end of the process the runtime started (init or exec).
+type Child struct{ conn }
+
+// NewChild wraps the child's end of the socket. It expects init's order until RecvConfig has
+// seen an exec config.
+func NewChild(f *os.File) *Child {
+	return &Child{conn{f: f, order: childOrder(KindInit)}}
+}
+
+// RecvConfig receives the config, and with it which kind of child this is.
+func (c *Child) RecvConfig() (*InitConfig, error) {
+	m, err := c.recv()
+	if err != nil {
+		return nil, err
+	}
+	if m.Config == nil {
+		return nil, errors.New("sync: config message without a config")
+	}
+	if m.Config.Exec {
+		c.order = childOrder(KindExec)
+	}
+	return m.Config, nil
+}
+
+// Hooks asks the parent to run the runtime-namespace hooks and waits until they have run.
+func (c *Child) Hooks() error {
+	if err := c.send(&message{Type: MsgHooks}); err != nil {
+		return err
+	}
+	_, err := c.recv()
+	return err
+}
+
+// Console hands the pty master to the parent, which passes it to --console-socket or proxies it.
+func (c *Child) Console(master *os.File) error {
+	return c.sendFd(&message{Type: MsgConsole}, int(master.Fd()))
+}
+
+// SeccompListener hands the seccomp notify listener fd to the parent, for listenerPath.
+func (c *Child) SeccompListener(fd int) error {
+	return c.sendFd(&message{Type: MsgSeccomp}, fd)
+}
+
+// Ready tells the parent setup is done and waits until it has done its part (rlimits; for init
+// cgroup limits and the saved state).
+func (c *Child) Ready() error {
+	if err := c.send(&message{Type: MsgReady}); err != nil {
+		return err
+	}
+	_, err := c.recv()
+	return err
+}
+
+// Fail reports err to the parent. The parent sees op, message and errno.
+func (c *Child) Fail(op string, err error) {
+	_ = c.send(&message{Type: MsgError, Error: NewInitError(op, err)})
+}

@@ -1,0 +1,21 @@
+package protocol
+
+import (
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/contain-runtime/contain/libcontain/rootfs"
+)
+
+// InitConfig is everything the child needs, sent as the `config` message.
+type InitConfig struct {
+	Spec        *specs.Spec       `json:"spec"`
+	Rootfs      string            `json:"rootfs"`
+	NoPivot     bool              `json:"noPivot,omitempty"`
+	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
+	State       specs.State       `json:"state"` // what createContainer/startContainer hooks get
+	Debug       bool              `json:"debug,omitempty"`
+	Overlay     *rootfs.Overlay   `json:"overlay,omitempty"`
+	Progress    bool              `json:"progress,omitempty"` // report steps as progress log lines
+	Jail        bool              `json:"jail,omitempty"`     // io.contain.jail: no new namespaces from exec on
+	Exec        bool              `json:"exec,omitempty"`     // exec into a running container, not create
+}

@@ -1,0 +1,230 @@
+package libcontain
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/contain-runtime/contain/libcontain/cgroups"
+	"github.com/contain-runtime/contain/libcontain/internal/protocol"
+	"github.com/contain-runtime/contain/libcontain/namespaces"
+	"github.com/contain-runtime/contain/libcontain/nsenter"
+	"github.com/contain-runtime/contain/libcontain/seccomp"
+)
+
+// launcher starts the runtime's child — a new container's init (create) or a process joining a
+// running container (exec), see package initproc — and drives it through the sync protocol
+// (package protocol) until it is about to execve. create and exec differ only in the fields they
+// set and the handlers they give; the steps are one: seal the binary, make the socketpair and the
+// log pipe, start the child in its namespaces and cgroup, answer its messages.
+type launcher struct {
+	kind     protocol.Kind
+	log      *slog.Logger
+	progress func(string) // takes the child's progress lines; nil: they are logged
+	// stdio of the child; a nil entry is the runtime's own.
+	stdin, stdout, stderr *os.File
+	preserved             []*os.File // --preserve-fds: the child's first extra files
+	fifo                  *os.File   // init only: exec.fifo, by an O_PATH fd
+	// How the child gets its namespaces: created by clone (with the id maps of a new user
+	// namespace), or joined (and created inside those) by nsenter before its Go runtime starts.
+	cloneFlags       uintptr
+	uidMaps, gidMaps []specs.LinuxIDMapping
+	join             *nsenter.Request
+	// cg is the cgroup the child starts in; nil: none.
+	cg cgroups.Manager
+	// config is what the child is sent, once its pid is known.
+	config   func(pid int) *protocol.InitConfig
+	handlers handlers
+	// pid is the child's, once it runs (for the handlers).
+	pid int
+}
+
+// handlers answer the child's messages. A kind that never gets a message leaves its handler nil:
+// the protocol's order check refuses the message before it is dispatched.
+type handlers struct {
+	hooks   func() error                  // init: run prestart and createRuntime hooks
+	console func(master *os.File) error   // takes ownership of the pty master
+	ready   func() error                  // the child's setup is done; it waits for the ack
+	seccomp func(listener *os.File) error // the loop closes listener afterwards
+}
+
+// launch starts the child and returns it once it has closed its end of the socket. On failure
+// the child is killed and reaped.
+func (l *launcher) launch() (*os.Process, error) {
+	exe, err := sealedSelf(len(l.preserved))
+	if err != nil {
+		return nil, err
+	}
+	defer exe.Close()
+	parentSock, childSock, err := protocol.NewSocketPair()
+	if err != nil {
+		return nil, err
+	}
+	defer parentSock.Close()
+	logR, logW, err := os.Pipe()
+	if err != nil {
+		childSock.Close()
+		return nil, fmt.Errorf("log pipe: %w", err)
+	}
+	logDone := make(chan struct{})
+	go func() { protocol.ReplayLogs(l.log, logR, l.progress); logR.Close(); close(logDone) }()
+
+	proc, err := l.start(exe, childSock, logW)
+	childSock.Close()
+	logW.Close()
+	if err == nil {
+		l.pid = proc.Pid
+		cfg := l.config(proc.Pid)
+		p := cfg.Spec.Process
+		var sc *specs.LinuxSeccomp
+		if cfg.Spec.Linux != nil {
+			sc = cfg.Spec.Linux.Seccomp
+		}
+		err = driveChild(protocol.NewParent(parentSock, l.kind, p.Terminal, seccomp.UsesNotify(sc)), cfg, l.handlers)
+		if err != nil {
+			// Also unblocks the log reader: the child may still hold the write end.
+			killChild(proc)
+		}
+	}
+	<-logDone
+	if err != nil {
+		return nil, err
+	}
+	return proc, nil
+}
+
+// start starts the child with the sync socket and the log pipe, in its namespaces and cgroup.
+func (l *launcher) start(exe, sock, logW *os.File) (*os.Process, error) {
+	files := append(append([]*os.File(nil), l.preserved...), sock, logW) // protocol.SyncFd, LogFd
+	if l.fifo != nil {
+		files = append(files, l.fifo) // protocol.FifoFd
+	}
+	cmd := &exec.Cmd{
+		Path:        "/proc/self/fd/" + strconv.Itoa(int(exe.Fd())),
+		Args:        []string{"contain", "init"},
+		Env:         protocol.PreservedEnv(len(l.preserved)),
+		Stdin:       orStd(l.stdin, os.Stdin),
+		Stdout:      orStd(l.stdout, os.Stdout),
+		Stderr:      orStd(l.stderr, os.Stderr),
+		ExtraFiles:  files,
+		SysProcAttr: &syscall.SysProcAttr{Cloneflags: l.cloneFlags},
+	}
+	if l.cloneFlags&unix.CLONE_NEWUSER != 0 {
+		cmd.SysProcAttr.UidMappings = namespaces.IDMaps(l.uidMaps)
+		cmd.SysProcAttr.GidMappings = namespaces.IDMaps(l.gidMaps)
+		cmd.SysProcAttr.GidMappingsEnableSetgroups = true
+		// Become root of the new user namespace before exec'ing init: execve recomputes the
+		// capabilities from the euid, and an unmapped or non-zero euid would start init with
+		// none (sethostname, mount... would fail with EPERM).
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
+	}
+	// On cgroup v2, clone straight into the container's cgroup (CLONE_INTO_CGROUP): the child
+	// never runs a single instruction outside its limits. nsenter's fork inherits it.
+	if l.cg != nil {
+		if dir, ok := l.cg.Paths()[""]; ok && len(l.cg.Paths()) == 1 {
+			cgfd, err := os.Open(dir)
+			if err != nil {
+				return nil, fmt.Errorf("open cgroup: %w", err)
+			}
+			defer cgfd.Close()
+			cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(cgfd.Fd())
+		}
+	}
+	var h *nsenter.Handle
+	if l.join != nil {
+		var err error
+		if h, err = nsenter.Prepare(cmd, *l.join); err != nil {
+			return nil, fmt.Errorf("join namespaces: %w", err)
+		}
+	}
+	if err := cmd.Start(); err != nil {
+		if h != nil {
+			h.Close()
+		}
+		return nil, fmt.Errorf("start %s: %w", l.kind, err)
+	}
+	proc := cmd.Process
+	if h != nil {
+		pid, err := h.Wait()
+		if err != nil {
+			killChild(proc)
+			return nil, fmt.Errorf("join namespaces: %w", err)
+		}
+		if pid != proc.Pid {
+			// nsenter forked into the joined pid namespace (as our child, CLONE_PARENT); the
+			// process it forked from exits at once.
+			_ = cmd.Wait()
+			if proc, err = os.FindProcess(pid); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if l.cg != nil && !cmd.SysProcAttr.UseCgroupFD {
+		if err := l.cg.Join(proc.Pid); err != nil {
+			killChild(proc)
+			return nil, fmt.Errorf("join cgroup: %w", err)
+		}
+	}
+	return proc, nil
+}
+
+// driveChild sends cfg and answers the child's messages, in the order package protocol checks,
+// until the child closes its end (it is about to execve) or a step fails.
+func driveChild(p *protocol.Parent, cfg *protocol.InitConfig, h handlers) error {
+	if err := p.SendConfig(cfg); err != nil {
+		return err
+	}
+	for {
+		t, fd, err := p.Next()
+		if err != nil {
+			return err
+		}
+		switch t {
+		case protocol.MsgHooks:
+			if err := h.hooks(); err != nil {
+				return err
+			}
+			if err := p.SendHooksDone(); err != nil {
+				return err
+			}
+		case protocol.MsgConsole:
+			if err := h.console(fd); err != nil {
+				return err
+			}
+		case protocol.MsgReady:
+			if err := h.ready(); err != nil {
+				return err
+			}
+			if err := p.SendReadyAck(); err != nil {
+				return err
+			}
+		case protocol.MsgSeccomp:
+			err := h.seccomp(fd)
+			fd.Close()
+			if err != nil {
+				return err
+			}
+		case protocol.MsgEOF:
+			return nil
+		}
+	}
+}
+
+// killChild kills and reaps a child that failed before it was released.
+func killChild(p *os.Process) {
+	_ = p.Kill()
+	_, _ = p.Wait()
+}
+
+func orStd(f, def *os.File) *os.File {
+	if f != nil {
+		return f
+	}
+	return def
+}
