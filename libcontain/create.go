@@ -211,7 +211,7 @@ func (b *builder) build() error {
 		cg: b.cg, config: b.initConfig,
 		handlers: handlers{
 			hooks:   b.runtimeHooks,
-			console: b.takeConsole,
+			console: consoleTo(b.o.ConsoleSocket, &b.console),
 			ready:   b.ready,
 			seccomp: func(listener *os.File) error {
 				st := b.hookState
@@ -306,16 +306,6 @@ func (b *builder) runtimeHooks() error {
 		return err
 	}
 	return hooks.Run(context.Background(), "createRuntime", h.CreateRuntime, &b.hookState)
-}
-
-// takeConsole passes the pty master on to --console-socket, or keeps it for run to proxy.
-func (b *builder) takeConsole(master *os.File) error {
-	if b.o.ConsoleSocket == "" {
-		b.console = master
-		return nil
-	}
-	defer master.Close()
-	return sendConsole(b.o.ConsoleSocket, master)
 }
 
 // ready runs while init waits, its setup done but privileges not yet dropped.

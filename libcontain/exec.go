@@ -94,15 +94,8 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 		},
 	}
 	l.handlers = handlers{
-		console: func(master *os.File) error {
-			if o.ConsoleSocket == "" {
-				console = master
-				return nil
-			}
-			defer master.Close()
-			return sendConsole(o.ConsoleSocket, master)
-		},
-		ready: func() error { return applyRlimits(l.pid, p.Rlimits) },
+		console: consoleTo(o.ConsoleSocket, &console),
+		ready:   func() error { return applyRlimits(l.pid, p.Rlimits) },
 		seccomp: func(listener *os.File) error {
 			return sendSeccompListener(&execSpec, st.State, l.pid, listener)
 		},

@@ -216,6 +216,19 @@ func driveChild(p *protocol.Parent, cfg *protocol.InitConfig, h handlers) error 
 	}
 }
 
+// consoleTo is the console handler of both kinds: the pty master goes to the client's
+// --console-socket, or, without one, into *keep for a foreground run or exec to proxy.
+func consoleTo(socket string, keep **os.File) func(*os.File) error {
+	return func(master *os.File) error {
+		if socket == "" {
+			*keep = master
+			return nil
+		}
+		defer master.Close()
+		return sendConsole(socket, master)
+	}
+}
+
 // killChild kills and reaps a child that failed before it was released.
 func killChild(p *os.Process) {
 	_ = p.Kill()
