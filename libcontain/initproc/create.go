@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -89,7 +90,8 @@ func (in *initProc) create() (string, error) {
 		return "write exec fifo", err
 	}
 	// fifo stays open until execve closes it (O_CLOEXEC): the EOF `start` then reads tells it the
-	// user's process really runs, so poststart hooks run after it, as the spec says.
+	// user's process really runs, so poststart hooks run after it, as the spec says. (Kept alive
+	// below: once unreferenced, the GC's finalizer could close it before the execve.)
 	in.fifo.Close()
 	if s.Hooks != nil {
 		st := cfg.State
@@ -100,5 +102,6 @@ func (in *initProc) create() (string, error) {
 		}
 	}
 	in.execve(path)
+	runtime.KeepAlive(fifo)
 	return "", nil
 }
