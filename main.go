@@ -72,6 +72,7 @@ func newApp(stderr io.Writer) *cli.App {
 			createCommand, startCommand, stateCommand, killCommand, deleteCommand, runCommand,
 			listCommand, psCommand, pauseCommand, resumeCommand, specCommand, featuresCommand,
 			execCommand, eventsCommand, updateCommand, initCommand, monitorCommand,
+			serveCommand, gcCommand,
 		},
 		HideHelpCommand: true,
 		ErrWriter:       stderr,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/user"
 	"path"
@@ -42,6 +43,11 @@ type Listing struct {
 // as `ls -l FILE` does. Above the sandboxes it lists what leads to them: containers, then each
 // container's latest and runs, then its runs.
 func (t *Tree) Browse(vpath string) (*Listing, error) {
+	if loc, err := parse(vpath); err == nil && loc.level == levelRoot {
+		if _, err := os.Lstat(t.workDir); errors.Is(err, fs.ErrNotExist) {
+			return &Listing{Entries: []Entry{}}, nil // no container yet: nothing to show
+		}
+	}
 	h, err := t.open(vpath)
 	if err != nil {
 		return nil, err

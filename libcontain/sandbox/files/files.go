@@ -162,12 +162,6 @@ func (t *Tree) open(vpath string) (*handle, error) {
 	}
 	wd, err := openat2(unix.AT_FDCWD, t.workDir, 0)
 	if err != nil {
-		if errors.Is(err, unix.ENOENT) {
-			// No work dir yet: the tree is empty, but its fixed levels exist.
-			if loc.level <= levelContainers {
-				return nil, fmt.Errorf("%s: %w (no sandboxes yet)", vpath, ErrNotFound)
-			}
-		}
 		return nil, lookupError(vpath, err)
 	}
 	if loc.level == levelRoot {

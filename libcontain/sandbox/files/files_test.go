@@ -283,9 +283,11 @@ func TestBrowse(t *testing.T) {
 		t.Errorf("no owner in %+v", e)
 	}
 	// An empty work dir (no container yet) lists nothing rather than failing at /.
-	empty, _ := New(t.TempDir())
-	if l, err := empty.Browse("/"); err != nil || len(l.Entries) != 0 {
-		t.Errorf("Browse(/) of an empty work dir = %+v, %v", l, err)
+	for _, dir := range []string{t.TempDir(), filepath.Join(t.TempDir(), "not-yet")} {
+		empty, _ := New(dir)
+		if l, err := empty.Browse("/"); err != nil || len(l.Entries) != 0 {
+			t.Errorf("Browse(/) of an empty or missing work dir = %+v, %v", l, err)
+		}
 	}
 }
 
