@@ -91,8 +91,11 @@ test-unit:
 	CGO_ENABLED=$(CGO_ENABLED) $(GO) test $(GOTESTFLAGS) $$($(GO) list ./... | grep -v -E '/tests/(e2e|interactive)$$')
 
 # -count=1: the test cache cannot see that ./contain changed.
+# The serve load test writes its p50/p99 line to build/serve-load.txt; it is shown here.
 test-e2e: build
+	@rm -f build/serve-load.txt
 	CONTAIN_BINARY=$(BINARY) $(GO) test -count=1 $(GOTESTFLAGS) ./tests/e2e/ ./tests/interactive/
+	@cat build/serve-load.txt 2>/dev/null || true
 
 test-bats: build rootfs
 	RUNTIME=$(BINARY) ROOTFS=$(ROOTFS) $(BATS) tests/integration

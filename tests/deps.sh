@@ -6,7 +6,9 @@
 #   libseccomp-dev + pkg-config: libcontain/seccomp compiles filters with libseccomp;
 #   runc: tests compare against what runc writes; git: the commit stamped into --version;
 #   hyperfine: `make bench`; tmux: the interactive quick-mode test;
-#   containerd podman conmon umoci bsdutils util-linux: `make test-clients` (script, findmnt).
+#   containerd podman conmon umoci bsdutils util-linux: `make test-clients` (script, findmnt);
+#   chromium (optional): the browser test of `contain serve`'s page, which skips, saying so,
+#   when it cannot be installed.
 set -euo pipefail
 [[ $(id -u) == 0 ]] || { echo "deps: run as root (apt-get)" >&2; exit 1; }
 packages=(busybox-static bats python3 gcc libc6-dev make git runc ca-certificates libseccomp-dev pkg-config hyperfine tmux containerd podman conmon umoci bsdutils util-linux)
@@ -21,4 +23,18 @@ if ((${#missing[@]})); then
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
 else
 	echo "deps: packages present"
+fi
+
+# Optional: a failed install only costs the browser test, which then skips with the reason.
+browser=(chromium fonts-dejavu-core)
+missing=()
+for p in "${browser[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+	echo "deps: installing ${missing[*]} (optional: the serve page's browser test)"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null ||
+		{ apt-get update -qq </dev/null && apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null; } ||
+		echo "deps: could not install ${missing[*]}: the browser test will skip" >&2
 fi

@@ -33,6 +33,8 @@ const (
 	DefaultRequestTimeout = 60 * time.Second
 	// shutdownGrace is how long a SIGTERM waits for requests in flight before closing them.
 	shutdownGrace = 30 * time.Second
+	// writeGrace is how long after its deadline a request may still write its answer.
+	writeGrace = 5 * time.Second
 )
 
 // Config is what a server serves and how.
@@ -131,8 +133,9 @@ func (s *Server) limited(h http.Handler) http.Handler {
 			writeError(w, http.StatusServiceUnavailable, errors.New("server busy: no request slot within the request timeout"))
 			return
 		}
-		// The write deadline ends a download a slow client drags past the timeout.
-		_ = http.NewResponseController(w).SetWriteDeadline(deadline)
+		// The write deadline ends a download a slow client drags past the timeout. It comes a
+		// little after the handler's: a handler stopped by its deadline still answers why.
+		_ = http.NewResponseController(w).SetWriteDeadline(deadline.Add(writeGrace))
 		h.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

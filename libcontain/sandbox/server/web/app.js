@@ -5,6 +5,7 @@
 
 const STATS_EVERY_MS = 2000;
 const TAIL_EVERY_MS = 1000;
+const LIST_EVERY_MS = 5000;
 const TAIL_CHUNK = 65536; // bytes per /files/read while catching up
 const TAIL_START = 256 * 1024; // how much of an existing file to show when opening it
 const TAIL_KEEP = 1 << 20; // characters kept in the viewer
@@ -267,11 +268,17 @@ function renderCrumbs(path) {
   nav.replaceChildren(...out);
 }
 
+let browseGen = 0;
+let browsing = 0; // browse calls in flight
+
 async function browse(path) {
   path = path || "/";
+  const gen = ++browseGen;
   const body = $("#entries");
+  browsing++;
   try {
     const entries = await api("files/browse", { path });
+    if (gen !== browseGen) return; // the user went elsewhere meanwhile
     view.path = path;
     view.entries = entries;
     renderCrumbs(path);
@@ -310,8 +317,13 @@ async function browse(path) {
     if (entries.length === 0) rows.push(el("tr", { class: "empty" }, el("td", { colspan: "6", text: "Empty directory." })));
     body.replaceChildren(...rows);
   } catch (e) {
-    if (e.status === 401) return;
+    if (e.status === 401 || gen !== browseGen) return;
+    view.path = path;
+    view.entries = [];
+    renderCrumbs(path);
     body.replaceChildren(el("tr", { class: "empty" }, el("td", { colspan: "6", text: "Cannot list " + path + ": " + e.message })));
+  } finally {
+    browsing--;
   }
 }
 
@@ -396,3 +408,7 @@ refreshStats().then(() => {
   else browse("/containers");
 });
 setInterval(refreshStats, STATS_EVERY_MS);
+// The listing follows the files too (sizes grow, files appear), less often.
+setInterval(() => {
+  if (!document.hidden && browsing === 0) browse(view.path);
+}, LIST_EVERY_MS);
