@@ -352,6 +352,7 @@ async function openFile(path, sandbox) {
   tail.sandbox = sandbox || null;
   $("#viewer-path").textContent = path;
   $("#viewer-output").textContent = "";
+  $("#viewer-output").dataset.opened = String(gen); // which opening the text belongs to
   const dl = downloadLink(path, "Download", "button");
   dl.id = "viewer-download";
   $("#viewer-download").replaceWith(dl);
