@@ -165,7 +165,7 @@ function renderContainers() {
   const body = $("#containers-body");
   const rows = [];
   $("#containers-count").textContent =
-    containers.length === 1 ? "1 running" : containers.length + " running";
+    containers.length === 0 ? "" : (containers.length === 1 ? "1 container" : containers.length + " containers") + " · select one to open its sandbox";
   for (const c of containers) {
     const s = c.statistics;
     const pct = cpuPercent(c);
