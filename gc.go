@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -64,8 +65,12 @@ container uses and the latest run of an existing id are never removed. Each remo
 
 // gcConfig builds a collection from the flags (prefix is "gc-" under serve).
 func gcConfig(c *cli.Context, rt *libcontain.Runtime, prefix string, dryRun bool) gc.Config {
+	wd, err := filepath.Abs(workDir(c))
+	if err != nil {
+		wd = workDir(c) // Check names the problem
+	}
 	return gc.Config{
-		WorkDir: workDir(c), Delay: c.Duration(prefix + "delay"), Headroom: c.Float64(prefix + "disk-headroom"),
+		WorkDir: wd, Delay: c.Duration(prefix + "delay"), Headroom: c.Float64(prefix + "disk-headroom"),
 		DryRun: dryRun, Containers: gc.StateContainers(rt),
 	}
 }

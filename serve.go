@@ -55,7 +55,6 @@ token clients send as "Authorization: Bearer <token>". SIGTERM or SIGINT stops i
 		var collect *gc.Config
 		if c.Duration("gc-interval") > 0 {
 			g := gcConfig(c, rt, "gc-", false)
-			g.WorkDir = wd
 			if err := g.Check(); err != nil {
 				return err
 			}
