@@ -12,29 +12,32 @@
 set -euo pipefail
 [[ $(id -u) == 0 ]] || { echo "deps: run as root (apt-get)" >&2; exit 1; }
 packages=(busybox-static bats python3 gcc libc6-dev make git runc ca-certificates libseccomp-dev pkg-config hyperfine tmux containerd podman conmon umoci bsdutils util-linux)
-missing=()
-for p in "${packages[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
+# Optional: a failed install only costs the browser test, which then skips with the reason.
+browser=(chromium fonts-dejavu-core)
+
+# absent prints those of its arguments that are not installed, one a line.
+absent() {
+	local p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
+	done
+}
+
+install() {
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq </dev/null && apt-get install -y -qq --no-install-recommends "$@" </dev/null
+}
+
+mapfile -t missing < <(absent "${packages[@]}")
 if ((${#missing[@]})); then
 	echo "deps: installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq </dev/null
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+	install "${missing[@]}"
 else
 	echo "deps: packages present"
 fi
 
-# Optional: a failed install only costs the browser test, which then skips with the reason.
-browser=(chromium fonts-dejavu-core)
-missing=()
-for p in "${browser[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
+mapfile -t missing < <(absent "${browser[@]}")
 if ((${#missing[@]})); then
 	echo "deps: installing ${missing[*]} (optional: the serve page's browser test)"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null ||
-		{ apt-get update -qq </dev/null && apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null; } ||
-		echo "deps: could not install ${missing[*]}: the browser test will skip" >&2
+	install "${missing[@]}" || echo "deps: could not install ${missing[*]}: the browser test will skip" >&2
 fi

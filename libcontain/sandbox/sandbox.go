@@ -70,6 +70,38 @@ func Latest(workDir, id string) (string, error) {
 	return filepath.Join(runs, target), nil
 }
 
+// Runs lists every run directory of the work dir, sorted by container id and run id. Nothing is
+// followed: the latest link (and the temporary links made while it is repointed) are not runs,
+// and neither is a container directory that is a symlink. A work dir with no containers yet has
+// none.
+func Runs(workDir string) ([]Sandbox, error) {
+	root := filepath.Join(workDir, "containers")
+	ids, err := os.ReadDir(root)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list sandboxes: %w", err)
+	}
+	var out []Sandbox
+	for _, id := range ids {
+		if !id.IsDir() { // DirEntry types come from getdents: a symlink is not a directory here
+			continue
+		}
+		runsDir := filepath.Join(root, id.Name(), "runs")
+		runs, err := os.ReadDir(runsDir)
+		if err != nil {
+			continue // removed meanwhile, or a container dir with no runs
+		}
+		for _, run := range runs {
+			if run.IsDir() {
+				out = append(out, Sandbox{ID: id.Name(), RunID: run.Name(), Dir: filepath.Join(runsDir, run.Name())})
+			}
+		}
+	}
+	return out, nil
+}
+
 // Mkdir makes a directory inside the sandbox for a relative path the caller validated (no
 // "..", not absolute) and returns its absolute path.
 func (s *Sandbox) Mkdir(rel string, mode os.FileMode) (string, error) {

@@ -111,3 +111,33 @@ func TestRemoveIfEmpty(t *testing.T) {
 		t.Fatalf("container dir of an empty run kept: %v", err)
 	}
 }
+
+func TestRuns(t *testing.T) {
+	wd := t.TempDir()
+	if runs, err := Runs(wd); err != nil || len(runs) != 0 {
+		t.Fatalf("Runs of an empty work dir = %v, %v", runs, err)
+	}
+	a, _ := Create(wd, "web", time.Unix(0, 0))
+	b, _ := Create(wd, "web", time.Unix(60, 0))
+	c, _ := Create(wd, "db", time.Unix(0, 0))
+	// Links are not runs: latest, a symlinked container dir, a symlinked run.
+	if err := os.Symlink("web", filepath.Join(wd, "containers", "alias")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/", filepath.Join(wd, "containers", "web", "runs", "rootlink")); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := Runs(wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []*Sandbox{c, a, b} // by id, then run id
+	if len(runs) != len(want) {
+		t.Fatalf("Runs = %+v, want %d runs", runs, len(want))
+	}
+	for i, w := range want {
+		if runs[i] != *w {
+			t.Errorf("run %d = %+v, want %+v", i, runs[i], *w)
+		}
+	}
+}

@@ -214,32 +214,15 @@ func StatfsUsage(path string) (float64, error) {
 	return float64(st.Blocks-st.Bfree) / float64(st.Blocks), nil
 }
 
-// listRuns lists every run directory of the work dir.
+// listRuns lists every run directory of the work dir, as removals to judge.
 func listRuns(workDir string) ([]Removal, error) {
-	root := filepath.Join(workDir, "containers")
-	ids, err := os.ReadDir(root)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+	runs, err := sandbox.Runs(workDir)
 	if err != nil {
-		return nil, fmt.Errorf("list sandboxes: %w", err)
+		return nil, err
 	}
-	var out []Removal
-	for _, id := range ids {
-		if !id.IsDir() {
-			continue
-		}
-		runsDir := filepath.Join(root, id.Name(), "runs")
-		runs, err := os.ReadDir(runsDir)
-		if err != nil {
-			continue
-		}
-		for _, run := range runs {
-			// DirEntry types come from getdents: a symlink (latest) is not a directory here.
-			if run.IsDir() {
-				out = append(out, Removal{ID: id.Name(), Run: run.Name(), Dir: filepath.Join(runsDir, run.Name())})
-			}
-		}
+	out := make([]Removal, len(runs))
+	for i, r := range runs {
+		out[i] = Removal{ID: r.ID, Run: r.RunID, Dir: r.Dir}
 	}
 	return out, nil
 }

@@ -14,13 +14,20 @@ import (
 	"github.com/contain-runtime/contain/libcontain/sandbox/files"
 )
 
-// browse is GET /files/browse?path=P.
-func (s *Server) browse(w http.ResponseWriter, r *http.Request) {
-	p, err := trimPath(r)
-	if err != nil {
-		writeError(w, statusOf(err), err)
-		return
+// withPath passes a handler the path parameter, answering 400 when there is none.
+func withPath(h func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, err := trimPath(r)
+		if err != nil {
+			writeError(w, statusOf(err), err)
+			return
+		}
+		h(w, r, p)
 	}
+}
+
+// browse is GET /files/browse?path=P.
+func (s *Server) browse(w http.ResponseWriter, r *http.Request, p string) {
 	l, err := s.c.Tree.Browse(p)
 	if err != nil {
 		writeError(w, statusOf(err), err)
@@ -42,12 +49,7 @@ type readAnswer struct {
 }
 
 // read is GET /files/read?path=P&offset=N&length=M.
-func (s *Server) read(w http.ResponseWriter, r *http.Request) {
-	p, err := trimPath(r)
-	if err != nil {
-		writeError(w, statusOf(err), err)
-		return
-	}
+func (s *Server) read(w http.ResponseWriter, r *http.Request, p string) {
 	q := r.URL.Query()
 	offset, err := intParam(q.Get("offset"), 0)
 	if err != nil {
@@ -100,12 +102,7 @@ func intParam(s string, def int64) (int64, error) {
 
 // download is GET /files/download?path=P: the file's bytes, with Range and conditional
 // requests handled by net/http.
-func (s *Server) download(w http.ResponseWriter, r *http.Request) {
-	p, err := trimPath(r)
-	if err != nil {
-		writeError(w, statusOf(err), err)
-		return
-	}
+func (s *Server) download(w http.ResponseWriter, r *http.Request, p string) {
 	f, err := s.c.Tree.Open(p)
 	if err != nil {
 		writeError(w, statusOf(err), err)

@@ -76,9 +76,9 @@ func New(c Config) (*Server, error) {
 	}
 	s := &Server{c: c, slots: make(chan struct{}, c.MaxInFlight), mux: http.NewServeMux()}
 	api := func(h http.HandlerFunc) http.Handler { return s.limited(s.authorized(h)) }
-	s.mux.Handle("GET /files/browse", api(s.browse))
-	s.mux.Handle("GET /files/read", api(s.read))
-	s.mux.Handle("GET /files/download", api(s.download))
+	s.mux.Handle("GET /files/browse", api(withPath(s.browse)))
+	s.mux.Handle("GET /files/read", api(withPath(s.read)))
+	s.mux.Handle("GET /files/download", api(withPath(s.download)))
 	s.mux.Handle("GET /files/debug", api(s.debug))
 	s.mux.Handle("GET /monitor/statistics.json", api(s.statistics))
 	// The page holds no data (it fetches everything through the API with the token), so it is
