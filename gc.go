@@ -43,6 +43,10 @@ container uses and the latest run of an existing id are never removed. Each remo
 		if err != nil {
 			return err
 		}
+		if res.Runs == 0 {
+			fmt.Fprintf(out, "[contain] gc: no sandboxes under %s\n", workDir(c))
+			return nil
+		}
 		verb := "removed"
 		if c.Bool("dry-run") {
 			verb = "would remove"

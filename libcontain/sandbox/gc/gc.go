@@ -77,8 +77,9 @@ type Removal struct {
 type Result struct {
 	DiskUsage float64       // fraction of the work dir's filesystem in use
 	MaxAge    time.Duration // the age a run had to exceed
+	Runs      int           // runs looked at
 	Removed   []Removal
-	Kept      int     // runs looked at and left
+	Kept      int     // runs left
 	Errors    []error // runs that could not be judged or removed; the rest went on
 }
 
@@ -127,7 +128,7 @@ func Collect(c Config, onRemove func(Removal)) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{}
+	res := &Result{Runs: len(runs)}
 	if len(runs) == 0 {
 		return res, nil
 	}
