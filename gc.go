@@ -29,7 +29,7 @@ disk usage is the fraction of the work dir's filesystem in use (Mesos' formula).
 container uses and the latest run of an existing id are never removed. Each removal is printed.`,
 	Flags: append(gcFlags(""), workDirFlag, &cli.BoolFlag{Name: "dry-run", Usage: "print what would be removed; remove nothing"}),
 	Action: action(func(c *cli.Context, rt *libcontain.Runtime) error {
-		if err := checkArgs(c, 0, true); err != nil {
+		if err := checkArgs(c, 0, exactArgs); err != nil {
 			return err
 		}
 		out := c.App.ErrWriter

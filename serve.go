@@ -38,7 +38,7 @@ token clients send as "Authorization: Bearer <token>". SIGTERM or SIGINT stops i
 		&cli.DurationFlag{Name: "gc-interval", Usage: "collect old sandboxes this often, as contain gc does (0: never)"},
 	}, gcFlags("gc-")...),
 	Action: action(func(c *cli.Context, rt *libcontain.Runtime) error {
-		if err := checkArgs(c, 0, true); err != nil {
+		if err := checkArgs(c, 0, exactArgs); err != nil {
 			return err
 		}
 		if c.Int("max-requests") <= 0 || c.Duration("request-timeout") <= 0 || c.Duration("gc-interval") < 0 {

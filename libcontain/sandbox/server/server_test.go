@@ -18,7 +18,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/contain-runtime/contain/libcontain"
-	"github.com/contain-runtime/contain/libcontain/cgroups"
+	"github.com/contain-runtime/contain/libcontain/cgroups/stats"
 	"github.com/contain-runtime/contain/libcontain/sandbox"
 	"github.com/contain-runtime/contain/libcontain/sandbox/files"
 )
@@ -257,13 +257,13 @@ func TestListen(t *testing.T) {
 func TestStatisticsOf(t *testing.T) {
 	at := time.Unix(1700000000, 500000000)
 	quota, period := int64(150000), uint64(100000)
-	v1 := &libcontain.Stats{Stats: &cgroups.Stats{}}
+	v1 := &libcontain.Stats{Stats: &stats.Stats{}}
 	v1.CPU.Usage.User, v1.CPU.Usage.Kernel = 2_500_000_000, 500_000_000
-	v1.CPU.Throttling = cgroups.Throttling{Periods: 10, ThrottledPeriods: 3, ThrottledTime: 1_500_000_000}
-	v1.Memory.Usage = cgroups.MemoryEntry{Usage: 1000, Limit: 9223372036854771712} // v1's "no limit"
+	v1.CPU.Throttling = stats.Throttling{Periods: 10, ThrottledPeriods: 3, ThrottledTime: 1_500_000_000}
+	v1.Memory.Usage = stats.MemoryEntry{Usage: 1000, Limit: 9223372036854771712} // v1's "no limit"
 	v1.Memory.Raw = map[string]uint64{"rss": 10, "total_rss": 11, "cache": 20, "total_cache": 21, "total_mapped_file": 5}
 	v1.Memory.EventCount.OOMKill = 2
-	v1.Pids = cgroups.PidsStats{Current: 3, Limit: math.MaxUint64}
+	v1.Pids = stats.PidsStats{Current: 3, Limit: math.MaxUint64}
 	v1.Disk = &libcontain.DiskReport{Allocated: 4096, Apparent: 100, Limit: 1 << 20}
 	s := statisticsOf(v1, &specs.LinuxCPU{Quota: &quota, Period: &period}, at)
 	if s.Timestamp != 1700000000.5 || s.CPUsUserTimeSecs != 2.5 || s.CPUsSystemTimeSecs != 0.5 || s.CPUsNrPeriods != 10 ||
@@ -276,10 +276,10 @@ func TestStatisticsOf(t *testing.T) {
 	if s.PidsCurrent != 3 || s.PidsLimit != nil || s.DiskUsedBytes == nil || *s.DiskUsedBytes != 4096 || s.DiskLimitBytes == nil || *s.DiskLimitBytes != 1<<20 {
 		t.Errorf("pids and disk: %+v", s)
 	}
-	v2 := &libcontain.Stats{Stats: &cgroups.Stats{}}
-	v2.Memory.Usage = cgroups.MemoryEntry{Usage: 2000, Limit: 64 << 20}
+	v2 := &libcontain.Stats{Stats: &stats.Stats{}}
+	v2.Memory.Usage = stats.MemoryEntry{Usage: 2000, Limit: 64 << 20}
 	v2.Memory.Raw = map[string]uint64{"anon": 30, "file": 40, "file_mapped": 7}
-	v2.Pids = cgroups.PidsStats{Current: 1, Limit: 100}
+	v2.Pids = stats.PidsStats{Current: 1, Limit: 100}
 	s = statisticsOf(v2, nil, at)
 	if s.MemRSSBytes != 30 || s.MemAnonBytes != 30 || s.MemFileBytes != 40 || s.MemMappedFileBytes != 7 ||
 		s.MemLimitBytes == nil || *s.MemLimitBytes != 64<<20 || s.PidsLimit == nil || *s.PidsLimit != 100 ||
