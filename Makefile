@@ -16,7 +16,7 @@ LDFLAGS := -X main.gitCommit=$(COMMIT) -X main.version=$(VERSION)
 BINARY  := $(CURDIR)/contain
 ROOTFS  := $(CURDIR)/build/rootfs
 
-.PHONY: all help deps build build-static rootfs ref-runc test test-v2 test-clients bench-clients test-unit test-e2e test-bats validation fuzz bench install clean
+.PHONY: all help deps build build-static rootfs ref-runc test test-v2 test-clients test-cri bench-clients test-unit test-e2e test-bats validation fuzz bench install clean
 
 all: build
 
@@ -32,6 +32,7 @@ help:
 	@echo 'test-bats   the bats integration suites against ./contain (root)'
 	@echo 'test-v2     cgroup v2 e2e tests in a qemu VM (tests/vm; CONTAIN_V2_RUN narrows)'
 	@echo 'test-clients containerd + podman run containers through ./contain (root; RUNTIME=/usr/sbin/runc to compare)'
+	@echo 'test-cri    containerd CRI plays the kubelet: pods with handlers contain and runc side by side (root)'
 	@echo 'bench-clients hyperfine: podman run --rm /bin/true with contain vs runc'
 	@echo 'validation  the OCI runtime-tools validation suite against ./contain (root)'
 	@echo 'fuzz        every Fuzz target for FUZZTIME (default 10s) each'
@@ -104,6 +105,12 @@ test-bats: build rootfs
 # RUNTIME) with no wrapper, on a busybox image built from build/rootfs.
 test-clients: build rootfs
 	RUNTIME=$(RUNTIME) ROOTFS=$(ROOTFS) $(BATS) tests/clients
+
+# Kubernetes' path: a private containerd with its CRI plugin runs pods through the runtime
+# handlers contain (./contain) and runc (the reference runc), driven by a Go CRI client playing
+# the kubelet (tests/cri, a module of its own). Prints a side-by-side table and the timings.
+test-cri: build rootfs ref-runc
+	CONTAIN_BINARY=$(BINARY) RUNC_BINARY=$(REF_RUNC) ROOTFS=$(ROOTFS) bash tests/cri/run.sh
 
 bench-clients: build rootfs
 	ROOTFS=$(ROOTFS) bash tests/clients/bench.sh $(BINARY) $$(command -v $(RUNC))

@@ -1,0 +1,49 @@
+//go:build linux
+
+package cri
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// The kubelet's path to a running pod, timed: RunPodSandbox (CNI network) + CreateContainer +
+// StartContainer, wall time, the handlers alternating round by round so load on the machine
+// hits both alike. Teardown is not timed. CRI_TIMING_ROUNDS sets the rounds (default 10).
+func TestStartupTiming(t *testing.T) {
+	rounds := 10
+	if n, err := strconv.Atoi(os.Getenv("CRI_TIMING_ROUNDS")); err == nil && n > 0 {
+		rounds = n
+	}
+	name := fmt.Sprintf("timing: run pod + create + start, x%d", rounds)
+	ok := map[string]bool{}
+	for _, h := range suite.handlers {
+		ok[h.name] = true
+	}
+	for i := 0; i < rounds; i++ {
+		for _, h := range suite.handlers {
+			passed := t.Run(fmt.Sprintf("%s/%d", h.name, i), func(t *testing.T) {
+				p := preparePod(t, h, fmt.Sprintf("timing-%s-%d", h.name, i), podOptions{})
+				cfg := containerConfig("app", "exec sleep 3600")
+				start := time.Now()
+				p.runSandbox(t)
+				c := p.createOnly(t, cfg)
+				c.start(t)
+				took := time.Since(start)
+				p.inspect(t)
+				c.inspect(t)
+				if st := c.status(t).Status.State.String(); st != "CONTAINER_RUNNING" {
+					t.Fatalf("container is %s", st)
+				}
+				suite.report.addTiming(h.name, took)
+			})
+			ok[h.name] = ok[h.name] && passed
+		}
+	}
+	for _, h := range suite.handlers {
+		suite.report.recordResult(name, h.name, map[bool]string{true: "pass", false: "FAIL"}[ok[h.name]])
+	}
+}
