@@ -108,7 +108,7 @@ func writeLayout(dir, name, root string, config map[string]any) error {
 	}
 	manifest.Platform = map[string]string{"architecture": goruntime.GOARCH, "os": "linux"}
 	manifest.Annotations = map[string]string{
-		"io.containerd.image.name":         name,
+		"io.containerd.image.name":          name,
 		"org.opencontainers.image.ref.name": name[strings.LastIndex(name, ":")+1:],
 	}
 	index, err := json.Marshal(map[string]any{"schemaVersion": 2, "manifests": []descriptor{manifest}})

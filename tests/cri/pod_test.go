@@ -27,12 +27,12 @@ type podOptions struct {
 
 // pod is one pod sandbox of one handler, with what the leftover check needs to know of it.
 type pod struct {
-	s          *criSuite
-	h          handler
-	id         string
-	uid        string
-	config     *runtime.PodSandboxConfig
-	containers []*container
+	s           *criSuite
+	h           handler
+	id          string
+	uid         string
+	config      *runtime.PodSandboxConfig
+	containers  []*container
 	netnsPath   string // "" with the host network
 	cgroupsPath string // the sandbox container's
 	removed     bool
