@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
 // Finish runs after Pivot, with the rootfs as "/": it applies linux.rootfsPropagation to "/",
-// makes linux.readonlyPaths read-only, masks linux.maskedPaths and, for root.readonly, remounts
-// "/" read-only. Paths that do not exist are skipped.
+// creates a missing process.cwd, makes linux.readonlyPaths read-only, masks linux.maskedPaths
+// and, for root.readonly, remounts "/" read-only. Paths that do not exist are skipped.
 func Finish(c *Config) error {
 	if err := c.validate(); err != nil {
 		return err
@@ -26,6 +27,9 @@ func Finish(c *Config) error {
 		if err := mount("", "/", "", f, ""); err != nil {
 			return fmt.Errorf("set rootfsPropagation %s: %w", p, err)
 		}
+	}
+	if err := makeCwd(s); err != nil {
+		return err
 	}
 	var readonly, masked []string
 	if s.Linux != nil {
@@ -57,6 +61,26 @@ func Finish(c *Config) error {
 		}
 	}
 	return nil
+}
+
+// makeCwd creates process.cwd when the rootfs lacks it, as runc does: Kubernetes' workingDir
+// and an image's WorkingDir often name a directory the image does not hold. Like every other
+// config path it is resolved inside the root (an image's symlink cannot lead it out, nor can a
+// /proc magic link), and it is made by init as root, mode 0755, before any read-only remount.
+func makeCwd(s *specs.Spec) error {
+	if s.Process == nil || s.Process.Cwd == "" {
+		return nil
+	}
+	r, err := openRoot("/")
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	dir, err := r.mkdirAll(s.Process.Cwd)
+	if err != nil {
+		return fmt.Errorf("create cwd: %w", err)
+	}
+	return dir.Close()
 }
 
 type finisher struct {
