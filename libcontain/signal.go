@@ -12,16 +12,17 @@ import (
 )
 
 // Signal sends sig to the container's init, or with all to every process in its cgroup.
+//
+// With all, a stopped container is signalled too, as runc does: without a pid namespace of its
+// own (a Kubernetes pod sharing one) init's children outlive it in its cgroup, and containerd's
+// shim sends `kill --all ID 9` as soon as init exits to end them; were they left, delete could
+// never remove the cgroup.
 func (c *Container) Signal(sig unix.Signal, all bool) error {
 	d, st, err := c.open(false)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	status := statusOf(d, st)
-	if status == Stopped {
-		return ErrNotRunning
-	}
 	if all && len(st.CgroupPaths) > 0 {
 		m, err := cgroups.Load(st.CgroupPaths)
 		if err != nil {
@@ -31,6 +32,9 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 			return fmt.Errorf("signal all processes: %w", err)
 		}
 		return nil
+	}
+	if statusOf(d, st) == Stopped {
+		return ErrNotRunning
 	}
 	return signalInit(st, sig)
 }
