@@ -4,12 +4,16 @@ package cri
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -192,6 +196,52 @@ func removeEmptyCgroups(cg string) []string {
 type process struct {
 	pid     int
 	cmdline string
+	args    []string
+}
+
+// flag is the value following flag in the process's arguments ("" if absent).
+func (p process) flag(flag string) string {
+	for i := 0; i+1 < len(p.args); i++ {
+		if p.args[i] == flag {
+			return p.args[i+1]
+		}
+	}
+	return ""
+}
+
+// shimSocket is the socket a shim serves at, named as containerd 1.6 names it: the sha256 of
+// containerd's address, namespace and id under /run/containerd/s. A shim that is killed leaves
+// it behind.
+func shimSocket(p process) string {
+	sum := sha256.Sum256([]byte(filepath.Join(p.flag("-address"), p.flag("-namespace"), p.flag("-id"))))
+	return "/run/containerd/s/" + hex.EncodeToString(sum[:])
+}
+
+// killCgroupProcs SIGKILLs every process in cgroup path cg and below it (pids hierarchy) and
+// describes each.
+func killCgroupProcs(cg string) []string {
+	mnt, ok := cgroupMounts()["pids"]
+	if !ok {
+		return nil
+	}
+	var killed []string
+	filepath.WalkDir(filepath.Join(mnt, cg), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() != "cgroup.procs" {
+			return nil
+		}
+		b, _ := os.ReadFile(path)
+		for _, f := range strings.Fields(string(b)) {
+			pid, err := strconv.Atoi(f)
+			if err != nil {
+				continue
+			}
+			cmd, _ := os.ReadFile(filepath.Join("/proc", f, "cmdline"))
+			syscall.Kill(pid, syscall.SIGKILL)
+			killed = append(killed, fmt.Sprintf("process %d (%s)", pid, strings.TrimSpace(strings.ReplaceAll(string(cmd), "\x00", " "))))
+		}
+		return nil
+	})
+	return killed
 }
 
 // shimsOf lists the shim processes serving containerd socket sock, for sandbox id (or all
@@ -215,7 +265,7 @@ func shimsOf(sock, id string) []process {
 		if filepath.Base(args[0]) == "containerd" {
 			continue
 		}
-		out = append(out, process{pid: pid, cmdline: strings.Join(args, " ")})
+		out = append(out, process{pid: pid, cmdline: strings.Join(args, " "), args: args})
 	}
 	return out
 }

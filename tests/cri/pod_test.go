@@ -19,7 +19,11 @@ import (
 // podOptions is what a case asks of its pod, as a pod spec would.
 type podOptions struct {
 	hostNetwork bool
+	hostPID     bool
+	hostIPC     bool
 	sharedPID   bool
+	privileged  bool // allows privileged containers in the pod
+	sysctls     map[string]string
 	// beforeRun runs after the pod's cgroup parent is chosen and before RunPodSandbox: the
 	// kubelet's part of making the pod cgroup (e.g. its pids limit).
 	beforeRun func(t *testing.T, cgroupParent string)
@@ -94,12 +98,18 @@ func preparePod(t *testing.T, h handler, name string, opts podOptions) *pod {
 	s := suite
 	uid := randomID()
 	p := &pod{s: s, h: h, uid: uid}
-	netMode, pidMode := runtime.NamespaceMode_POD, runtime.NamespaceMode_CONTAINER
+	netMode, pidMode, ipcMode := runtime.NamespaceMode_POD, runtime.NamespaceMode_CONTAINER, runtime.NamespaceMode_POD
 	if opts.hostNetwork {
 		netMode = runtime.NamespaceMode_NODE
 	}
 	if opts.sharedPID {
 		pidMode = runtime.NamespaceMode_POD
+	}
+	if opts.hostPID {
+		pidMode = runtime.NamespaceMode_NODE
+	}
+	if opts.hostIPC {
+		ipcMode = runtime.NamespaceMode_NODE
 	}
 	logDir := s.path("pods", uid)
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
@@ -113,8 +123,10 @@ func preparePod(t *testing.T, h handler, name string, opts podOptions) *pod {
 		Linux: &runtime.LinuxPodSandboxConfig{
 			CgroupParent: cgroupBase + "/pod" + uid,
 			SecurityContext: &runtime.LinuxSandboxSecurityContext{
-				NamespaceOptions: &runtime.NamespaceOption{Network: netMode, Pid: pidMode, Ipc: runtime.NamespaceMode_POD},
+				NamespaceOptions: &runtime.NamespaceOption{Network: netMode, Pid: pidMode, Ipc: ipcMode},
+				Privileged:       opts.privileged,
 			},
+			Sysctls: opts.sysctls,
 		},
 	}
 	if opts.hostNetwork {

@@ -103,3 +103,19 @@ func TestUpdateContainerResources(t *testing.T) {
 		}
 	})
 }
+
+// Devices in the container config (what device plugins hand the kubelet): the node's device
+// appears at the container path with its numbers and is usable; the device cgroup still refuses
+// devices that were not granted.
+func TestDevices(t *testing.T) {
+	eachHandler(t, "resources: devices (device plugin)", func(t *testing.T, h handler) {
+		p := newPod(t, h, "devices-"+h.name, podOptions{})
+		cfg := containerConfig("dev", "")
+		cfg.Devices = []*runtime.Device{{ContainerPath: "/dev/granted", HostPath: "/dev/null", Permissions: "rw"}}
+		script := `stat -c '%F %t:%T' /dev/granted
+echo x >/dev/granted && echo "write ok"
+mknod /tmp/mem-$$ c 1 1 && { if head -c 1 /tmp/mem-$$ >/dev/null 2>&1; then echo "/dev/mem readable"; else echo "/dev/mem refused"; fi; rm -f /tmp/mem-$$; }`
+		initOut, execOut := probe(t, p, cfg, script)
+		expectBoth(t, initOut, execOut, "character special file 1:3\nwrite ok\n/dev/mem refused\n")
+	})
+}

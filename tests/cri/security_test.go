@@ -144,7 +144,7 @@ touch /tmp/chown-probe; if chown 1 /tmp/chown-probe 2>/dev/null; then echo chown
 }
 
 func TestSeccomp(t *testing.T) {
-	eachHandler(t, "security: seccomp RuntimeDefault, Unconfined", func(t *testing.T, h handler) {
+	eachHandler(t, "security: seccomp RuntimeDefault, Unconfined, Localhost", func(t *testing.T, h handler) {
 		p := newPod(t, h, "seccomp-"+h.name, podOptions{})
 		// containerd's default profile allows unshare only with CAP_SYS_ADMIN.
 		script := `grep '^Seccomp:' /proc/self/status
@@ -163,6 +163,21 @@ if unshare -U true 2>/dev/null; then echo unshare allowed; else echo unshare den
 			initOut, execOut := probe(t, p, cfg, script)
 			t.Run(tc.profile.String(), func(t *testing.T) { expectBoth(t, initOut, execOut, tc.want) })
 		}
+		// A node-local profile (the kubelet's seccomp dir), in the Docker format containerd
+		// converts: everything allowed but mkdir and mkdirat, which fail with EPERM.
+		profile := suite.path("volumes", p.uid+"-seccomp.json")
+		if err := os.WriteFile(profile, []byte(`{"defaultAction": "SCMP_ACT_ALLOW",
+  "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg := containerConfig("localhost", "")
+		cfg.Linux.SecurityContext = &runtime.LinuxContainerSecurityContext{
+			Seccomp: &runtime.SecurityProfile{ProfileType: runtime.SecurityProfile_Localhost, LocalhostRef: profile},
+		}
+		initOut, execOut := probe(t, p, cfg, `grep '^Seccomp:' /proc/self/status
+d=/tmp/dir-$$; if mkdir $d 2>/dev/null; then echo mkdir allowed; rmdir $d; else echo mkdir denied; fi
+f=/tmp/file-$$; if touch $f; then echo touch allowed; rm $f; fi`)
+		t.Run("Localhost", func(t *testing.T) { expectBoth(t, initOut, execOut, "Seccomp:\t2\nmkdir denied\ntouch allowed\n") })
 	})
 }
 
@@ -226,4 +241,29 @@ awk '$5 == "/proc/bus" { split($6, o, ","); print $5, o[1] }' /proc/self/mountin
 func hostHas(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// A privileged container (in a privileged pod) gets every capability the node has, the host's
+// devices, no masked or read-only /proc paths and a writable /sys.
+func TestPrivileged(t *testing.T) {
+	eachHandler(t, "security: privileged", func(t *testing.T, h handler) {
+		self, err := os.ReadFile("/proc/self/status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodeCaps := statusFields(string(self))["CapBnd"]
+		p := newPod(t, h, "privileged-"+h.name, podOptions{privileged: true})
+		cfg := containerConfig("privileged", "")
+		cfg.Linux.SecurityContext = &runtime.LinuxContainerSecurityContext{Privileged: true}
+		script := `grep -E '^Cap(Prm|Eff|Bnd):' /proc/self/status
+if [ "$(head -c 1 /proc/timer_list | wc -c)" = 1 ]; then echo "/proc/timer_list readable"; fi
+awk '$5 == "/sys" { split($6, o, ","); print $5, o[1] }' /proc/self/mountinfo
+[ -c /dev/loop-control ] && echo "host devices"`
+		initOut, execOut := probe(t, p, cfg, script)
+		want := fmt.Sprintf("CapPrm:\t%[1]s\nCapEff:\t%[1]s\nCapBnd:\t%[1]s\n/proc/timer_list readable\n/sys rw\n", nodeCaps)
+		if hostHas("/dev/loop-control") {
+			want += "host devices\n"
+		}
+		expectBoth(t, initOut, execOut, want)
+	})
 }

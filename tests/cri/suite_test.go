@@ -365,6 +365,12 @@ func (s *criSuite) stop() []string {
 	for _, p := range shimsOf(s.sock, "") {
 		left = append(left, fmt.Sprintf("shim %d (%s)", p.pid, p.cmdline))
 		syscall.Kill(p.pid, syscall.SIGKILL)
+		os.Remove(shimSocket(p))
+	}
+	// What the shims left running in the pods' cgroups: ours to end, so none outlives the run.
+	if killed := killCgroupProcs(cgroupBase); len(killed) > 0 {
+		left = append(left, killed...)
+		time.Sleep(500 * time.Millisecond) // SIGKILLed tasks leave their cgroups when reaped
 	}
 	for _, m := range mountsUnder(s.work) {
 		left = append(left, "mount "+m)
