@@ -19,11 +19,14 @@ type report struct {
 	mu      sync.Mutex
 	cases   []string                     // in the order they ran
 	results map[string]map[string]string // case → handler → pass, FAIL, skip
-	timings map[string][]time.Duration   // handler → RunPodSandbox+CreateContainer+StartContainer
+	timings map[string]map[string][]time.Duration // handler → phase → durations
 }
 
+// The timed phases of a pod start, in order; "total" is their sum.
+var timingPhases = []string{"RunPodSandbox", "CreateContainer", "StartContainer", "total"}
+
 func newReport() *report {
-	return &report{results: map[string]map[string]string{}, timings: map[string][]time.Duration{}}
+	return &report{results: map[string]map[string]string{}, timings: map[string]map[string][]time.Duration{}}
 }
 
 func (r *report) record(name, handler string, t *testing.T) {
@@ -47,10 +50,19 @@ func (r *report) recordResult(name, handler, result string) {
 	r.results[name][handler] = result
 }
 
-func (r *report) addTiming(handler string, d time.Duration) {
+// addTiming records one pod start: the duration of each phase, in timingPhases order.
+func (r *report) addTiming(handler string, phases ...time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.timings[handler] = append(r.timings[handler], d)
+	if r.timings[handler] == nil {
+		r.timings[handler] = map[string][]time.Duration{}
+	}
+	var total time.Duration
+	for i, d := range phases {
+		r.timings[handler][timingPhases[i]] = append(r.timings[handler][timingPhases[i]], d)
+		total += d
+	}
+	r.timings[handler]["total"] = append(r.timings[handler]["total"], total)
 }
 
 // eachHandler runs one case with every handler, as subtests named for the handler, and records
@@ -104,22 +116,28 @@ func (r *report) print(w io.Writer, handlers []handler) {
 		fmt.Fprintln(w)
 	}
 	if len(r.timings) > 0 {
-		fmt.Fprintln(w, "\nRunPodSandbox + CreateContainer + StartContainer (CNI pod, busybox container), wall time:")
-		var base time.Duration
-		for i, h := range handlers {
-			d := r.timings[h.name]
-			if len(d) == 0 {
-				continue
+		fmt.Fprintln(w, "\nPod start, wall time per CRI call (CNI pod, one busybox container; median, min-max, handlers alternating):")
+		fmt.Fprintf(w, "  %-16s", "")
+		for _, h := range handlers {
+			fmt.Fprintf(w, "  %-26s", h.name)
+		}
+		fmt.Fprintf(w, "  %s/%s\n", handlers[0].name, handlers[len(handlers)-1].name)
+		for _, phase := range timingPhases {
+			fmt.Fprintf(w, "  %-16s", phase)
+			var meds []time.Duration
+			for _, h := range handlers {
+				d := r.timings[h.name][phase]
+				if len(d) == 0 {
+					fmt.Fprintf(w, "  %-26s", "-")
+					continue
+				}
+				meds = append(meds, median(d))
+				fmt.Fprintf(w, "  %-26s", fmt.Sprintf("%6.1f ms (%.0f-%.0f, n=%d)", ms(median(d)), ms(minOf(d)), ms(maxOf(d)), len(d)))
 			}
-			med := median(d)
-			ratio := ""
-			if i == 0 {
-				base = med
-			} else if med > 0 {
-				ratio = fmt.Sprintf("   %s/%s = %.2f", handlers[0].name, h.name, float64(base)/float64(med))
+			if len(meds) == len(handlers) && meds[len(meds)-1] > 0 {
+				fmt.Fprintf(w, "  %.2f", float64(meds[0])/float64(meds[len(meds)-1]))
 			}
-			fmt.Fprintf(w, "  %-8s median %6.1f ms  min %6.1f ms  max %6.1f ms  (n=%d)%s\n", h.name,
-				ms(med), ms(minOf(d)), ms(maxOf(d)), len(d), ratio)
+			fmt.Fprintln(w)
 		}
 	}
 	if skipped > 0 {
