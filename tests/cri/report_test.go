@@ -17,8 +17,8 @@ import (
 // TestMain prints when the run ends.
 type report struct {
 	mu      sync.Mutex
-	cases   []string                     // in the order they ran
-	results map[string]map[string]string // case → handler → pass, FAIL, skip
+	cases   []string                              // in the order they ran
+	results map[string]map[string]string          // case → handler → pass, FAIL, skip
 	timings map[string]map[string][]time.Duration // handler → phase → durations
 }
 
