@@ -26,8 +26,6 @@ import (
 	"os/exec"
 	"syscall"
 	"testing"
-
-	"golang.org/x/sys/unix"
 )
 
 // inNetnsEnv marks the re-executed test binary that already runs in the suite's network namespace.
@@ -98,21 +96,8 @@ func reexecInNetns() int {
 // loopbackUp sets lo up in the new network namespace (it starts down): the CRI streaming server
 // listens on 127.0.0.1.
 func loopbackUp() error {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return os.NewSyscallError("socket", err)
-	}
-	defer unix.Close(fd)
-	ifr, err := unix.NewIfreq("lo")
-	if err != nil {
-		return fmt.Errorf("ifreq lo: %w", err)
-	}
-	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
-		return fmt.Errorf("get lo flags: %w", err)
-	}
-	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
-	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
-		return fmt.Errorf("set lo up: %w", err)
+	if out, err := exec.Command("ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		return fmt.Errorf("set lo up (ip from iproute2): %w: %s", err, out)
 	}
 	return nil
 }

@@ -3,9 +3,10 @@
 # plugin on runs pods through the runtime handlers contain and runc, driven by this directory's
 # Go test client (a module of its own: k8s.io/cri-api and grpc stay out of contain's go.mod).
 #
-# Installs what it needs and is missing (containerd, Debian's CNI plugins, a C compiler for the
-# pause program), compiles the client while the network is there, then runs it: the test binary
-# moves itself into a network namespace of its own, so the CNI bridge never touches the host's.
+# Installs what it needs and is missing (containerd, Debian's CNI plugins, iproute2, a C compiler
+# for the pause program), compiles the client while the network is there, then runs it: the test
+# binary moves itself into a network namespace of its own, so the CNI bridge never touches the
+# host's.
 #
 # Environment: CONTAIN_BINARY, RUNC_BINARY, ROOTFS (see main_test.go); CRI_RUN narrows to the
 # tests matching a -test.run pattern; CRI_TIMING_ROUNDS sets the startup timing rounds.
@@ -14,17 +15,7 @@ cd "$(dirname "$0")"
 
 [[ $(id -u) == 0 ]] || { echo "test-cri: must run as root (containerd, namespaces, cgroups)" >&2; exit 1; }
 
-packages=(containerd containernetworking-plugins tar gcc libc6-dev)
-missing=()
-for p in "${packages[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-	echo "test-cri: installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq </dev/null
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
-fi
+../deps.sh containerd containernetworking-plugins iproute2 tar gcc libc6-dev
 
 export GOTOOLCHAIN=local
 bin=../../build/cri
