@@ -13,10 +13,16 @@ import (
 
 func ptr(v int64) *int64 { return &v }
 
-// Defaults returns the rules every container gets after its own, as runc does (its
-// specconv AllowedDevices): containerd's default spec only says "deny all", relying on the
-// runtime to let the container use /dev/null, /dev/zero, /dev/tty, the pty devices and to mknod
-// any device node (mknod alone grants no access).
+// Defaults returns the rules every container gets after its own: exactly runc 1.5.3's
+// specconv.AllowedDevices, in its order. containerd's default spec only says "deny all",
+// relying on the runtime to let the container use /dev/null, /dev/zero, /dev/tty, the pty
+// devices and tun, and to mknod any device node (mknod alone grants no access: every read or
+// write still goes through this list).
+//
+// /dev/console (c 5:1) is deliberately absent, as in runc since 1.2: with it, a container with
+// CAP_MKNOD (containerd, podman and Docker grant it by default) could mknod c 5 1 and read and
+// write the host's console. The container's own /dev/console is a bind mount of its pty, whose
+// major is 136, so the pts rule covers it.
 func Defaults() []specs.LinuxDeviceCgroup {
 	c := func(major, minor *int64, access string) specs.LinuxDeviceCgroup {
 		return specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: major, Minor: minor, Access: access}
@@ -24,15 +30,15 @@ func Defaults() []specs.LinuxDeviceCgroup {
 	return []specs.LinuxDeviceCgroup{
 		c(nil, nil, "m"),
 		{Allow: true, Type: "b", Access: "m"},
-		c(ptr(1), ptr(3), "rwm"), // /dev/null
-		c(ptr(1), ptr(8), "rwm"), // /dev/random
-		c(ptr(1), ptr(7), "rwm"), // /dev/full
-		c(ptr(5), ptr(0), "rwm"), // /dev/tty
-		c(ptr(1), ptr(5), "rwm"), // /dev/zero
-		c(ptr(1), ptr(9), "rwm"), // /dev/urandom
-		c(ptr(5), ptr(1), "rwm"), // /dev/console
-		c(ptr(136), nil, "rwm"),  // /dev/pts/*
-		c(ptr(5), ptr(2), "rwm"), // /dev/ptmx
+		c(ptr(1), ptr(3), "rwm"),    // /dev/null
+		c(ptr(1), ptr(8), "rwm"),    // /dev/random
+		c(ptr(1), ptr(7), "rwm"),    // /dev/full
+		c(ptr(5), ptr(0), "rwm"),    // /dev/tty
+		c(ptr(1), ptr(5), "rwm"),    // /dev/zero
+		c(ptr(1), ptr(9), "rwm"),    // /dev/urandom
+		c(ptr(136), nil, "rwm"),     // /dev/pts/*
+		c(ptr(5), ptr(2), "rwm"),    // /dev/ptmx
+		c(ptr(10), ptr(200), "rwm"), // /dev/net/tun: runc keeps it for Docker-era users
 	}
 }
 

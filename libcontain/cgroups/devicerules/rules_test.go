@@ -47,3 +47,22 @@ func TestWithDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultsAreRuncs pins the default list to runc 1.5.3's (specconv.AllowedDevices), written
+// out as the v1 lines the kernel gets. In particular the host console, c 5:1, is not in it.
+func TestDefaultsAreRuncs(t *testing.T) {
+	want := []string{
+		"c *:* m", "b *:* m", "c 1:3 rwm", "c 1:8 rwm", "c 1:7 rwm", "c 5:0 rwm",
+		"c 1:5 rwm", "c 1:9 rwm", "c 136:* rwm", "c 5:2 rwm", "c 10:200 rwm",
+	}
+	got := Defaults()
+	if len(got) != len(want) {
+		t.Fatalf("%d default rules, want %d", len(got), len(want))
+	}
+	for i, r := range got {
+		file, line, err := V1(r)
+		if err != nil || file != "devices.allow" || line != want[i] {
+			t.Errorf("rule %d = %s %q (%v), want devices.allow %q", i, file, line, err, want[i])
+		}
+	}
+}

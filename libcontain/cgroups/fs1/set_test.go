@@ -102,7 +102,7 @@ func TestSetFiles(t *testing.T) {
 			map[string]string{"hugetlb/hugetlb.2MB.limit_in_bytes": "4194304"}},
 		{"devices last rule", specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}},
 			// Each rule is a separate write; the file holds the last one: the last default.
-			map[string]string{"devices/devices.deny": "a *:* rwm", "devices/devices.allow": "c 5:2 rwm"}},
+			map[string]string{"devices/devices.deny": "a *:* rwm", "devices/devices.allow": "c 10:200 rwm"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
