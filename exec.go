@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/contain-runtime/contain/libcontain"
+	"github.com/contain-runtime/contain/spec"
 )
 
 var execCommand = &cli.Command{
@@ -71,9 +71,9 @@ func execAction(c *cli.Context, rt *libcontain.Runtime) (int, error) {
 // and the flags laid over it (runc's rules).
 func execProcess(c *cli.Context, ct *libcontain.Container) (*specs.Process, error) {
 	if path := c.String("process"); path != "" {
-		b, err := os.ReadFile(path)
+		b, err := spec.ReadInput(path, "process file", spec.MaxInputSize)
 		if err != nil {
-			return nil, fmt.Errorf("read process file: %w", err)
+			return nil, err
 		}
 		p := new(specs.Process)
 		if err := json.Unmarshal(b, p); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"strconv"
@@ -52,16 +51,17 @@ var updateCommand = &cli.Command{
 func updateResources(c *cli.Context) (*specs.LinuxResources, error) {
 	r := &specs.LinuxResources{}
 	if p := c.String("resources"); p != "" {
-		var in io.Reader = os.Stdin
-		if p != "-" {
-			f, err := os.Open(p)
-			if err != nil {
-				return nil, fmt.Errorf("open resources file: %w", err)
-			}
-			defer f.Close()
-			in = f
+		var b []byte
+		var err error
+		if p == "-" {
+			b, err = spec.ReadInputFile(os.Stdin, "resources from stdin", spec.MaxInputSize)
+		} else {
+			b, err = spec.ReadInput(p, "resources file", spec.MaxInputSize)
 		}
-		if err := json.NewDecoder(in).Decode(r); err != nil {
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(b, r); err != nil {
 			return nil, fmt.Errorf("parse resources: %w", err)
 		}
 	}

@@ -134,7 +134,8 @@ func writeReport(sbDir string, r monitor.Report) {
 }
 
 func readReport(sbDir string) *DiskReport {
-	b, err := os.ReadFile(filepath.Join(sbDir, MonitorReportFile))
+	// The sandbox is shared with the container's volumes: read what is there as untrusted.
+	b, err := spec.ReadInput(filepath.Join(sbDir, MonitorReportFile), "monitor report", 1<<20)
 	if err != nil {
 		return nil
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -28,12 +27,12 @@ func (e *missingConfigError) Unwrap() error { return e.err }
 
 // Load reads and parses <bundle>/config.json. It does not validate it: see Validate.
 func Load(bundle string) (*specs.Spec, error) {
-	b, err := os.ReadFile(filepath.Join(bundle, ConfigFile))
+	b, err := ReadInput(filepath.Join(bundle, ConfigFile), ConfigFile, MaxInputSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, &missingConfigError{err: err}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", ConfigFile, err)
+		return nil, err
 	}
 	return Parse(b)
 }
