@@ -156,6 +156,25 @@ func ParseVolume(v string) (Volume, error) {
 				return Volume{}, fmt.Errorf("invalid volume %q: a sandbox path may not contain \"..\"", v)
 			}
 		}
+		if first, _, _ := strings.Cut(filepath.Clean(vol.Host), "/"); first != "." && ReservedSandboxName(first) {
+			return Volume{}, fmt.Errorf("invalid volume %q: %q is reserved for contain's own files in the sandbox", v, first)
+		}
 	}
 	return vol, nil
+}
+
+// ReservedSandboxName reports whether a sandbox volume may not start with the top-level name:
+// contain's own files live there, and a volume naming them would hand the container, read-write,
+// the overlay's upper and work dirs (it could then change its own image layer behind the
+// kernel's back, or make its /etc 1777), the monitor's report or its captured stdio. Reserved:
+// every name starting with "." (.overlay, and the temporary files and links contain renames into
+// place), monitor.json, stdout and stderr.
+func ReservedSandboxName(name string) bool {
+	switch {
+	case strings.HasPrefix(name, "."):
+		return true
+	case name == "monitor.json", name == "stdout", name == "stderr":
+		return true
+	}
+	return false
 }

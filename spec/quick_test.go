@@ -196,3 +196,18 @@ func TestQuickOptionsToSpec(t *testing.T) {
 		t.Error("env with an empty key accepted")
 	}
 }
+
+// TestParseVolumeReserved: a sandbox volume may not name contain's own files in the sandbox
+// (issue 16, F5: ".overlay/upper/etc:/tmp" handed the container its own image layer read-write).
+func TestParseVolumeReserved(t *testing.T) {
+	for _, in := range []string{".overlay/upper/etc:/tmp", ".overlay:/x", "./.overlay/work:/x", ".latest-x:/x", "monitor.json:/x", "stdout:/x", "stderr/a:/x"} {
+		if _, err := ParseVolume(in); err == nil || !strings.Contains(err.Error(), "reserved") {
+			t.Errorf("ParseVolume(%q) = %v, want a reserved-name error", in, err)
+		}
+	}
+	for _, in := range []string{"tmp:/tmp", "cache/.overlay:/x", "overlay:/x", "stdouts:/x"} {
+		if _, err := ParseVolume(in); err != nil {
+			t.Errorf("ParseVolume(%q): %v", in, err)
+		}
+	}
+}

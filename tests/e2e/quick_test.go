@@ -588,6 +588,9 @@ func TestQuickBadInput(t *testing.T) {
 		{"volume missing a colon", "", []string{"--volume", "nocolon", "--", "true"}, []string{"nocolon", "HOST:CONTAINER"}},
 		{"volume relative container path", "", []string{"--volume", "tmp:tmp", "--", "true"}, []string{"tmp:tmp", "absolute"}},
 		{"volume escaping the sandbox", "", []string{"--volume", "../x:/x", "--", "true"}, []string{"../x:/x"}},
+		// Issue 16, F5: the overlay's upper and work dirs, read-write inside (the old binary ran it).
+		{"volume naming the overlay", "", []string{"--volume", ".overlay/upper/etc:/tmp", "--", "true"}, []string{".overlay", "reserved"}},
+		{"volume naming the monitor report", "", []string{"--volume", "monitor.json:/tmp", "--", "true"}, []string{"monitor.json", "reserved"}},
 		{"volume bad mode", "", []string{"--volume", "/tmp:/x:rx", "--", "true"}, []string{"/tmp:/x:rx", "ro"}},
 		{"volume host missing", "", []string{"--volume", "/nonexistent-contain-vol:/x", "--", "true"}, []string{"/nonexistent-contain-vol"}},
 		{"net bogus", "", []string{"--net", "bridge", "--", "true"}, []string{"--net", "bridge"}},

@@ -62,6 +62,9 @@ func prepare(v spec.Volume, sandboxDir, rootfs string) (string, error) {
 	if rel == "." || !filepath.IsLocal(rel) {
 		return "", fmt.Errorf("sandbox path %q must name a directory inside the sandbox", v.Host)
 	}
+	if first, _, _ := strings.Cut(rel, "/"); spec.ReservedSandboxName(first) {
+		return "", fmt.Errorf("sandbox path %q is reserved for contain's own files", v.Host)
+	}
 	mode, uid, gid, err := containerDir(rootfs, v.Container)
 	if err != nil {
 		return "", err
