@@ -91,9 +91,7 @@ func Quick(o QuickOptions) (*specs.Spec, error) {
 	}
 	s := g.Config
 	s.Linux.CgroupsPath = o.CgroupsPath
-	// TODO(seccomp): the generator's default profile is dropped until contain loads seccomp
-	// filters; create refuses a spec with a profile rather than ignore it.
-	s.Linux.Seccomp = nil
+	s.Linux.Seccomp = QuickSeccomp(s)
 	return s, nil
 }
 

@@ -4,6 +4,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 func TestQuickSpec(t *testing.T) {
@@ -29,8 +32,8 @@ func TestQuickSpec(t *testing.T) {
 	if !strings.Contains(strings.Join(s.Process.Env, " "), "A=b") {
 		t.Fatalf("env %v", s.Process.Env)
 	}
-	if s.Linux.Seccomp != nil {
-		t.Fatal("seccomp profile left in")
+	if s.Linux.Seccomp == nil {
+		t.Fatal("no seccomp profile (QuickSeccomp)")
 	}
 	if _, err := Quick(QuickOptions{Rootfs: "/r"}); err == nil {
 		t.Fatal("no command accepted")
@@ -209,5 +212,39 @@ func TestParseVolumeReserved(t *testing.T) {
 		if _, err := ParseVolume(in); err != nil {
 			t.Errorf("ParseVolume(%q): %v", in, err)
 		}
+	}
+}
+
+// TestQuickSeccomp: quick mode carries a default profile (issue 16): EPERM by default, keyctl
+// and unshare not allowed without CAP_SYS_ADMIN, clone3 answered with ENOSYS so libc falls back.
+func TestQuickSeccomp(t *testing.T) {
+	s, err := Quick(QuickOptions{Rootfs: "/r", Args: []string{"true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := s.Linux.Seccomp
+	if p == nil || p.DefaultAction != specs.ActErrno {
+		t.Fatalf("quick mode's profile: %+v", p)
+	}
+	action := map[string]specs.LinuxSyscall{}
+	for _, sc := range p.Syscalls {
+		for _, n := range sc.Names {
+			if len(sc.Args) == 0 {
+				action[n] = sc
+			}
+		}
+	}
+	for _, denied := range []string{"keyctl", "unshare", "setns", "mount", "bpf"} {
+		if sc, ok := action[denied]; ok && sc.Action == specs.ActAllow {
+			t.Errorf("%s is allowed", denied)
+		}
+	}
+	for _, allowed := range []string{"read", "execve", "rseq", "faccessat2"} {
+		if action[allowed].Action != specs.ActAllow {
+			t.Errorf("%s is not allowed", allowed)
+		}
+	}
+	if c := action["clone3"]; c.Action != specs.ActErrno || c.ErrnoRet == nil || *c.ErrnoRet != uint(unix.ENOSYS) {
+		t.Errorf("clone3: %+v, want ENOSYS", c)
 	}
 }

@@ -214,6 +214,10 @@ func TestQuickProcess(t *testing.T) {
 				t.Errorf("lo is not up: flags %q (%v)", lines[len(lines)-1], err)
 			}
 		}},
+		// Issue 16: quick mode applies an engine's default seccomp profile (spec.QuickSeccomp);
+		// it refuses unshare without CAP_SYS_ADMIN, which the old binary let through.
+		{"seccomp default profile", []string{"--", "sh", "-c", "grep Seccomp: /proc/self/status; unshare -U true 2>/dev/null; echo unshare=$?; sleep 0 & wait; echo fork-ok"},
+			wantOut("Seccomp:\t2\nunshare=1\nfork-ok\n")},
 		{"net host", []string{"--net", "host", "--", "cat", "/proc/net/dev"}, func(t *testing.T, n, out string) {
 			if got := netDevNames(out); !slices.Equal(got, hostIfaces) {
 				t.Errorf("want the host's interfaces %v, got %v", hostIfaces, got)
