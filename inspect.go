@@ -169,7 +169,11 @@ func notYet(name, usage string) *cli.Command {
 
 var monitorCommand = &cli.Command{
 	Name: "monitor", Hidden: true, Usage: "run a container's disk and ports isolators (internal)",
+	Flags: []cli.Flag{&cli.BoolFlag{Name: "guard", Usage: "watch the monitor instead: kill the container if it dies"}},
 	Action: withContainer(func(c *cli.Context, ct *libcontain.Container) error {
+		if c.Bool("guard") {
+			return ct.Guard(context.Background())
+		}
 		return ct.Monitor(context.Background())
 	}),
 }

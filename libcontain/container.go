@@ -79,6 +79,15 @@ func (c *Container) State() (*Info, error) {
 	if err != nil {
 		return nil, err
 	}
+	in := infoOf(d, st)
+	d.Close()
+	if in.Status == specs.StateStopped || !c.checkMonitor(st) {
+		return in, nil
+	}
+	// The container was killed for running unmonitored: report what is true now.
+	if d, st, err = c.open(false); err != nil {
+		return nil, err
+	}
 	defer d.Close()
 	return infoOf(d, st), nil
 }

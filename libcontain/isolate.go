@@ -85,38 +85,54 @@ func (b *builder) startMonitor() error {
 		Files: []*os.File{null, null, null},
 		Sys:   &syscall.SysProcAttr{Setsid: true},
 	}
-	args := []string{"contain", "--root", b.rt.Store.Root, "--work-dir", b.rt.WorkDir, "monitor", b.o.ID}
-	p, err := os.StartProcess(self, args, attr)
-	if err != nil {
-		return fmt.Errorf("start monitor: %w", err)
+	// The monitor and its guard (monitorguard.go) each wait for the state this create saves
+	// (they take the container's lock, held until then) and watch each other from then on.
+	start := func(what string, args ...string) (*os.Process, uint64, error) {
+		full := append([]string{"contain", "--root", b.rt.Store.Root, "--work-dir", b.rt.WorkDir, "monitor"}, args...)
+		p, err := os.StartProcess(self, full, attr)
+		if err != nil {
+			return nil, 0, fmt.Errorf("start %s: %w", what, err)
+		}
+		ps, err := proc.ReadStat(p.Pid)
+		if err != nil {
+			_ = p.Kill()
+			_, _ = p.Wait()
+			return nil, 0, fmt.Errorf("start %s: %w", what, err)
+		}
+		return p, ps.StartTime, nil
 	}
-	ps, err := proc.ReadStat(p.Pid)
+	p, pStart, err := start("monitor", b.o.ID)
+	if err != nil {
+		return err
+	}
+	g, gStart, err := start("monitor guard", "--guard", b.o.ID)
 	if err != nil {
 		_ = p.Kill()
-		return fmt.Errorf("start monitor: %w", err)
+		_, _ = p.Wait()
+		return err
 	}
 	b.monitor = p
 	b.st.Extra[extraMonitorPid] = strconv.Itoa(p.Pid)
-	b.st.Extra[extraMonitorStart] = strconv.FormatUint(ps.StartTime, 10)
+	b.st.Extra[extraMonitorStart] = strconv.FormatUint(pStart, 10)
+	b.st.Extra[extraGuardPid] = strconv.Itoa(g.Pid)
+	b.st.Extra[extraGuardStart] = strconv.FormatUint(gStart, 10)
+	// The guard is not kept: a create that fails after this removes the state dir, and a guard
+	// that finds no state ends by itself.
+	_ = g.Release()
 	return p.Release()
 }
 
-// stopMonitor ends the container's monitor, if it still runs and is still the one we started.
+// stopMonitor ends the container's monitor and its guard, each if it still runs and is still
+// the one create started. The guard goes first: the container is stopped by now, so neither
+// has anything to enforce.
 func stopMonitor(st *state.State) {
-	pid, _ := strconv.Atoi(st.Extra[extraMonitorPid])
-	start, _ := strconv.ParseUint(st.Extra[extraMonitorStart], 10, 64)
-	if pid <= 0 {
-		return
+	mon, guard := watchedRefs(st)
+	for _, r := range []procRef{guard, mon} {
+		if fd, ok := r.pidfd(); ok {
+			_ = unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+			unix.Close(fd)
+		}
 	}
-	pidfd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		return
-	}
-	defer unix.Close(pidfd)
-	if ps, err := proc.ReadStat(pid); err != nil || ps.StartTime != start {
-		return
-	}
-	_ = unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
 }
 
 // stateAnnotations are the spec's annotations plus the sandbox path, as `state` reports them.

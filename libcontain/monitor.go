@@ -67,6 +67,8 @@ func (c *Container) Monitor(ctx context.Context) error {
 	// End with the container, not an interval later: init's pidfd polls readable when it exits.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Fail closed with the guard: if it dies, the container goes too (monitorguard.go).
+	go c.watchGuard(ctx, st, cancel)
 	if pidfd, err := unix.PidfdOpen(st.Pid, 0); err == nil {
 		defer unix.Close(pidfd)
 		go func() {

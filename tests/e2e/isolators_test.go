@@ -265,6 +265,17 @@ func decodeLimitation(t *testing.T, e event) limitationEvent {
 // monitorPid reads the monitor's pid from the container's state.json (extra.monitorPid).
 func (w *wdRunner) monitorPid(id string) int {
 	w.t.Helper()
+	return w.extraPid(id, "monitorPid")
+}
+
+// guardPid reads the pid of the monitor's guard from state.json (extra.guardPid).
+func (w *wdRunner) guardPid(id string) int {
+	w.t.Helper()
+	return w.extraPid(id, "guardPid")
+}
+
+func (w *wdRunner) extraPid(id, key string) int {
+	w.t.Helper()
 	var st struct {
 		Extra map[string]string `json:"extra"`
 	}
@@ -272,9 +283,9 @@ func (w *wdRunner) monitorPid(id string) int {
 	if err := json.Unmarshal([]byte(b), &st); err != nil {
 		w.t.Fatalf("decode state.json: %v", err)
 	}
-	pid, err := strconv.Atoi(st.Extra["monitorPid"])
+	pid, err := strconv.Atoi(st.Extra[key])
 	if err != nil || pid <= 0 {
-		w.t.Fatalf("state.json of %s has no monitor pid: %v", id, st.Extra)
+		w.t.Fatalf("state.json of %s has no %s: %v", id, key, st.Extra)
 	}
 	return pid
 }
@@ -293,9 +304,13 @@ func monitorPids(t *testing.T, id string) []int {
 	return out
 }
 
+// isMonitorOf: `contain ... monitor ID` or its guard, `contain ... monitor --guard ID`.
 func isMonitorOf(cmdline []byte, id string) bool {
 	args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
 	n := len(args)
+	if n >= 3 && args[n-3] == "monitor" && args[n-2] == "--guard" && args[n-1] == id {
+		return true
+	}
 	return n >= 2 && args[n-2] == "monitor" && args[n-1] == id
 }
 
@@ -690,8 +705,12 @@ func TestMonitorLifetime(t *testing.T) {
 		if cmd, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline"); err != nil || !isMonitorOf(cmd, c.id) {
 			t.Fatalf("pid %d from state.json is not `contain monitor %s`: %q, %v", pid, c.id, cmd, err)
 		}
-		if got := monitorPids(t, c.id); !slices.Equal(got, []int{pid}) {
-			t.Errorf("monitor processes of %s: %v, want just %d", c.id, got, pid)
+		guard := w.guardPid(c.id)
+		got, want := monitorPids(t, c.id), []int{pid, guard}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("monitor processes of %s: %v, want just the monitor %d and its guard %d", c.id, got, pid, guard)
 		}
 		w.must("start", c.id)
 		w.must("delete", "--force", c.id)
@@ -752,8 +771,8 @@ func TestMonitorLifetime(t *testing.T) {
 				break
 			}
 		}
-		if len(monitorPids(t, c.id)) != 1 {
-			t.Errorf("no monitor running for %s", c.id)
+		if len(monitorPids(t, c.id)) != 2 {
+			t.Errorf("no monitor and guard running for %s", c.id)
 		}
 	})
 }
@@ -903,5 +922,54 @@ func TestVolumeSymlinkStaysInRootfs(t *testing.T) {
 		if f := strings.Fields(line); len(f) > 4 && f[4] == host {
 			t.Errorf("the host dir %s is mounted over: %s", host, line)
 		}
+	}
+}
+
+// TestMonitorDeathFailsClosed (issue 16, F4): a container whose limits are enforced by the
+// monitor never runs on unenforced. With the old binary, SIGKILLing the monitor left the
+// container running with its disk limit unchecked and state looking normal. Now the guard kills
+// the container when the monitor dies (and the monitor when the guard dies); if both die at once,
+// the next state does. Each way, state carries io.contain.limitation=monitor and events emits it.
+func TestMonitorDeathFailsClosed(t *testing.T) {
+	containOnly(t, "the monitor is contain's (isolator annotations)")
+	for _, tc := range []struct {
+		name   string
+		victim func(w *wdRunner, id string) []int
+	}{
+		{"monitor killed", func(w *wdRunner, id string) []int { return []int{w.monitorPid(id)} }},
+		{"guard killed", func(w *wdRunner, id string) []int { return []int{w.guardPid(id)} }},
+		{"both killed", func(w *wdRunner, id string) []int { return []int{w.monitorPid(id), w.guardPid(id)} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWDRunner(t)
+			c := w.newContainer(compose(args("sleep", "600"), annotate(
+				"io.contain.disk.limit", "1M", "io.contain.disk.enforce", "true", "io.contain.disk.interval", "10s")))
+			w.must("create", "--bundle", c.bundle, c.id)
+			w.must("start", c.id)
+			evs := w.events(c.id)
+			w.waitStatus(c.id, specs.StateRunning)
+			victims := tc.victim(w, c.id)
+			for _, pid := range victims {
+				if err := unix.Kill(pid, unix.SIGKILL); err != nil {
+					t.Fatalf("kill %d: %v", pid, err)
+				}
+			}
+			st, took := w.waitStopped(c.id, statusTimeout)
+			t.Logf("container stopped %v after killing %v", took.Round(time.Millisecond), victims)
+			if got := st.Annotations[annLimitation]; got != "monitor" {
+				t.Fatalf("state %s = %q, want monitor; annotations %v", annLimitation, got, st.Annotations)
+			}
+			if !strings.Contains(st.Annotations[annLimitationMsg], "no longer enforced") {
+				t.Errorf("limitation message %q does not say the limits went unenforced", st.Annotations[annLimitationMsg])
+			}
+			e, _ := waitEvent(t, evs, "limitation", statusTimeout)
+			if l := decodeLimitation(t, e); l.Kind != "monitor" {
+				t.Errorf("limitation event %+v, want kind monitor", l)
+			}
+			w.must("delete", c.id)
+			if !poll(statusTimeout, func() bool { return len(monitorPids(t, c.id)) == 0 }) {
+				t.Errorf("monitor processes of %s left after delete: %v", c.id, monitorPids(t, c.id))
+			}
+		})
 	}
 }
