@@ -69,17 +69,19 @@ func (c *Container) Monitor(ctx context.Context) error {
 	defer cancel()
 	// Fail closed with the guard: if it dies, the container goes too (monitorguard.go).
 	go c.watchGuard(ctx, st, cancel)
-	if pidfd, err := unix.PidfdOpen(st.Pid, 0); err == nil {
-		defer unix.Close(pidfd)
-		go func() {
-			fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
-			for {
-				if n, err := unix.Poll(fds, -1); n > 0 || (err != nil && err != unix.EINTR) {
-					cancel()
-					return
-				}
-			}
-		}()
+	pidfd, ok := procRef{pid: st.Pid, start: st.InitStartTime}.pidfd()
+	if !ok {
+		return nil // init is gone: so is the container
+	}
+	defer unix.Close(pidfd)
+	go func() {
+		waitPidfds(ctx, pidfd)
+		cancel()
+	}()
+	if mc.Disk == nil && mc.Ports == nil {
+		// Nothing to measure, but the guard reads an early exit as a death: idle till the end.
+		<-ctx.Done()
+		return nil
 	}
 	err = monitor.Run(ctx, mc, onReport, onLimit)
 	var lim *monitor.Limitation
