@@ -1,6 +1,7 @@
 package libcontain
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -129,7 +130,13 @@ func stopMonitor(st *state.State) {
 	mon, guard := watchedRefs(st)
 	for _, r := range []procRef{guard, mon} {
 		if fd, ok := r.pidfd(); ok {
-			_ = unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+			// Wait (bounded) until it has exited: whoever deleted the container must not find
+			// its monitor still running after delete returned.
+			if unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0) == nil {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				waitPidfds(ctx, fd)
+				cancel()
+			}
 			unix.Close(fd)
 		}
 	}
