@@ -83,8 +83,19 @@ func (r *runner) run(args ...string) result {
 	return r.runWithFds(nil, args...)
 }
 
+// runQuiet is run without logging the command: for goroutines, which may not use t.Helper's
+// caller logic, and for races run many times.
+func (r *runner) runQuiet(args ...string) result {
+	return r.exec(nil, false, args...)
+}
+
 // runWithFds is run with extra open files: fds 3, 4... of the runtime (--preserve-fds).
 func (r *runner) runWithFds(extra []*os.File, args ...string) result {
+	r.t.Helper()
+	return r.exec(extra, true, args...)
+}
+
+func (r *runner) exec(extra []*os.File, log bool, args ...string) result {
 	r.t.Helper()
 	// --work-dir: sandboxes go to a dir of the test's, never /var/lib/contain. runc has no such
 	// flag, so it gets only --root.
@@ -125,7 +136,9 @@ func (r *runner) runWithFds(extra []*os.File, args ...string) result {
 	}
 	res.stdout = readFile(r.t, outF.Name())
 	res.stderr = readFile(r.t, errF.Name())
-	r.t.Logf("%s", res)
+	if log {
+		r.t.Logf("%s", res)
+	}
 	return res
 }
 
