@@ -84,7 +84,7 @@ func TestRaceStartDelete(t *testing.T) {
 			t.Fatalf("round %d: delete --force lost to start: %s", i, res[1])
 		}
 		if res[0].code != 0 {
-			cleanLoss(t, res[0], "does not exist", "not running", "stopped", "cannot start")
+			cleanLoss(t, res[0], "does not exist", "not running", "stopped", "cannot start", "already dead")
 		}
 		raceLeftovers(t, r, c, pids)
 	}
@@ -104,7 +104,7 @@ func TestRaceKillDelete(t *testing.T) {
 			t.Fatalf("round %d: delete --force lost to kill: %s", i, res[1])
 		}
 		if res[0].code != 0 {
-			cleanLoss(t, res[0], "does not exist", "not running", "stopped", "cannot start")
+			cleanLoss(t, res[0], "does not exist", "not running", "stopped", "cannot start", "already dead")
 		}
 		raceLeftovers(t, r, c, pids)
 	}
