@@ -7,10 +7,16 @@ package e2e
 // exercises; removing that defence makes the test fail.
 
 import (
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/contain-runtime/contain/tests/needs"
 )
 
 // withCaps gives the container's process exactly these capabilities (all sets but ambient).
@@ -53,4 +59,81 @@ func TestEscapeDeviceAllowList(t *testing.T) {
 			t.Errorf("%s: %q, want the open refused with EPERM by the device cgroup", tc.dev, got)
 		}
 	}
+}
+
+// TestEscapeRuntimeBinary (CVE-2019-5736): while `exec` runs, the runtime's own process is
+// visible inside the container; a container process that opens its /proc/<pid>/exe and writes
+// through the open file once the runtime has moved on would overwrite the host's runtime binary.
+// The attacker here loops over every pid, holds each exe open and tries to append to it, while
+// the test runs 40 execs. The runtime under test is a private copy, so a successful attack
+// damages only the copy; its hash must not change and no write may succeed.
+// Defence: the runtime starts its in-container part from a sealed memfd copy of itself
+// (libcontain/selfexe.go); with the original binary executed instead, the attack writes.
+func TestEscapeRuntimeBinary(t *testing.T) {
+	needs.Root(t)
+	bin := filepath.Join(t.TempDir(), filepath.Base(binary))
+	copyExecutable(t, binary, bin)
+	before := fileHash(t, bin)
+	r := newRunner(t)
+	// Each pid in a subshell: a failed "exec 3<" ends the shell that runs it.
+	attack := `while :; do for p in /proc/[0-9]*; do
+	  case $p in /proc/1|/proc/$$) continue;; esac
+	  ( exec 3<$p/exe || exit
+	    echo "opened $p" >>/dev/shm/attack.log
+	    i=0; while [ $i -lt 40 ]; do
+	      if echo CONTAIN-PWNED 2>/dev/null >>/proc/self/fd/3; then echo "wrote through $p" >>/dev/shm/attack.log; fi
+	      i=$((i+1)); usleep 2000
+	    done ) 2>/dev/null
+	done; done`
+	c := r.newContainer(args("sh", "-c", attack))
+	run := func(a ...string) result { return r.runBinary(bin, a...) }
+	if res := run("create", "--bundle", c.bundle, c.id); res.code != 0 {
+		t.Fatalf("create: %s", res)
+	}
+	if res := run("start", c.id); res.code != 0 {
+		t.Fatalf("start: %s", res)
+	}
+	for i := 0; i < 40; i++ {
+		if res := run("exec", c.id, "true"); res.code != 0 {
+			t.Logf("exec %d: %s", i, res) // a broken binary fails here: the hash check says why
+		}
+	}
+	log := run("exec", c.id, "sh", "-c", "cat /dev/shm/attack.log 2>/dev/null; true")
+	t.Logf("attack log: %d opens of another process's exe", strings.Count(log.stdout, "opened"))
+	run("delete", "--force", c.id)
+	if after := fileHash(t, bin); after != before {
+		t.Errorf("the runtime binary changed on the host (%s -> %s)", before, after)
+	}
+	if strings.Contains(log.stdout, "wrote") {
+		t.Errorf("the container wrote through a runtime's /proc/<pid>/exe:\n%s", log.stdout)
+	}
+}
+
+// runBinary is run with another runtime binary (a copy that a test may let be attacked).
+func (r *runner) runBinary(bin string, args ...string) result {
+	r.t.Helper()
+	saved := binary
+	binary = bin
+	defer func() { binary = saved }()
+	return r.runQuiet(args...)
+}
+
+func copyExecutable(t *testing.T, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func fileHash(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", sha256.Sum256(b))
 }
