@@ -137,3 +137,56 @@ func fileHash(t *testing.T, path string) string {
 	}
 	return fmt.Sprintf("%x", sha256.Sum256(b))
 }
+
+// leakedFds lists the fds above 2 that `ls -l /proc/self/fd` shows, but for ls's own directory.
+func leakedFds(out string) []string {
+	var leaked []string
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 || f[len(f)-2] != "->" {
+			continue
+		}
+		fd, target := f[len(f)-3], f[len(f)-1]
+		if fd == "0" || fd == "1" || fd == "2" || strings.HasSuffix(target, "/fd") && strings.HasPrefix(target, "/proc/") {
+			continue
+		}
+		leaked = append(leaked, fd+" -> "+target)
+	}
+	return leaked
+}
+
+// TestEscapeHostFd (CVE-2024-21626 class): no fd of the runtime reaches the container's
+// process, neither init nor an exec'd one. The runtime is given an fd of a host directory it was
+// not asked to pass (callers leak fds: runc 1.1 itself leaked a /sys/fs/cgroup handle), which
+// would be a way out of the container's root.
+// Defence: every fd from 3 up (but preserved ones) is marked close-on-exec before execve
+// (libcontain/process.go, markCloexec); with that removed, the host dir's fd shows up inside.
+func TestEscapeHostFd(t *testing.T) {
+	host, err := os.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	leaked := []*os.File{host}
+	r := newRunner(t)
+	c := r.newContainer(args("sleep", "600"))
+	if res := r.runWithFds(leaked, "create", "--bundle", c.bundle, c.id); res.code != 0 {
+		t.Fatalf("create: %s", res)
+	}
+	r.must("start", c.id)
+	r.waitStatus(c.id, specs.StateRunning)
+	for _, cmd := range [][]string{
+		{"exec", c.id, "ls", "-l", "/proc/self/fd"},
+		{"exec", c.id, "sh", "-c", "ls -l /proc/$$/fd"},
+		{"exec", c.id, "ls", "-l", "/proc/1/fd"},
+	} {
+		res := r.runWithFds(leaked, cmd...)
+		if res.code != 0 {
+			t.Fatalf("want exit 0: %s", res)
+		}
+		if l := leakedFds(res.stdout); len(l) > 0 {
+			t.Errorf("%v: the container's process holds fds it was not given: %v", cmd[2:], l)
+		}
+	}
+	r.must("delete", "--force", c.id)
+}
