@@ -16,6 +16,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/contain-runtime/contain/tests/bundle"
 	"github.com/contain-runtime/contain/tests/needs"
 )
 
@@ -189,4 +190,88 @@ func TestEscapeHostFd(t *testing.T) {
 		}
 	}
 	r.must("delete", "--force", c.id)
+}
+
+// TestEscapeSymlinkedMountTargets (CVE-2015-3629, CVE-2021-30465 class): the image decides what
+// its paths are, symlinks included. A mount destination that is a symlink out of the root
+// ("/victim" or "../../../victim"), and a /dev/null that is a symlink to a host file, must be
+// resolved inside the container's root: the mount shows up there, in the container's own mount
+// table, and /dev/null is the real device.
+// Defence: every container path is resolved with pathrs-lite against a handle of the root and
+// mounted through /proc/thread-self/fd (libcontain/rootfs/resolve.go); resolving the joined
+// path on the host instead makes the mount land outside the root and the test fails.
+func TestEscapeSymlinkedMountTargets(t *testing.T) {
+	victim := "victim-" + strings.TrimPrefix(bundle.UniqueName(""), "-")
+	hostVictim := filepath.Join("/tmp", victim)
+	if err := os.Mkdir(hostVictim, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(hostVictim) })
+	rootfs := filepath.Join(t.TempDir(), "rootfs")
+	bundle.CopyRootfs(t, rootfs)
+	for _, l := range []struct{ link, target string }{
+		{"mnt/abs", "/tmp/" + victim},
+		{"mnt/up", "../../../../../../../tmp/" + victim + "-up"},
+	} {
+		if err := os.MkdirAll(filepath.Join(rootfs, filepath.Dir(l.link)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(l.target, filepath.Join(rootfs, l.link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []string{"tmp/" + victim, "tmp/" + victim + "-up"} {
+		if err := os.MkdirAll(filepath.Join(rootfs, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	script := `grep -c " /tmp/` + victim + ` " /proc/self/mountinfo; grep -c " /tmp/` + victim + `-up " /proc/self/mountinfo; stat -c '%F %t:%T' /dev/null`
+	out := runOutput(t, func(s *specs.Spec) {
+		s.Root.Path = rootfs
+		s.Process.Args = []string{"sh", "-c", script}
+		s.Mounts = append(s.Mounts,
+			specs.Mount{Destination: "/mnt/abs", Type: "tmpfs", Source: "tmpfs"},
+			specs.Mount{Destination: "/mnt/up", Type: "tmpfs", Source: "tmpfs"})
+	})
+	if want := "1\n1\ncharacter special file 1:3\n"; out != want {
+		t.Errorf("inside: %q, want %q (each mount once inside the root, /dev/null the device)", out, want)
+	}
+	// The same with the image's own /dev (no tmpfs on it) holding /dev/null -> a host file.
+	if err := os.Remove(filepath.Join(rootfs, "dev", "null")); err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(rootfs, "dev"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	hostFile := filepath.Join(hostVictim, "file")
+	if err := os.WriteFile(hostFile, []byte("host data\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(hostFile, filepath.Join(rootfs, "dev", "null")); err != nil {
+		t.Fatal(err)
+	}
+	res := func() result {
+		r := newRunner(t)
+		c := r.newContainer(func(s *specs.Spec) {
+			s.Root.Path = rootfs
+			s.Root.Readonly = false
+			s.Process.Args = []string{"sh", "-c", "stat -c '%F %t:%T' /dev/null; echo overwritten >/dev/null"}
+			var keep []specs.Mount
+			for _, m := range s.Mounts {
+				if !strings.HasPrefix(m.Destination, "/dev") {
+					keep = append(keep, m)
+				}
+			}
+			s.Mounts = keep
+		})
+		return r.run("run", "--bundle", c.bundle, c.id)
+	}()
+	if b, _ := os.ReadFile(hostFile); string(b) != "host data\n" {
+		t.Errorf("the host file behind the image's /dev/null symlink was changed: %q", b)
+	}
+	// runc 1.5.3 leaves the image's /dev alone when it mounts no tmpfs there (the link stays a
+	// link, resolved inside the container); contain makes its default devices in it.
+	if filepath.Base(binary) != "runc" && res.code == 0 && res.stdout != "character special file 1:3\n" {
+		t.Errorf("/dev/null inside is %q, want the device", res.stdout)
+	}
 }
