@@ -275,3 +275,71 @@ func TestEscapeSymlinkedMountTargets(t *testing.T) {
 		t.Errorf("/dev/null inside is %q, want the device", res.stdout)
 	}
 }
+
+// TestEscapeRootfsSymlinkCwdOrVolume: the image's symlinks cannot take the process's working
+// directory or a sandbox volume out of the root. process.cwd names a link to a host directory
+// (absolute and ../ forms); io.contain.volumes mounts a sandbox dir on a container path that is
+// such a link. The cwd must be the in-root directory (its marker file, not the host's), the
+// volume must be mounted inside the root, and the volume's mode is copied from the in-root
+// directory (0750), not the host one (0700).
+// Defences: init changes into the cwd only after pivot_root, so "/" is the container's root;
+// volumes look the container path up with pathrs-lite in the rootfs. With the volume lookup
+// following links on the host (os.Stat of the joined path), the mode check fails.
+func TestEscapeRootfsSymlinkCwdOrVolume(t *testing.T) {
+	victim := "victim-" + strings.TrimPrefix(bundle.UniqueName(""), "-")
+	hostVictim := filepath.Join("/tmp", victim)
+	if err := os.Mkdir(hostVictim, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(hostVictim) })
+	if err := os.WriteFile(filepath.Join(hostVictim, "host-marker"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rootfs := filepath.Join(t.TempDir(), "rootfs")
+	bundle.CopyRootfs(t, rootfs)
+	inRoot := filepath.Join(rootfs, "tmp", victim)
+	if err := os.MkdirAll(inRoot, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(inRoot, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(inRoot, "root-marker"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{"abs": "/tmp/" + victim, "up": "../../../../../../tmp/" + victim} {
+		if err := os.Symlink(target, filepath.Join(rootfs, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, cwd := range []string{"/abs", "/up"} {
+		out := runOutput(t, func(s *specs.Spec) {
+			s.Root.Path = rootfs
+			s.Process.Cwd = cwd
+			s.Process.Args = []string{"sh", "-c", "pwd -P; ls"}
+		})
+		if want := "/tmp/" + victim + "\nroot-marker\n"; out != want {
+			t.Errorf("cwd %s: %q, want %q (the in-root directory)", cwd, out, want)
+		}
+	}
+	containOnly(t, "sandbox volumes are contain's (io.contain.volumes)")
+	w := newWDRunner(t)
+	c := w.newContainer(func(s *specs.Spec) {
+		s.Root.Path = rootfs
+		s.Process.Args = []string{"sh", "-c", "grep -c ' /tmp/" + victim + " ' /proc/self/mountinfo; ls /abs"}
+		s.Annotations = map[string]string{"io.contain.volumes": "vol:/abs"}
+	})
+	res := w.must("run", "--bundle", c.bundle, c.id)
+	if res.stdout != "1\n" {
+		t.Errorf("volume on /abs: %q, want it mounted once inside the root and empty", res.stdout)
+	}
+	entries, _ := os.ReadDir(filepath.Join(w.work, "containers", c.id, "runs"))
+	for _, e := range entries {
+		if e.Name() == "latest" {
+			continue
+		}
+		if m := rawMode(t, filepath.Join(w.work, "containers", c.id, "runs", e.Name(), "vol")); m != 0o750 {
+			t.Errorf("sandbox volume mode %o, want 0750 from the in-root directory (0700 is the host's)", m)
+		}
+	}
+}
