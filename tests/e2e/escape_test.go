@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -342,4 +343,42 @@ func TestEscapeRootfsSymlinkCwdOrVolume(t *testing.T) {
 			t.Errorf("sandbox volume mode %o, want 0750 from the in-root directory (0700 is the host's)", m)
 		}
 	}
+}
+
+// TestEscapeMaskedAndReadonlyPaths: the default masked paths (runc spec's list, as engines send
+// it) read empty or list nothing, the read-only ones refuse writes and a remount read-write, for
+// init and for an exec'd process alike: /proc/kcore is physical memory, /proc/sysrq-trigger
+// reboots the host, /proc/sys retunes its kernel.
+// Defences: libcontain/rootfs/finish.go (mask: /dev/null or a read-only tmpfs bound over the
+// path; readonly: a read-only bind remount). With either made a no-op, the test fails.
+func TestEscapeMaskedAndReadonlyPaths(t *testing.T) {
+	script := `for f in /proc/kcore /proc/keys /proc/timer_list /proc/sched_debug; do
+	  [ -e $f ] && printf '%s=%s\n' $f "$(head -c 64 $f | wc -c)"; done
+	printf 'firmware=%s\n' "$(ls -A /sys/firmware | wc -l)"
+	for f in /proc/sysrq-trigger /proc/sys/kernel/panic; do
+	  if (echo 0 >$f) 2>/dev/null; then echo "$f=writable"; else echo "$f=refused"; fi; done
+	if mount -o remount,rw /proc/sys 2>/dev/null; then echo remount=done; else echo remount=refused; fi`
+	want := []string{"/proc/sysrq-trigger=refused", "/proc/sys/kernel/panic=refused", "remount=refused", "firmware=0"}
+	for _, f := range []string{"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug"} {
+		if _, err := os.Stat(f); err == nil {
+			want = append(want, f+"=0")
+		}
+	}
+	check := func(who, out string) {
+		t.Helper()
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		for _, w := range want {
+			if !slices.Contains(lines, w) {
+				t.Errorf("%s: want %q in %q", who, w, out)
+			}
+		}
+	}
+	r := newRunner(t)
+	c := r.newContainer(args("sh", "-c", script+"; exec sleep 600"))
+	r.must("create", "--bundle", c.bundle, c.id)
+	r.must("start", c.id)
+	r.waitStatus(c.id, specs.StateRunning)
+	check("exec", r.must("exec", c.id, "sh", "-c", script).stdout)
+	r.must("delete", "--force", c.id)
+	check("init", runOutput(t, args("sh", "-c", script)))
 }
