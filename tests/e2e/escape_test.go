@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -381,4 +382,56 @@ func TestEscapeMaskedAndReadonlyPaths(t *testing.T) {
 	check("exec", r.must("exec", c.id, "sh", "-c", script).stdout)
 	r.must("delete", "--force", c.id)
 	check("init", runOutput(t, args("sh", "-c", script)))
+}
+
+// TestEscapeLimitsCannotBlockKillOrDelete: a container at its pids limit (a fork bomb that keeps
+// every slot taken) or its memory limit (tmpfs pages that cannot be reclaimed) still obeys kill
+// and delete --force, promptly, and leaves no process or cgroup. Without a pid namespace of its
+// own, killing init does not take the others with it: the runtime must kill the whole cgroup.
+// Defence: delete --force thaws and kills every process of the cgroup before it removes it
+// (libcontain/delete.go, killAndWait); with only init killed, the bomb's processes outlive it,
+// the cgroup cannot be removed and the test fails.
+func TestEscapeLimitsCannotBlockKillOrDelete(t *testing.T) {
+	noPidNS := func(s *specs.Spec) {
+		var keep []specs.LinuxNamespace
+		for _, ns := range s.Linux.Namespaces {
+			if ns.Type != specs.PIDNamespace {
+				keep = append(keep, ns)
+			}
+		}
+		s.Linux.Namespaces = keep
+	}
+	for _, tc := range []struct {
+		name   string
+		mutate func(*specs.Spec)
+	}{
+		{"pids", func(s *specs.Spec) {
+			noPidNS(s)
+			// busybox sh exits when a fork fails: the subshells keep trying.
+			s.Process.Args = []string{"sh", "-c", `bomb() { while :; do sleep 600 & done; }; for i in 1 2 3; do (bomb 2>/dev/null) & done; exec sleep 600`}
+			s.Linux.Resources.Pids = &specs.LinuxPids{Limit: int64p(16)}
+		}},
+		{"memory", func(s *specs.Spec) {
+			noPidNS(s)
+			lim := int64(32 << 20)
+			s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: &lim}
+			s.Process.Args = []string{"sh", "-c", `(sleep 600 &); dd if=/dev/zero of=/dev/shm/fill bs=1M count=64 2>/dev/null; exec sleep 600`}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRunner(t)
+			c := r.newContainer(tc.mutate)
+			pids := livePids(t)
+			r.must("create", "--bundle", c.bundle, c.id)
+			r.must("start", c.id)
+			time.Sleep(500 * time.Millisecond) // let it reach the limit
+			start := time.Now()
+			r.must("kill", "--all", c.id, "KILL")
+			r.must("delete", "--force", c.id)
+			if took := time.Since(start); took > 10*time.Second {
+				t.Errorf("kill and delete took %v", took)
+			}
+			raceLeftovers(t, r, c, pids)
+		})
+	}
 }
