@@ -1,6 +1,7 @@
 package rootfs
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -82,7 +83,34 @@ func pivotRoot(rootfs string) error {
 }
 
 // moveRoot is the --no-pivot path: MS_MOVE the rootfs mount over "/" and chroot into it.
+//
+// The host's tree stays in the mount namespace, under the chroot. Its procfs and sysfs mounts
+// are the kernel's licence to mount a fresh, unmasked procfs or sysfs (mount_too_revealing
+// checks for a full, uncovered one anywhere in the namespace), which would undo the masked
+// paths, so they are detached first, as runc 1.5 does; where a detach is refused, a tmpfs
+// covers them, which also denies the licence.
 func moveRoot(rootfs string) error {
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return fmt.Errorf("read mountinfo: %w", err)
+	}
+	for _, mp := range FullProcSysMounts(mi, rootfs) {
+		// Slave first: the detach must not propagate to the host's namespace.
+		if err := mount("", mp, "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+			if errors.Is(err, unix.ENOENT) {
+				continue // a parent was detached already
+			}
+			return fmt.Errorf("hide host %s: %w", mp, err)
+		}
+		if err := unix.Unmount(mp, unix.MNT_DETACH); err != nil {
+			if err != unix.EINVAL && err != unix.EPERM {
+				return fmt.Errorf("hide host %s: %w", mp, os.NewSyscallError("umount2", err))
+			}
+			if err := mount("tmpfs", mp, "tmpfs", 0, ""); err != nil {
+				return fmt.Errorf("hide host %s: %w", mp, err)
+			}
+		}
+	}
 	if err := unix.Chdir(rootfs); err != nil {
 		return &os.PathError{Op: "chdir", Path: rootfs, Err: err}
 	}

@@ -79,3 +79,37 @@ func UnmountShared(rootfs string) error {
 	}
 	return first
 }
+
+// FullProcSysMounts lists, deepest first, the mount points of whole procfs and sysfs mounts
+// (the filesystem's root is what is mounted) outside dir. The kernel lets a process mount a new
+// procfs or sysfs only where a full, uncovered one is already visible in its mount namespace
+// (fs/namespace.c, mount_too_revealing): --no-pivot leaves the host's reachable, so they are
+// taken away first.
+func FullProcSysMounts(mountinfo []byte, dir string) []string {
+	dir = filepath.Clean(dir)
+	var out []string
+	sc := bufio.NewScanner(bytes.NewReader(mountinfo))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		sep := -1
+		for i, v := range f {
+			if v == "-" {
+				sep = i
+				break
+			}
+		}
+		if len(f) < 5 || sep < 0 || sep+1 >= len(f) {
+			continue
+		}
+		root, mp, fstype := unescapeMountinfo(f[3]), unescapeMountinfo(f[4]), f[sep+1]
+		if root != "/" || (fstype != "proc" && fstype != "sysfs") {
+			continue
+		}
+		if mp == dir || strings.HasPrefix(mp, dir+"/") {
+			continue
+		}
+		out = append(out, mp)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}

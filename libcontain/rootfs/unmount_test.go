@@ -28,3 +28,20 @@ func FuzzMountsUnder(f *testing.F) {
 		_ = MountsUnder(b, dir)
 	})
 }
+
+func TestFullProcSysMounts(t *testing.T) {
+	mi := []byte(`22 1 0:21 / /proc rw,nosuid - proc proc rw
+23 1 0:22 / /sys rw - sysfs sysfs rw
+24 23 0:23 / /sys/fs/cgroup rw - tmpfs tmpfs rw
+25 22 0:24 / /proc/sys/fs/binfmt_misc rw - autofs systemd-1 rw
+26 1 0:21 /sys /host/procsys rw - proc proc rw
+27 1 0:25 / /run/c/rootfs/proc rw - proc proc rw
+28 1 0:26 / /mnt/with\040space rw - sysfs sysfs rw
+29 1 0:27 / /run/c/rootfsx/proc rw - proc proc rw
+`)
+	got := FullProcSysMounts(mi, "/run/c/rootfs")
+	want := []string{"/run/c/rootfsx/proc", "/mnt/with space", "/proc", "/sys"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("FullProcSysMounts = %q, want %q", got, want)
+	}
+}

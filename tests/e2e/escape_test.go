@@ -435,3 +435,32 @@ func TestEscapeLimitsCannotBlockKillOrDelete(t *testing.T) {
 		})
 	}
 }
+
+// TestEscapeNoPivotFreshProcfs: with --no-pivot the host's tree stays in the container's mount
+// namespace, under the chroot. A container process can make a user namespace of its own (with a
+// mount and pid or network namespace) and there mount procfs or sysfs, which the kernel allows
+// only where a full one is visible already with no locked mount covering part of it
+// (fs/namespace.c, mount_too_revealing). The container's own /proc is covered by its masked
+// paths, locked in the nested namespace; the host's /proc and /sys are not, so under --no-pivot
+// the fresh procfs mounted: one without the masked and read-only paths. runc 1.5.3 detaches the
+// host's full procfs and sysfs mounts before the chroot (msMoveRoot), and so does contain now.
+// Defence: rootfs.moveRoot's detach; the old binary mounted the fresh procfs and sysfs.
+func TestEscapeNoPivotFreshProcfs(t *testing.T) {
+	needs.UserNamespaces(t)
+	script := `unshare -m -p -f -U -r sh -c 'mount -t proc proc /dev/shm 2>/dev/null && echo proc=mounted || echo proc=refused'
+	unshare -m -n -U -r sh -c 'mount -t sysfs sysfs /dev/shm 2>/dev/null && echo sysfs=mounted || echo sysfs=refused'`
+	for _, pivot := range []string{"--no-pivot", ""} {
+		r := newRunner(t)
+		c := r.newContainer(compose(args("sh", "-c", script), func(s *specs.Spec) {
+			s.Process.User = specs.User{UID: 1000, GID: 1000}
+		}))
+		a := []string{"run", "--bundle", c.bundle}
+		if pivot != "" {
+			a = append(a, pivot)
+		}
+		res := r.must(append(a, c.id)...)
+		if want := "proc=refused\nsysfs=refused\n"; res.stdout != want {
+			t.Errorf("run %s: %q, want %q", pivot, res.stdout, want)
+		}
+	}
+}

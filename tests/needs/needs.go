@@ -36,3 +36,14 @@ func CgroupV2(t testing.TB) {
 		t.Skip("needs the unified cgroup v2 hierarchy at /sys/fs/cgroup (this kernel runs cgroup v1)")
 	}
 }
+
+// UserNamespaces skips the test unless this kernel can make a user namespace.
+func UserNamespaces(t testing.TB) {
+	t.Helper()
+	if _, err := os.Stat("/proc/self/ns/user"); err != nil {
+		t.Skip("needs user namespaces (CONFIG_USER_NS)")
+	}
+	if b, err := os.ReadFile("/proc/sys/user/max_user_namespaces"); err == nil && string(b) == "0\n" {
+		t.Skip("needs user namespaces: user.max_user_namespaces is 0")
+	}
+}
