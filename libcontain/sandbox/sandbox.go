@@ -29,6 +29,16 @@ type Sandbox struct {
 // Create makes a new run directory for container id and points latest at it. The id must
 // already be validated (state.ValidateID): it becomes a path element.
 func Create(workDir, id string, now time.Time) (*Sandbox, error) {
+	sb, err := Plan(workDir, id, now)
+	if err != nil {
+		return nil, err
+	}
+	return sb, sb.Make()
+}
+
+// Plan names the run directory Create would make, without making it: create records it first,
+// so that whatever kills create half-way, delete --force knows which run to remove.
+func Plan(workDir, id string, now time.Time) (*Sandbox, error) {
 	if !filepath.IsAbs(workDir) {
 		return nil, fmt.Errorf("work dir %q must be absolute", workDir)
 	}
@@ -37,24 +47,28 @@ func Create(workDir, id string, now time.Time) (*Sandbox, error) {
 		return nil, err
 	}
 	runID := now.UTC().Format("20060102T150405") + "-" + hex.EncodeToString(rnd[:])
-	runs := filepath.Join(workDir, "containers", id, "runs")
-	dir := filepath.Join(runs, runID)
+	return &Sandbox{ID: id, RunID: runID, Dir: filepath.Join(workDir, "containers", id, "runs", runID)}, nil
+}
+
+// Make creates the planned run directory and points latest at it.
+func (s *Sandbox) Make() error {
+	runs, runID, dir := filepath.Dir(s.Dir), s.RunID, s.Dir
 	if err := os.MkdirAll(runs, 0o711); err != nil {
-		return nil, fmt.Errorf("make sandbox: %w", err)
+		return fmt.Errorf("make sandbox: %w", err)
 	}
 	if err := os.Mkdir(dir, 0o711); err != nil {
-		return nil, fmt.Errorf("make sandbox: %w", err)
+		return fmt.Errorf("make sandbox: %w", err)
 	}
 	// Repoint latest atomically: a new link beside it, renamed over it.
 	tmp := filepath.Join(runs, ".latest-"+runID)
 	if err := os.Symlink(runID, tmp); err != nil {
-		return nil, fmt.Errorf("link latest sandbox: %w", err)
+		return fmt.Errorf("link latest sandbox: %w", err)
 	}
 	if err := os.Rename(tmp, filepath.Join(runs, "latest")); err != nil {
 		os.Remove(tmp)
-		return nil, fmt.Errorf("link latest sandbox: %w", err)
+		return fmt.Errorf("link latest sandbox: %w", err)
 	}
-	return &Sandbox{ID: id, RunID: runID, Dir: dir}, nil
+	return nil
 }
 
 // Latest returns the newest run directory of container id.
@@ -122,6 +136,7 @@ func (s *Sandbox) Remove(workDir string) error {
 		return err
 	}
 	runs := filepath.Dir(s.Dir)
+	os.Remove(filepath.Join(runs, ".latest-"+s.RunID)) // a create killed between link and rename
 	if latest, err := os.Readlink(filepath.Join(runs, "latest")); err == nil && latest == s.RunID {
 		os.Remove(filepath.Join(runs, "latest"))
 	}
