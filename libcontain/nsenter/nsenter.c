@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -239,6 +240,19 @@ __attribute__((constructor)) static void nsenter(void)
 	for (i = 0; i < req.count; i++)
 		if (req.joins[i].fd == sock)
 			fail(sock, "parse request", EINVAL);
+
+	/*
+	 * Not dumpable from before the first join until execve, which makes the process dumpable
+	 * again as the kernel sees fit: a dumpable process lets any process of its uid (with no
+	 * fewer capabilities) in the namespaces we join read its memory and fds, open its exe and
+	 * ptrace it while it still holds the runtime's privileges (runc's nsexec does the same).
+	 * Not when a user namespace is joined: the process's /proc files would then belong to the
+	 * host's root, which it is not, and init could no longer write its own oom_score_adj.
+	 */
+	for (i = 0; i < req.count && !(req.joins[i].flags & CLONE_NEWUSER); i++)
+		;
+	if (i == req.count && !(req.unshare & CLONE_NEWUSER) && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail(sock, "prctl PR_SET_DUMPABLE", errno);
 
 	join(sock, &req);
 	if (req.unshare != 0 && unshare((int)req.unshare) < 0)

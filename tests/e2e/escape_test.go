@@ -464,3 +464,31 @@ func TestEscapeNoPivotFreshProcfs(t *testing.T) {
 		}
 	}
 }
+
+// TestEscapeInitNotDumpable: the runtime's part inside the container (an exec's child, which has
+// joined the container's namespaces) must not be dumpable while it sets up: a dumpable process
+// lets any process of the same uid and no fewer capabilities read its memory and fds, open its
+// exe and ptrace it (runc's nsexec makes itself non-dumpable before it joins; the kernel makes
+// the process dumpable again at execve). A container process polls every /proc/<pid>/exe during
+// 40 execs and logs any that still names the runtime binary; none may.
+// Defence: PR_SET_DUMPABLE 0 in the child before it joins the container. Without it, the exec
+// child is readable once it has dropped to the container's capabilities and before execve.
+func TestEscapeInitNotDumpable(t *testing.T) {
+	r := newRunner(t)
+	spy := `while :; do for p in /proc/[0-9]*/exe; do
+	  case $p in /proc/1/exe|/proc/$$/exe) continue;; esac
+	  l=$(readlink $p 2>/dev/null) || continue
+	  case $l in *contain*|*runc*) echo "$p -> $l" >>/dev/shm/spy.log;; esac
+	done; done`
+	c := r.newContainer(args("sh", "-c", spy))
+	r.must("create", "--bundle", c.bundle, c.id)
+	r.must("start", c.id)
+	for i := 0; i < 40; i++ {
+		r.runQuiet("exec", c.id, "true")
+	}
+	log := r.must("exec", c.id, "sh", "-c", "cat /dev/shm/spy.log 2>/dev/null; true")
+	r.must("delete", "--force", c.id)
+	if strings.TrimSpace(log.stdout) != "" {
+		t.Errorf("a container process read the exe link of the runtime's process during exec:\n%s", log.stdout)
+	}
+}
