@@ -726,11 +726,14 @@ func TestMonitorLifetime(t *testing.T) {
 		c := w.newContainer(compose(args("true"), annotate(
 			"io.contain.disk.limit", "1G", "io.contain.disk.interval", isoInterval.String())))
 		w.must("create", "--bundle", c.bundle, c.id)
-		pid := w.monitorPid(c.id)
+		pid, guard := w.monitorPid(c.id), w.guardPid(c.id)
 		w.must("start", c.id)
 		w.waitStopped(c.id, statusTimeout)
-		if !poll(2*isoInterval+statusTimeout, func() bool { return processGone(pid) }) {
-			t.Fatalf("monitor %d still runs after its container stopped", pid)
+		if !poll(2*isoInterval+statusTimeout, func() bool { return processGone(pid) && processGone(guard) }) {
+			t.Fatalf("monitor %d or its guard %d still runs after its container stopped", pid, guard)
+		}
+		if st, _, _ := w.state(c.id); st.Annotations[annLimitation] != "" {
+			t.Errorf("a container that ended by itself got a limitation: %v", st.Annotations)
 		}
 	})
 	t.Run("does not hold create's stdio", func(t *testing.T) {
