@@ -194,6 +194,19 @@ func TestEscapeHostFd(t *testing.T) {
 	r.must("delete", "--force", c.id)
 }
 
+// hostVictimDir makes /tmp/victim-<unique>, a host directory a symlink in an image points at,
+// removed with what it holds when the test ends.
+func hostVictimDir(t *testing.T, mode os.FileMode) (name, path string) {
+	t.Helper()
+	name = "victim-" + strings.TrimPrefix(bundle.UniqueName(""), "-")
+	path = filepath.Join("/tmp", name)
+	if err := os.Mkdir(path, mode); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(path) })
+	return name, path
+}
+
 // TestEscapeSymlinkedMountTargets (CVE-2015-3629, CVE-2021-30465 class): the image decides what
 // its paths are, symlinks included. A mount destination that is a symlink out of the root
 // ("/victim" or "../../../victim"), and a /dev/null that is a symlink to a host file, must be
@@ -203,12 +216,7 @@ func TestEscapeHostFd(t *testing.T) {
 // mounted through /proc/thread-self/fd (libcontain/rootfs/resolve.go); resolving the joined
 // path on the host instead makes the mount land outside the root and the test fails.
 func TestEscapeSymlinkedMountTargets(t *testing.T) {
-	victim := "victim-" + strings.TrimPrefix(bundle.UniqueName(""), "-")
-	hostVictim := filepath.Join("/tmp", victim)
-	if err := os.Mkdir(hostVictim, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.Remove(hostVictim) })
+	victim, hostVictim := hostVictimDir(t, 0o755)
 	rootfs := filepath.Join(t.TempDir(), "rootfs")
 	bundle.CopyRootfs(t, rootfs)
 	for _, l := range []struct{ link, target string }{
@@ -288,12 +296,7 @@ func TestEscapeSymlinkedMountTargets(t *testing.T) {
 // volumes look the container path up with pathrs-lite in the rootfs. With the volume lookup
 // following links on the host (os.Stat of the joined path), the mode check fails.
 func TestEscapeRootfsSymlinkCwdOrVolume(t *testing.T) {
-	victim := "victim-" + strings.TrimPrefix(bundle.UniqueName(""), "-")
-	hostVictim := filepath.Join("/tmp", victim)
-	if err := os.Mkdir(hostVictim, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(hostVictim) })
+	victim, hostVictim := hostVictimDir(t, 0o700)
 	if err := os.WriteFile(filepath.Join(hostVictim, "host-marker"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -69,44 +69,39 @@ func raceLeftovers(t *testing.T, r *runner, c *container, pidsBefore map[int]boo
 		pidsBefore: pidsBefore, keepIDs: map[string]bool{}, keepPids: map[int]bool{}}.check(t, r)
 }
 
-// TestRaceStartDelete: start and delete --force of one created container at the same moment.
-// Either order is a valid outcome, but nothing may be left half-done: delete always succeeds,
-// start succeeds or says the container does not exist (delete came first), and afterwards no
-// state, cgroup or process of the container remains.
-func TestRaceStartDelete(t *testing.T) {
-	for i := 0; i < raceRounds(); i++ {
-		r := newRunner(t)
-		c := r.newContainer(args("sleep", "600"))
-		pids := livePids(t)
-		r.must("create", "--bundle", c.bundle, c.id)
-		res := concurrently(r, []string{"start", c.id}, []string{"delete", "--force", c.id})
-		if res[1].code != 0 {
-			t.Fatalf("round %d: delete --force lost to start: %s", i, res[1])
-		}
-		if res[0].code != 0 {
-			cleanLoss(t, res[0], "does not exist", "not running", "stopped", "cannot start", "already dead")
-		}
-		raceLeftovers(t, r, c, pids)
-	}
-}
-
-// TestRaceKillDelete: kill and delete --force of one running container at the same moment:
-// delete succeeds, kill succeeds or fails cleanly, nothing is left.
-func TestRaceKillDelete(t *testing.T) {
-	for i := 0; i < raceRounds(); i++ {
-		r := newRunner(t)
-		c := r.newContainer(args("sleep", "600"))
-		pids := livePids(t)
-		r.must("create", "--bundle", c.bundle, c.id)
-		r.must("start", c.id)
-		res := concurrently(r, []string{"kill", c.id, "KILL"}, []string{"delete", "--force", c.id})
-		if res[1].code != 0 {
-			t.Fatalf("round %d: delete --force lost to kill: %s", i, res[1])
-		}
-		if res[0].code != 0 {
-			cleanLoss(t, res[0], "does not exist", "not running", "stopped", "cannot start", "already dead")
-		}
-		raceLeftovers(t, r, c, pids)
+// TestRaceAgainstDelete: start (of a created container) or kill (of a running one) and
+// delete --force of the same container at the same moment. Either order is a valid outcome, but
+// nothing may be left half-done: delete always succeeds, the other succeeds or fails with one
+// line (the container does not exist, is not running...), and afterwards no state, cgroup or
+// process of the container remains.
+func TestRaceAgainstDelete(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		running bool
+		cmd     func(id string) []string
+	}{
+		{"start", false, func(id string) []string { return []string{"start", id} }},
+		{"kill", true, func(id string) []string { return []string{"kill", id, "KILL"} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for i := 0; i < raceRounds(); i++ {
+				r := newRunner(t)
+				c := r.newContainer(args("sleep", "600"))
+				pids := livePids(t)
+				r.must("create", "--bundle", c.bundle, c.id)
+				if tc.running {
+					r.must("start", c.id)
+				}
+				res := concurrently(r, tc.cmd(c.id), []string{"delete", "--force", c.id})
+				if res[1].code != 0 {
+					t.Fatalf("round %d: delete --force lost to %s: %s", i, tc.name, res[1])
+				}
+				if res[0].code != 0 {
+					cleanLoss(t, res[0], "does not exist", "not running", "stopped", "cannot start", "already dead")
+				}
+				raceLeftovers(t, r, c, pids)
+			}
+		})
 	}
 }
 
