@@ -951,6 +951,8 @@ func TestMonitorDeathFailsClosed(t *testing.T) {
 			w.must("start", c.id)
 			evs := w.events(c.id)
 			w.waitStatus(c.id, specs.StateRunning)
+			// events must be watching before the kill: on a stopped container it only says so.
+			waitEvent(t, evs, "stats", statusTimeout)
 			victims := tc.victim(w, c.id)
 			for _, pid := range victims {
 				if err := unix.Kill(pid, unix.SIGKILL); err != nil {
