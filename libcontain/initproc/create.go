@@ -36,7 +36,9 @@ func (in *initProc) create() (string, error) {
 			return "bring up loopback", err
 		}
 	}
-	if namespaces.IsNew(nss, specs.UTSNamespace) {
+	// New or joined by path: runc sets the names in a joined UTS namespace too (the spec asks
+	// for them; validation refuses them without a UTS namespace of the container's own).
+	if namespaces.Lists(nss, specs.UTSNamespace) {
 		if s.Hostname != "" {
 			in.progress("setting hostname: " + s.Hostname)
 			if err := unix.Sethostname([]byte(s.Hostname)); err != nil {

@@ -59,6 +59,9 @@ func (in *initProc) becomeProcess() (string, string, error) {
 		if err := unix.Chdir(p.Cwd); err != nil {
 			return "", "change to cwd", &os.PathError{Op: "chdir", Path: p.Cwd, Err: err}
 		}
+		if err := checkCwd(); err != nil {
+			return "", "change to cwd", fmt.Errorf("%s: %w", p.Cwd, err)
+		}
 	}
 	path, err := lookPath(p)
 	if err != nil {
@@ -162,4 +165,20 @@ func hasEnv(env []string, key string) bool {
 		}
 	}
 	return false
+}
+
+// checkCwd makes sure the working directory is inside the container's root. A cwd reached
+// through an fd the runtime still held (process.cwd "/proc/self/fd/N", CVE-2024-21626) can be a
+// directory the container's root does not contain; getcwd then answers with a path that does
+// not start at "/" ("(unreachable)/..."), which unix.Getwd turns into ENOENT. runc checks the
+// same after its chdir.
+func checkCwd() error {
+	wd, err := unix.Getwd()
+	if err != nil {
+		return fmt.Errorf("working directory is outside the container's root: %w", os.NewSyscallError("getcwd", err))
+	}
+	if !strings.HasPrefix(wd, "/") {
+		return fmt.Errorf("working directory %q is outside the container's root", wd)
+	}
+	return nil
 }

@@ -32,17 +32,17 @@ func Init() error {
 		return err
 	}
 	// Nothing init runs (hooks) may inherit our protocol fds.
-	for _, fd := range []int{protocol.SyncFd, protocol.LogFd, protocol.FifoFd} {
+	for _, fd := range []int{protocol.SyncFd, protocol.LogFd} {
 		unix.CloseOnExec(base + fd)
 	}
 	c := protocol.NewChild(os.NewFile(uintptr(base+protocol.SyncFd), "sync"))
 	logw := os.NewFile(uintptr(base+protocol.LogFd), "log")
-	fifo := os.NewFile(uintptr(base+protocol.FifoFd), "exec.fifo")
 	cfg, err := c.RecvConfig()
 	if err != nil {
 		c.Fail("receive config", err)
 		return err
 	}
+	fifo := fifoFile(base, cfg.Exec)
 	log := protocol.NewChildLogger(logw, cfg.Debug)
 	in := &initProc{c: c, cfg: cfg, log: log, logw: logw, fifo: fifo, fdBase: base}
 	run := in.create
@@ -110,4 +110,16 @@ func (in *initProc) progress(msg string) {
 	if in.cfg.Progress {
 		protocol.Progress(in.log, msg)
 	}
+}
+
+// fifoFile is create's exec.fifo handle, the third protocol fd. exec passes no fifo: that fd
+// number is then whatever the process opened first (the Go runtime opens files before main), and
+// marking it close-on-exec or wrapping it in an *os.File, whose finalizer closes it, would take
+// it from its owner.
+func fifoFile(base int, exec bool) *os.File {
+	if exec {
+		return nil
+	}
+	unix.CloseOnExec(base + protocol.FifoFd)
+	return os.NewFile(uintptr(base+protocol.FifoFd), "exec.fifo")
 }

@@ -495,3 +495,34 @@ func TestEscapeInitNotDumpable(t *testing.T) {
 		t.Errorf("a container process read the exe link of the runtime's process during exec:\n%s", log.stdout)
 	}
 }
+
+// TestEscapeHostCwd (CVE-2024-21626): a working directory of /proc/self/fd/N, for init
+// (process.cwd) and for exec (--cwd), names whatever directory the runtime's process held at fd N
+// when it changed into it. The process must never be left in a directory outside its root: the
+// old binary ran `pwd -P` in one (an fd of a procfs mount the container's root does not hold,
+// which getcwd could not name). Either the command fails, or it runs with a cwd inside the root.
+// Defence: init checks the working directory with getcwd after the chdir (runc's check);
+// without it, process.cwd /proc/self/fd/11 runs outside the root.
+func TestEscapeHostCwd(t *testing.T) {
+	outside := func(out string) bool {
+		return strings.Contains(out, "unreachable") || !strings.HasPrefix(out, "/")
+	}
+	for fd := 3; fd <= 14; fd++ {
+		r := newRunner(t)
+		c := r.newContainer(compose(args("sh", "-c", "pwd -P"), func(s *specs.Spec) { s.Process.Cwd = fmt.Sprintf("/proc/self/fd/%d", fd) }))
+		if res := r.run("run", "--bundle", c.bundle, c.id); res.code == 0 && outside(res.stdout) {
+			t.Errorf("process.cwd /proc/self/fd/%d: ran outside the container's root (pwd -P %q)", fd, res.stdout)
+		}
+	}
+	r := newRunner(t)
+	c := r.newContainer(args("sleep", "600"))
+	r.must("create", "--bundle", c.bundle, c.id)
+	r.must("start", c.id)
+	for fd := 3; fd <= 14; fd++ {
+		cwd := fmt.Sprintf("/proc/self/fd/%d", fd)
+		if res := r.run("exec", "--cwd", cwd, c.id, "sh", "-c", "pwd -P"); res.code == 0 && outside(res.stdout) {
+			t.Errorf("exec --cwd %s: ran outside the container's root (pwd -P %q)", cwd, res.stdout)
+		}
+	}
+	r.must("delete", "--force", c.id)
+}

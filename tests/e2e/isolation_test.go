@@ -169,3 +169,28 @@ func TestOwnSession(t *testing.T) {
 		t.Errorf("container init %s: pgrp %s, session %s; want its own", pid, f[2], f[3])
 	}
 }
+
+// TestHostnameJoinedUTS: a container that joins another's UTS namespace by path and names a
+// hostname gets it set, as runc does (the old binary skipped it silently when the namespace was
+// joined rather than new).
+func TestHostnameJoinedUTS(t *testing.T) {
+	r := newRunner(t)
+	a := r.newContainer(args("sleep", "600"))
+	r.must("create", "--bundle", a.bundle, a.id)
+	pid := statePid(t, r, a.id)
+	want := bundle.UniqueName("joined-")
+	b := r.newContainer(func(s *specs.Spec) {
+		s.Process.Args = []string{"hostname"}
+		s.Hostname = want
+		for i, ns := range s.Linux.Namespaces {
+			if ns.Type == specs.UTSNamespace {
+				s.Linux.Namespaces[i].Path = fmt.Sprintf("/proc/%d/ns/uts", pid)
+			}
+		}
+	})
+	got := strings.TrimSpace(r.must("run", "--bundle", b.bundle, b.id).stdout)
+	if got != want {
+		t.Errorf("hostname in a joined UTS namespace: %q, want %q", got, want)
+	}
+	r.must("delete", "--force", a.id)
+}
