@@ -53,18 +53,22 @@ func (c *Container) Start() error {
 		return fmt.Errorf("remove exec fifo: %w", err)
 	}
 	awaitExec(fd)
-	if notify != nil {
-		// Like runc, start returns once the container said READY=1: that is what a
-		// Type=notify unit running `contain start` waits for.
-		if err := relayReady(notify, st.Extra[extraNotifySocket], st.Pid, func() bool {
-			return statusOf(d, st) != Stopped
-		}); err != nil {
-			return err
-		}
-	}
 	cfg, err := d.LoadConfig()
 	if err != nil {
 		return fmt.Errorf("load config: %w", err)
+	}
+	if notify != nil {
+		// The container is started: release its lock before waiting for READY=1, which may
+		// take as long as the service likes or never come. Held, it blocked state, kill and
+		// delete for as long (issue 16).
+		d.Close()
+		// Like runc, start returns once the container said READY=1: that is what a
+		// Type=notify unit running `contain start` waits for. It gives up when init exits.
+		if err := relayReady(notify, st.Extra[extraNotifySocket], st.Pid, func() bool {
+			return !pidfdExited(pidfd)
+		}); err != nil {
+			return err
+		}
 	}
 	if cfg.Hooks != nil && len(cfg.Hooks.Poststart) > 0 {
 		hs := st.State
@@ -122,4 +126,11 @@ func awaitFifoByte(fifo, pidfd int) error {
 			return ErrNotRunning
 		}
 	}
+}
+
+// pidfdExited reports whether the process behind pidfd has exited (its pidfd polls readable).
+func pidfdExited(pidfd int) bool {
+	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+	n, err := unix.Poll(fds, 0)
+	return err == nil && n > 0
 }

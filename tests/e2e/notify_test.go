@@ -81,3 +81,47 @@ func statePid(t *testing.T, r *runner, id string) int {
 	pid, _ := strconv.Atoi(f[0])
 	return pid
 }
+
+// TestNotifyWaitDoesNotBlock (issue 16): `start` waits for the container's READY=1, which may
+// never come; while it waits, state, kill and delete must not block behind it. The old binary
+// held the container's lock through the wait, so kill and delete hung for as long as start did.
+func TestNotifyWaitDoesNotBlock(t *testing.T) {
+	r := newRunner(t)
+	containOnly(t, "runc keeps no lock between commands; this checks contain's")
+	host := filepath.Join(t.TempDir(), "notify.sock")
+	l, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: host, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	c := r.newContainer(args("sleep", "600")) // never says READY=1
+	t.Setenv("NOTIFY_SOCKET", host)
+	r.must("create", "--bundle", c.bundle, c.id)
+	start := exec.Command(binary, "--root", r.root, "--work-dir", filepath.Join(filepath.Dir(r.root), "work"), "start", c.id)
+	if err := start.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var startErr error
+	go func() { startErr = start.Wait(); close(done) }()
+	t.Cleanup(func() { _ = start.Process.Kill(); <-done })
+	r.waitStatus(c.id, specs.StateRunning)
+	for _, cmd := range [][]string{{"state", c.id}, {"kill", c.id, "KILL"}, {"delete", "--force", c.id}} {
+		t0 := time.Now()
+		res := r.run(cmd...)
+		if took := time.Since(t0); took > 5*time.Second {
+			t.Errorf("%s took %v while start waited for READY=1", cmd[0], took)
+		}
+		if res.code != 0 {
+			t.Errorf("%s while start waited for READY=1: %s", cmd[0], res)
+		}
+	}
+	select {
+	case <-done:
+		if startErr == nil {
+			t.Errorf("start reported success for a container that died before READY=1")
+		}
+	case <-time.After(10 * time.Second):
+		t.Errorf("start still waits for READY=1 after the container was deleted")
+	}
+}
