@@ -104,6 +104,9 @@ func Create(rt *Runtime, o CreateOpts) (c *Container, err error) {
 	}
 
 	dir, err := rt.Store.Create(o.ID)
+	if errors.Is(err, fs.ErrExist) && rt.removeHalfCreated(o.ID) {
+		dir, err = rt.Store.Create(o.ID)
+	}
 	if errors.Is(err, fs.ErrExist) {
 		return nil, ErrExist
 	}
@@ -146,6 +149,8 @@ type builder struct {
 	console *os.File
 	// hookState is the state hooks get, with init's pid once it runs.
 	hookState specs.State
+	// rec is what create has said it makes (halfcreate.go), saved before each piece is made.
+	rec createRecord
 }
 
 func (b *builder) build() error {
@@ -204,6 +209,12 @@ func (b *builder) build() error {
 	if err != nil {
 		return err
 	}
+	if !namespaces.Lists(b.spec.Linux.Namespaces, specs.MountNamespace) {
+		// init will mount below the rootfs in our namespace: recorded before it can.
+		if err := b.record(func(r *createRecord) { r.SharedRootfs = b.rootfs }); err != nil {
+			return err
+		}
+	}
 	l := &launcher{
 		kind: protocol.KindInit, log: b.rt.Log, progress: b.o.Progress,
 		stdin: b.o.Stdin, stdout: b.o.Stdout, stderr: b.o.Stderr, preserved: b.preserved, fifo: fifo,
@@ -242,6 +253,12 @@ func (b *builder) makeCgroup() error {
 	m, err := cgroups.New(cgroups.Config{Path: path, ID: b.o.ID})
 	if err != nil {
 		return fmt.Errorf("cgroup: %w", err)
+	}
+	// Recorded before they exist: only the dirs missing now are create's to remove later.
+	if err := b.record(func(r *createRecord) {
+		r.CgroupPaths, r.CgroupNew, r.CgroupGroup = m.Paths(), missingDirs(m.Paths()), b.o.CgroupGroup
+	}); err != nil {
+		return err
 	}
 	if err := m.Create(); err != nil {
 		_ = m.Destroy()
@@ -354,7 +371,8 @@ func (b *builder) ready() error {
 	if err := b.dir.Save(b.st); err != nil {
 		return fmt.Errorf("save state: %w", err)
 	}
-	return nil
+	// state.json now names everything the record did.
+	return b.dir.DropCreating()
 }
 
 // killInit kills init once create has failed, and closes a pty master it sent.

@@ -32,8 +32,8 @@ func (c *Container) Delete(force bool) error {
 	defer d.Close()
 	st, err := d.Load()
 	if errors.Is(err, os.ErrNotExist) {
-		// A dir without state: a create that died half-way. Nothing runs; clear it.
-		return d.Remove()
+		// A dir without state: a create that died half-way. Undo what its record names.
+		return c.undoHalfCreated(d)
 	}
 	if err != nil {
 		return fmt.Errorf("load state: %w", err)
@@ -88,6 +88,11 @@ func (c *Container) destroy(d *state.Dir, st *state.State) error {
 		}
 		m, err := cgroups.LoadWithCreated(st.CgroupPaths, created)
 		if err == nil {
+			// Init is gone, but without a pid namespace of their own its children are not:
+			// they would keep the cgroup busy. runc kills them too.
+			err = emptyCgroup(m)
+		}
+		if err == nil {
 			err = m.Destroy()
 		}
 		if err != nil {
@@ -107,11 +112,17 @@ func (c *Container) destroy(d *state.Dir, st *state.State) error {
 			errs = append(errs, fmt.Errorf("unmount container mounts: %w", err))
 		}
 	}
-	if err := d.Remove(); err != nil {
-		errs = append(errs, fmt.Errorf("remove state: %w", err))
+	if len(errs) > 0 {
+		// Keep the state: it is what lets a later delete find and remove the rest.
+		return errors.Join(errs...)
 	}
+	// The sandbox before the state: a delete killed in between must leave something that says
+	// where the sandbox is.
 	if sb := st.Annotations[spec.AnnotationSandbox]; sb != "" {
 		sandbox.RemoveIfEmpty(sb)
+	}
+	if err := d.Remove(); err != nil {
+		errs = append(errs, fmt.Errorf("remove state: %w", err))
 	}
 	if cfgErr == nil && cfg.Hooks != nil && len(cfg.Hooks.Poststop) > 0 {
 		hs := st.State
@@ -124,4 +135,26 @@ func (c *Container) destroy(d *state.Dir, st *state.State) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// emptyCgroup kills whatever still runs in the container's cgroup and waits (bounded) until it
+// is empty.
+func emptyCgroup(m cgroups.Manager) error {
+	pids, err := m.Pids()
+	if err != nil || len(pids) == 0 {
+		return nil // a missing cgroup is Destroy's to judge
+	}
+	_ = m.Thaw() // a frozen task cannot die
+	_ = m.KillAll(unix.SIGKILL)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		pids, err := m.Pids()
+		if err != nil || len(pids) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("processes %v of the container outlived SIGKILL", pids)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -39,7 +39,14 @@ func (b *builder) prepareSandbox() error {
 	sb := b.o.Sandbox
 	if sb == nil {
 		var err error
-		if sb, err = sandbox.Create(b.rt.WorkDir, b.o.ID, time.Now()); err != nil {
+		if sb, err = sandbox.Plan(b.rt.WorkDir, b.o.ID, time.Now()); err != nil {
+			return err
+		}
+		// Recorded before it exists: a kill after the mkdir must not leave it (halfcreate.go).
+		if err := b.record(func(r *createRecord) { r.Sandbox = sb.Dir }); err != nil {
+			return err
+		}
+		if err := sb.Make(); err != nil {
 			return err
 		}
 		b.madeSandbox = true

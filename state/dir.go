@@ -17,6 +17,8 @@ const (
 	stateFile  = "state.json"
 	configFile = "config.json"
 	fifoFile   = "exec.fifo"
+	// creatingFile is create's record of what it is about to make, until state.json exists.
+	creatingFile = "creating.json"
 
 	// maxFileSize bounds what Load reads: a config.json is kilobytes; anything near this is
 	// corruption, and reading it whole would only exhaust memory.
@@ -45,6 +47,13 @@ func (e *replacedError) Error() string { return e.path + ": replaced while waiti
 // (or a hook) would let it hold the container's lock forever and keep every later command
 // waiting. O_NOFOLLOW: a symlink planted in the root must not redirect us to another directory.
 func lockDir(id, path string, exclusive bool) (*Dir, error) {
+	return lockDirHow(id, path, exclusive, false)
+}
+
+// errLocked: a non-blocking lock found the directory locked by someone else.
+var errLocked = errors.New("container dir is locked by another command")
+
+func lockDirHow(id, path string, exclusive, nonblock bool) (*Dir, error) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	if errors.Is(err, unix.ENOENT) {
 		return nil, &os.PathError{Op: "open", Path: path, Err: fs.ErrNotExist}
@@ -56,6 +65,9 @@ func lockDir(id, path string, exclusive bool) (*Dir, error) {
 	if exclusive {
 		how = unix.LOCK_EX
 	}
+	if nonblock {
+		how |= unix.LOCK_NB
+	}
 	// A blocking flock returns EINTR when a signal arrives, and the Go runtime signals its own
 	// threads (SIGURG for preemption), so retry rather than fail.
 	for {
@@ -63,6 +75,10 @@ func lockDir(id, path string, exclusive bool) (*Dir, error) {
 		if !errors.Is(err, unix.EINTR) {
 			break
 		}
+	}
+	if nonblock && errors.Is(err, unix.EWOULDBLOCK) {
+		unix.Close(fd)
+		return nil, errLocked
 	}
 	if err != nil {
 		unix.Close(fd)
@@ -132,6 +148,28 @@ func (d *Dir) SaveConfig(s *specs.Spec) error {
 		return fmt.Errorf("encode config: %w", err)
 	}
 	return d.writeAtomic(configFile, data)
+}
+
+// SaveCreating writes create's record of what it is making (see libcontain's createRecord)
+// atomically. It needs the exclusive lock.
+func (d *Dir) SaveCreating(data []byte) error {
+	return d.writeAtomic(creatingFile, data)
+}
+
+// LoadCreating reads create's record; a missing one wraps fs.ErrNotExist.
+func (d *Dir) LoadCreating() ([]byte, error) {
+	return d.read(creatingFile)
+}
+
+// DropCreating removes create's record once state.json holds everything it said.
+func (d *Dir) DropCreating() error {
+	if err := d.needExclusive("drop create record"); err != nil {
+		return err
+	}
+	if err := unix.Unlinkat(d.fd, creatingFile, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("drop create record: %w", os.NewSyscallError("unlinkat", err))
+	}
+	return nil
 }
 
 // LoadConfig reads the copy of the spec saved at create.

@@ -85,6 +85,15 @@ func (s *Store) Open(id string, exclusive bool) (*Dir, error) {
 	return nil, fmt.Errorf("open container dir: %w", err)
 }
 
+// TryOpen locks an existing container's directory exclusively if nobody holds its lock now;
+// otherwise it fails at once (a create in progress holds it for as long as it runs).
+func (s *Store) TryOpen(id string) (*Dir, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	return lockDirHow(id, filepath.Join(s.Root, id), true, true)
+}
+
 // List returns the ids of all containers, sorted. Stray files, symlinks and directories whose
 // names are not valid ids (temp files, lost+found) are skipped. A missing root means no
 // containers.

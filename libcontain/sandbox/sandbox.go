@@ -153,7 +153,9 @@ func (s *Sandbox) Remove(workDir string) error {
 // look at it later.
 func RemoveIfEmpty(dir string) {
 	removeUnchangedOverlay(dir)
-	if os.Remove(dir) != nil { // rmdir: fails unless empty
+	// rmdir: fails unless empty. Already gone: a delete killed half-way removed it, and what it
+	// did not get to above it is still to go.
+	if err := os.Remove(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return
 	}
 	runs := filepath.Dir(dir)

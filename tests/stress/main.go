@@ -442,11 +442,22 @@ func reapOrphans() {
 	}
 }
 
-// zombies returns the pids of zombie processes that a container or the runtime left: zombies
-// whose parent is this process, or whose command was contain, sleep or sh.
+// zombies returns the zombie processes of this run's tree: this process is a subreaper, so every
+// orphan of a runtime or container process comes here, and a zombie is ours when its parent is
+// this process or a process of the run (its command line names the run's dir). Zombies of other
+// processes on the machine (whose parent may be a pid 1 that never reaps) are not counted.
 func zombies() map[int]string {
+	return zombiesOf(func(ppid int) bool {
+		if ppid == os.Getpid() {
+			return true
+		}
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(ppid) + "/cmdline")
+		return err == nil && bytes.Contains(b, []byte("contain-stress-"))
+	})
+}
+
+func zombiesOf(ours func(ppid int) bool) map[int]string {
 	out := map[int]string{}
-	self := os.Getpid()
 	_ = filepath.WalkDir("/proc", func(p string, d fs.DirEntry, err error) error {
 		if p == "/proc" {
 			return nil
@@ -473,7 +484,7 @@ func zombies() map[int]string {
 			return fs.SkipDir
 		}
 		ppid, _ := strconv.Atoi(fields[1])
-		if ppid == self || comm == "contain" || comm == "sleep" || comm == "sh" {
+		if ours(ppid) {
 			out[pid] = fmt.Sprintf("%d (%s, parent %d)", pid, comm, ppid)
 		}
 		return fs.SkipDir
