@@ -3,6 +3,7 @@ package libcontain
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/contain-runtime/contain/libcontain/cgroups"
+	"github.com/contain-runtime/contain/libcontain/cgroups/stats"
 	"github.com/contain-runtime/contain/libcontain/internal/protocol"
 	"github.com/contain-runtime/contain/libcontain/nsenter"
 	"github.com/contain-runtime/contain/spec"
@@ -85,6 +87,19 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 			return -1, fmt.Errorf("join cgroup: %w", err)
 		}
 	}
+	// A container whose pids limit is used up cannot take one more process, and the runtime's
+	// part that joins it is one (with the Go runtime's threads): it would die in pthread_create
+	// with a crash dump on the caller's stderr (issue 16, through podman). Refuse before
+	// anything starts, with one line that says why.
+	var limitHits uint64
+	if cg != nil {
+		if s, err := cg.Stats(); err == nil {
+			if err := pidsFull(c.ID, s.Pids); err != nil {
+				return -1, err
+			}
+			limitHits = s.Pids.LimitHits
+		}
+	}
 	var console *os.File
 	l := &launcher{
 		kind: protocol.KindExec, log: c.rt.Log, preserved: preserved,
@@ -104,6 +119,12 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	if err != nil {
 		if console != nil {
 			console.Close()
+		}
+		// The container filled up while we joined it: say that, not how our child died.
+		if cg != nil {
+			if s, serr := cg.Stats(); serr == nil && s.Pids.LimitHits > limitHits && pidsLimited(s.Pids) {
+				return -1, fmt.Errorf("container %s reached its pids limit (pids.max %d) while the process was joining it", c.ID, s.Pids.Limit)
+			}
 		}
 		return -1, err
 	}
@@ -127,4 +148,15 @@ func waitProcess(proc *os.Process, console *os.File) (int, error) {
 	defer signal.Stop(sigs)
 	c := &Container{init: proc, console: console}
 	return c.waitOnly(sigs)
+}
+
+// pidsLimited: the cgroup has a pids limit (stats report an unlimited one as MaxUint64).
+func pidsLimited(p stats.PidsStats) bool { return p.Limit > 0 && p.Limit != math.MaxUint64 }
+
+// pidsFull is the error for a container with no pids left to give.
+func pidsFull(id string, p stats.PidsStats) error {
+	if !pidsLimited(p) || p.Current < p.Limit {
+		return nil
+	}
+	return fmt.Errorf("container %s is at its pids limit (pids.max %d, pids.current %d): no process can join it", id, p.Limit, p.Current)
 }

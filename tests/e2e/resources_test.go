@@ -3,6 +3,8 @@
 package e2e
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -151,4 +153,48 @@ func TestSystemdHierarchyJoined(t *testing.T) {
 	if !slices.Contains(strings.Fields(procs), strconv.Itoa(st.Pid)) {
 		t.Errorf("init %d not in %s/cgroup.procs: %q", st.Pid, want, procs)
 	}
+}
+
+// TestExecAtPidsLimit (issue 16): an exec into a container whose pids limit is used up must fail
+// with one line that names the limit, leave no process of its own behind, and leave the container
+// as it was: running, and answering state, kill and delete. runc 1.5.3's init often dies of
+// SIGABRT in the Go runtime and prints a crash dump (podman then showed garbage), and so did
+// contain's; contain now looks at pids.current and pids.max first.
+func TestExecAtPidsLimit(t *testing.T) {
+	r := newRunner(t)
+	c := r.newContainer(func(s *specs.Spec) {
+		// The subshells keep every slot taken: busybox sh exits when a fork fails.
+		s.Process.Args = []string{"sh", "-c", `bomb() { while :; do sleep 600 & done; }; for i in 1 2 3; do (bomb 2>/dev/null) & done; exec sleep 600`}
+		s.Linux.Resources.Pids = &specs.LinuxPids{Limit: int64p(12)}
+	})
+	r.must("create", "--bundle", c.bundle, c.id)
+	r.must("start", c.id)
+	dir, _ := controllerDir(t, "pids", c.cgroupsPath())
+	if !poll(statusTimeout, func() bool {
+		return strings.TrimSpace(readFile(t, filepath.Join(dir, "pids.current"))) == "12"
+	}) {
+		t.Fatal("the fork bomb never filled pids.max")
+	}
+	for i := 0; i < 5; i++ {
+		before := livePids(t)
+		res := r.run("exec", c.id, "true")
+		// runc 1.5.3 either runs it (its init's threads moved over the limit with it) or dies
+		// of SIGABRT: only the container's state afterwards is checked for it.
+		if filepath.Base(binary) != "runc" {
+			oneLineError(t, res, "pids limit")
+		}
+		for pid := range livePids(t) {
+			if before[pid] {
+				continue
+			}
+			if cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil && strings.Contains(string(cmd), "init") && !processGone(pid) {
+				t.Errorf("exec left a runtime process: %d %q", pid, cmd)
+			}
+		}
+	}
+	if st, res, ok := r.state(c.id); !ok || st.Status != specs.StateRunning {
+		t.Errorf("container after the refused execs: %s", res)
+	}
+	r.must("kill", "--all", c.id, "KILL")
+	r.must("delete", "--force", c.id)
 }
