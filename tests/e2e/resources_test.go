@@ -163,8 +163,8 @@ func TestSystemdHierarchyJoined(t *testing.T) {
 func TestExecAtPidsLimit(t *testing.T) {
 	r := newRunner(t)
 	c := r.newContainer(func(s *specs.Spec) {
-		// The subshells keep every slot taken: busybox sh exits when a fork fails.
-		s.Process.Args = []string{"sh", "-c", `bomb() { while :; do sleep 600 & done; }; for i in 1 2 3; do (bomb 2>/dev/null) & done; exec sleep 600`}
+		// Exactly full: init (exec'd into sleep) and eleven sleeps take all twelve.
+		s.Process.Args = []string{"sh", "-c", `for i in 1 2 3 4 5 6 7 8 9 10 11; do sleep 600 & done; exec sleep 600`}
 		s.Linux.Resources.Pids = &specs.LinuxPids{Limit: int64p(12)}
 	})
 	r.must("create", "--bundle", c.bundle, c.id)
@@ -173,7 +173,7 @@ func TestExecAtPidsLimit(t *testing.T) {
 	if !poll(statusTimeout, func() bool {
 		return strings.TrimSpace(readFile(t, filepath.Join(dir, "pids.current"))) == "12"
 	}) {
-		t.Fatal("the fork bomb never filled pids.max")
+		t.Fatal("the container never filled pids.max")
 	}
 	for i := 0; i < 5; i++ {
 		before := livePids(t)
