@@ -15,6 +15,16 @@ import (
 // parser takes bytes: callers read /proc/self/mountinfo.
 func MountsUnder(mountinfo []byte, dir string) []string {
 	dir = filepath.Clean(dir)
+	return mountPoints(mountinfo, func(m mountLine) bool { return under(m.point, dir) })
+}
+
+// mountLine is what the parsers here need of one mountinfo line.
+type mountLine struct {
+	root, point, fstype string
+}
+
+// mountPoints returns the mount points of the lines keep accepts, deepest first.
+func mountPoints(mountinfo []byte, keep func(mountLine) bool) []string {
 	var out []string
 	sc := bufio.NewScanner(bytes.NewReader(mountinfo))
 	for sc.Scan() {
@@ -22,14 +32,23 @@ func MountsUnder(mountinfo []byte, dir string) []string {
 		if len(f) < 5 {
 			continue
 		}
-		mp := unescapeMountinfo(f[4])
-		if mp == dir || strings.HasPrefix(mp, dir+"/") {
-			out = append(out, mp)
+		m := mountLine{root: unescapeMountinfo(f[3]), point: unescapeMountinfo(f[4])}
+		// The filesystem type follows the "-" that ends the optional fields.
+		for i := 5; i+1 < len(f); i++ {
+			if f[i] == "-" {
+				m.fstype = f[i+1]
+				break
+			}
+		}
+		if keep(m) {
+			out = append(out, m.point)
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
 	return out
 }
+
+func under(p, dir string) bool { return p == dir || strings.HasPrefix(p, dir+"/") }
 
 // unescapeMountinfo undoes the octal escapes (\040 for space ...) the kernel writes.
 func unescapeMountinfo(s string) string {
@@ -87,29 +106,7 @@ func UnmountShared(rootfs string) error {
 // taken away first.
 func FullProcSysMounts(mountinfo []byte, dir string) []string {
 	dir = filepath.Clean(dir)
-	var out []string
-	sc := bufio.NewScanner(bytes.NewReader(mountinfo))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		sep := -1
-		for i, v := range f {
-			if v == "-" {
-				sep = i
-				break
-			}
-		}
-		if len(f) < 5 || sep < 0 || sep+1 >= len(f) {
-			continue
-		}
-		root, mp, fstype := unescapeMountinfo(f[3]), unescapeMountinfo(f[4]), f[sep+1]
-		if root != "/" || (fstype != "proc" && fstype != "sysfs") {
-			continue
-		}
-		if mp == dir || strings.HasPrefix(mp, dir+"/") {
-			continue
-		}
-		out = append(out, mp)
-	}
-	sort.SliceStable(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
-	return out
+	return mountPoints(mountinfo, func(m mountLine) bool {
+		return m.root == "/" && (m.fstype == "proc" || m.fstype == "sysfs") && !under(m.point, dir)
+	})
 }
