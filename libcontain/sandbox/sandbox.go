@@ -140,11 +140,16 @@ func (s *Sandbox) Remove(workDir string) error {
 	if latest, err := os.Readlink(filepath.Join(runs, "latest")); err == nil && latest == s.RunID {
 		os.Remove(filepath.Join(runs, "latest"))
 	}
-	// Remove only empty dirs: another run of the same id keeps its history.
-	if os.Remove(runs) == nil {
-		os.Remove(filepath.Dir(runs))
-	}
+	removeEmptyAbove(runs)
 	return nil
+}
+
+// removeEmptyAbove removes a container's runs dir and the container's dir above it, each only
+// if empty: another run of the same id keeps its history. Each is tried whatever happened to the
+// other: a delete killed between the two left the upper one for the next to remove.
+func removeEmptyAbove(runs string) {
+	os.Remove(runs)
+	os.Remove(filepath.Dir(runs))
 }
 
 // RemoveIfEmpty removes a run directory that holds nothing (a container no isolator, volume or
@@ -162,9 +167,7 @@ func RemoveIfEmpty(dir string) {
 	if latest, err := os.Readlink(filepath.Join(runs, "latest")); err == nil && latest == filepath.Base(dir) {
 		os.Remove(filepath.Join(runs, "latest"))
 	}
-	if os.Remove(runs) == nil {
-		os.Remove(filepath.Dir(runs))
-	}
+	removeEmptyAbove(runs)
 }
 
 // OverlayDir is where a run keeps its copy-on-write layer: upper (the changes) and work (the

@@ -141,3 +141,26 @@ func TestRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestRemoveIfEmptyAfterKilledDelete: a delete killed half-way through RemoveIfEmpty leaves any
+// prefix of run dir, latest link, runs dir and container dir removed; the next delete's
+// RemoveIfEmpty must remove the rest (make stress found the container dir left).
+func TestRemoveIfEmptyAfterKilledDelete(t *testing.T) {
+	for _, gone := range []int{1, 2, 3} { // run dir; + latest; + runs dir
+		work := t.TempDir()
+		sb, err := Create(work, "c1", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs := filepath.Dir(sb.Dir)
+		for i, p := range []string{sb.Dir, filepath.Join(runs, "latest"), runs}[:gone] {
+			if err := os.Remove(p); err != nil {
+				t.Fatalf("step %d: %v", i, err)
+			}
+		}
+		RemoveIfEmpty(sb.Dir)
+		if _, err := os.Lstat(filepath.Join(work, "containers", "c1")); !os.IsNotExist(err) {
+			t.Errorf("%d pieces gone before: the container's sandbox dir is left (%v)", gone, err)
+		}
+	}
+}
