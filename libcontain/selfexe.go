@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -40,10 +41,9 @@ func sealedSelf(preserved int) (*os.File, error) {
 		mem.Close()
 		return nil, fmt.Errorf("copy own binary: %w", err)
 	}
-	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
-	if _, err := unix.FcntlInt(mem.Fd(), unix.F_ADD_SEALS, seals); err != nil {
+	if err := seal(mem); err != nil {
 		mem.Close()
-		return nil, os.NewSyscallError("fcntl F_ADD_SEALS", err)
+		return nil, err
 	}
 	// The child is started as /proc/self/fd/N, resolved after the child's fds 3.. were laid
 	// out from ExtraFiles: move the memfd above any number those can take.
@@ -53,4 +53,23 @@ func sealedSelf(preserved int) (*os.File, error) {
 		return nil, os.NewSyscallError("fcntl F_DUPFD_CLOEXEC", err)
 	}
 	return os.NewFile(uintptr(high), "contain-init"), nil
+}
+
+// seal adds the seals. F_SEAL_WRITE fails with EBUSY while the kernel still holds references to
+// the memfd's pages from the copy (it waits a while for them first, in memfd_wait_for_pins):
+// under load that happened to one create in a thousand (make stress), so it is tried again a few
+// times before the create fails.
+func seal(mem *os.File) error {
+	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+	var err error
+	for wait := time.Millisecond; ; wait *= 4 {
+		if _, err = unix.FcntlInt(mem.Fd(), unix.F_ADD_SEALS, seals); err != unix.EBUSY || wait > 300*time.Millisecond {
+			break
+		}
+		time.Sleep(wait)
+	}
+	if err != nil {
+		return os.NewSyscallError("fcntl F_ADD_SEALS", err)
+	}
+	return nil
 }
