@@ -16,7 +16,7 @@ LDFLAGS := -X main.gitCommit=$(COMMIT) -X main.version=$(VERSION)
 BINARY  := $(CURDIR)/contain
 ROOTFS  := $(CURDIR)/build/rootfs
 
-.PHONY: all help deps build build-static rootfs ref-runc test test-v2 test-clients test-cri bench-clients test-unit test-e2e test-bats validation fuzz bench install clean
+.PHONY: all help deps build build-static rootfs ref-runc test test-v2 test-clients test-cri bench-clients test-unit test-e2e test-bats test-vm-harness validation fuzz bench install clean
 
 all: build
 
@@ -26,10 +26,11 @@ help:
 	@echo 'build-static build/contain-static, statically linked (for the v2 VM)'
 	@echo 'rootfs      build/rootfs: a busybox root filesystem (needs busybox-static)'
 	@echo 'ref-runc    build/ref/runc: the reference runc $(REF_RUNC_VERSION), built with go install (cached)'
-	@echo 'test        test-unit + test-e2e + test-bats, then a pass/fail summary'
+	@echo 'test        test-unit + test-e2e + test-bats + test-vm-harness, then a pass/fail summary'
 	@echo 'test-unit   go test of every package but tests/e2e (root-only tests skip without root)'
 	@echo 'test-e2e    the Go end-to-end tests against ./contain (root)'
 	@echo 'test-bats   the bats integration suites against ./contain (root)'
+	@echo 'test-vm-harness the VM harness'"'"'s accelerator choice, against a stub qemu (seconds, no root)'
 	@echo 'test-v2     cgroup v2 e2e tests in a qemu VM (tests/vm; CONTAIN_V2_RUN narrows)'
 	@echo 'test-clients containerd + podman run containers through ./contain (root; RUNTIME=/usr/sbin/runc to compare)'
 	@echo 'test-cri    containerd CRI plays the kubelet: pods with handlers contain and runc side by side (root)'
@@ -81,12 +82,13 @@ test:
 		$(MAKE) --no-print-directory test-unit || failed="$$failed unit"; \
 		$(MAKE) --no-print-directory test-e2e  || failed="$$failed e2e"; \
 		$(MAKE) --no-print-directory test-bats || failed="$$failed bats"; \
+		$(MAKE) --no-print-directory test-vm-harness || failed="$$failed vm-harness"; \
 	fi; \
 	echo "======================================================================"; \
 	if [ -n "$$failed" ]; then \
 		echo "make test: FAIL ($${failed# })"; exit 1; \
 	else \
-		echo "make test: PASS (unit, e2e, bats)"; \
+		echo "make test: PASS (unit, e2e, bats, vm-harness)"; \
 	fi
 
 test-unit:
@@ -101,6 +103,10 @@ test-e2e: build
 
 test-bats: build rootfs
 	RUNTIME=$(BINARY) ROOTFS=$(ROOTFS) $(BATS) tests/integration
+
+# tests/vm/accel.sh (how the VM harnesses pick kvm or tcg) against a stub qemu: no root, no kernel.
+test-vm-harness:
+	$(BATS) tests/vm/accel.bats
 
 # Real engines: a private containerd and a private podman configuration drive ./contain (or
 # RUNTIME) with no wrapper, on a busybox image built from build/rootfs.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run a test payload inside a real cgroup v2 kernel under qemu (software emulation unless
-# /dev/kvm is usable).
+# Run a test payload inside a real cgroup v2 kernel under qemu (KVM when it proves to work,
+# software emulation otherwise: tests/vm/accel.sh).
 #
 #   tests/vm/run.sh [-9p] PAYLOAD_DIR [ARGS...]
 #
@@ -28,6 +28,11 @@
 #   VM_DISK_MB        attach a blank sparse virtio-blk disk of this size (/dev/vda once the
 #                     guest loads virtio_pci and virtio_blk); PAYLOAD_DIR/vm-disk-mb, a file
 #                     holding the size, asks for one too. Default: no disk.
+#   VM_ACCEL          kvm or tcg: force qemu's accelerator (default: kvm if it proves to work)
+#   VM_KVM_PROBE, VM_FIRST_OUTPUT  seconds kvm/tcg get to show guest output (accel.sh)
+#   VM_KERNEL, VM_KERNEL_MODULES, VM_BUSYBOX
+#                     boot this kernel image with its lib/modules/RELEASE dir (holding
+#                     modules.dep) and this static busybox, all three together; no apt at all
 #
 # Exit status:
 #   0          the payload exited 0
@@ -38,10 +43,12 @@
 #   122        the guest stopped without a verdict line (kernel panic, /init died, ...)
 #   123        the harness itself failed (fetching, building the initramfs, starting qemu,
 #              or the guest's /init could not set up)
+#   124        the guest never ran: no allowed accelerator got it to print anything (KVM
+#              error, qemu dead or wedged); the log line names the cause
 #   130, 143   run.sh was interrupted (SIGINT, SIGTERM); its qemu is stopped
 set -euo pipefail
 
-readonly EXIT_PAYLOAD_MAX=119 EXIT_GUEST_TIMEOUT=120 EXIT_VM_TIMEOUT=121 EXIT_NO_VERDICT=122 EXIT_HARNESS=123
+readonly EXIT_PAYLOAD_MAX=119 EXIT_GUEST_TIMEOUT=120 EXIT_VM_TIMEOUT=121 EXIT_NO_VERDICT=122 EXIT_HARNESS=123 EXIT_NO_GUEST=124
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -75,14 +82,11 @@ modules="overlay veth bridge loop 9p 9pnet_virtio virtio_pci virtio_blk ${VM_MOD
 
 t_start=$(now)
 work=$(mktemp -d "${TMPDIR:-/tmp}/contain-vm.XXXXXX") || die "make a temp dir"
-qemu_pid=
+# shellcheck source=tests/vm/accel.sh
+. "$here/accel.sh"
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
-	# Only the qemu (under timeout(1)) this script started, by pid.
-	if [[ -n $qemu_pid ]] && kill -0 "$qemu_pid" 2>/dev/null; then
-		kill -TERM "$qemu_pid" 2>/dev/null || true
-		wait "$qemu_pid" 2>/dev/null || true
-	fi
+	vm_qemu_stop # only the qemu (under timeout(1)) this script started, by pid
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -135,85 +139,99 @@ resolve() {
 	[[ $bbver != "(none)" ]] || bbver=
 }
 
-# The cache is shared by concurrent runs: populate it under a lock.
-exec 9>"$cache/.lock"
-flock 9
+# fetch: set vmlinux, kv, moddir and bb from the cache, filling it first when needed.
+fetch() {
+	# The cache is shared by concurrent runs: populate it under a lock.
+	exec 9>"$cache/.lock"
+	flock 9
 
-# apt-cache costs ~1.5 s a run; its answer changes only when the index does, so remember it
-# for the index's mtime (apt-get update touches /var/lib/apt/lists).
-resolved_key="$(stat -c %Y /var/lib/apt/lists 2>/dev/null || echo none) ${VM_KERNEL_PKG:-newest}"
-kdir='' bbdir=''
-if [[ -f $cache/resolved ]]; then
-	{ read -r key && read -r kdir && read -r bbdir; } <"$cache/resolved" || true
-	if [[ $key != "$resolved_key" || ! -s $kdir/vmlinux || ! -x $bbdir/busybox ]]; then
-		kdir='' bbdir=''
+	# apt-cache costs ~1.5 s a run; its answer changes only when the index does, so remember it
+	# for the index's mtime (apt-get update touches /var/lib/apt/lists).
+	resolved_key="$(stat -c %Y /var/lib/apt/lists 2>/dev/null || echo none) ${VM_KERNEL_PKG:-newest}"
+	kdir='' bbdir=''
+	if [[ -f $cache/resolved ]]; then
+		{ read -r key && read -r kdir && read -r bbdir; } <"$cache/resolved" || true
+		if [[ $key != "$resolved_key" || ! -s $kdir/vmlinux || ! -x $bbdir/busybox ]]; then
+			kdir='' bbdir=''
+		fi
 	fi
-fi
-if [[ -z $kdir ]]; then
-	resolve
-	if [[ -z $kpkg || -z $kver_pkg || -z $bbver ]]; then
-		apt_update
+	if [[ -z $kdir ]]; then
 		resolve
-	fi
-	if [[ -n $bbver ]]; then
-		bbdir=$cache/busybox-static_${bbver//:/_}
-	else
-		# No usable index (offline?): fall back to what is cached.
-		bbdir=$(find "$cache" -maxdepth 1 -name 'busybox-static_*' ! -name '*.tmp' | sort -V | tail -n 1)
-		[[ -n $bbdir ]] || die "apt-cache knows no busybox-static and none is cached"
-	fi
-	if [[ -n $kpkg && -n $kver_pkg ]]; then
-		kdir=$cache/${kpkg}_${kver_pkg//:/_}
-	else
-		kdir=$(find "$cache" -mindepth 2 -maxdepth 2 -name vmlinux -printf '%h\n' | sort -V | tail -n 1)
-		[[ -n $kdir ]] || die "apt-cache knows no linux-image-6.1.0-*-amd64 and none is cached"
-		log "apt knows no kernel package; using cached $(basename "$kdir")"
-	fi
+		if [[ -z $kpkg || -z $kver_pkg || -z $bbver ]]; then
+			apt_update
+			resolve
+		fi
+		if [[ -n $bbver ]]; then
+			bbdir=$cache/busybox-static_${bbver//:/_}
+		else
+			# No usable index (offline?): fall back to what is cached.
+			bbdir=$(find "$cache" -maxdepth 1 -name 'busybox-static_*' ! -name '*.tmp' | sort -V | tail -n 1)
+			[[ -n $bbdir ]] || die "apt-cache knows no busybox-static and none is cached"
+		fi
+		if [[ -n $kpkg && -n $kver_pkg ]]; then
+			kdir=$cache/${kpkg}_${kver_pkg//:/_}
+		else
+			kdir=$(find "$cache" -mindepth 2 -maxdepth 2 -name vmlinux -printf '%h\n' | sort -V | tail -n 1)
+			[[ -n $kdir ]] || die "apt-cache knows no linux-image-6.1.0-*-amd64 and none is cached"
+			log "apt knows no kernel package; using cached $(basename "$kdir")"
+		fi
 
-	if [[ ! -x $bbdir/busybox ]]; then
-		log "fetching busybox-static $bbver"
-		rm -rf "$bbdir" "$bbdir.tmp"
-		mkdir -p "$bbdir.tmp"
-		fetch_deb busybox-static "$bbdir.tmp"
-		dpkg-deb -x "$bbdir.tmp"/*.deb "$bbdir.tmp/root"
-		cp "$bbdir.tmp/root/bin/busybox" "$bbdir.tmp/busybox"
-		rm -rf "$bbdir.tmp"/*.deb "$bbdir.tmp/root"
-		mv "$bbdir.tmp" "$bbdir"
-	fi
+		if [[ ! -x $bbdir/busybox ]]; then
+			log "fetching busybox-static $bbver"
+			rm -rf "$bbdir" "$bbdir.tmp"
+			mkdir -p "$bbdir.tmp"
+			fetch_deb busybox-static "$bbdir.tmp"
+			dpkg-deb -x "$bbdir.tmp"/*.deb "$bbdir.tmp/root"
+			cp "$bbdir.tmp/root/bin/busybox" "$bbdir.tmp/busybox"
+			rm -rf "$bbdir.tmp"/*.deb "$bbdir.tmp/root"
+			mv "$bbdir.tmp" "$bbdir"
+		fi
 
-	if [[ ! -s $kdir/vmlinux ]]; then
-		t0=$(now)
-		log "fetching $kpkg $kver_pkg"
-		rm -rf "$kdir" "$kdir.tmp"
-		mkdir -p "$kdir.tmp"
-		fetch_deb "$kpkg" "$kdir.tmp"
-		dpkg-deb -x "$kdir.tmp"/*.deb "$kdir.tmp/root"
-		rm -f "$kdir.tmp"/*.deb
-		kv=$(ls "$kdir.tmp/root/lib/modules")
-		printf '%s\n' "$kv" >"$kdir.tmp/kernel-release"
-		# Debian ships no modules.dep: a busybox depmod of the whole tree (~3 s) gives the
-		# dependency closure used for the initramfs.
-		"$bbdir/busybox" depmod -b "$kdir.tmp/root" "$kv" || die "depmod $kv"
-		# The bzImage holds an xz-compressed vmlinux; decompressing it costs ~5 s on every
-		# emulated boot, so do it once here. Find the xz magic and decompress from there
-		# (data after the stream makes xz exit non-zero: check the result, not the status).
-		vmlinuz=$(ls "$kdir.tmp/root/boot"/vmlinuz-*)
-		for off in $(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$vmlinuz" | cut -d: -f1); do
-			tail -c "+$((off + 1))" "$vmlinuz" | xz -dc >"$kdir.tmp/vmlinux" 2>/dev/null || true
-			[[ $(head -c 4 "$kdir.tmp/vmlinux" | od -An -tx1 | tr -d ' ') == 7f454c46 ]] && break
-			rm -f "$kdir.tmp/vmlinux"
-		done
-		[[ -s $kdir.tmp/vmlinux ]] || die "no xz-compressed vmlinux found in $vmlinuz"
-		mv "$kdir.tmp" "$kdir"
-		log "kernel $kv ready in $(since "$t0")"
+		if [[ ! -s $kdir/vmlinux ]]; then
+			t0=$(now)
+			log "fetching $kpkg $kver_pkg"
+			rm -rf "$kdir" "$kdir.tmp"
+			mkdir -p "$kdir.tmp"
+			fetch_deb "$kpkg" "$kdir.tmp"
+			dpkg-deb -x "$kdir.tmp"/*.deb "$kdir.tmp/root"
+			rm -f "$kdir.tmp"/*.deb
+			kv=$(ls "$kdir.tmp/root/lib/modules")
+			printf '%s\n' "$kv" >"$kdir.tmp/kernel-release"
+			# Debian ships no modules.dep: a busybox depmod of the whole tree (~3 s) gives the
+			# dependency closure used for the initramfs.
+			"$bbdir/busybox" depmod -b "$kdir.tmp/root" "$kv" || die "depmod $kv"
+			# The bzImage holds an xz-compressed vmlinux; decompressing it costs ~5 s on every
+			# emulated boot, so do it once here. Find the xz magic and decompress from there
+			# (data after the stream makes xz exit non-zero: check the result, not the status).
+			vmlinuz=$(ls "$kdir.tmp/root/boot"/vmlinuz-*)
+			for off in $(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$vmlinuz" | cut -d: -f1); do
+				tail -c "+$((off + 1))" "$vmlinuz" | xz -dc >"$kdir.tmp/vmlinux" 2>/dev/null || true
+				[[ $(head -c 4 "$kdir.tmp/vmlinux" | od -An -tx1 | tr -d ' ') == 7f454c46 ]] && break
+				rm -f "$kdir.tmp/vmlinux"
+			done
+			[[ -s $kdir.tmp/vmlinux ]] || die "no xz-compressed vmlinux found in $vmlinuz"
+			mv "$kdir.tmp" "$kdir"
+			log "kernel $kv ready in $(since "$t0")"
+		fi
+		printf '%s\n' "$resolved_key" "$kdir" "$bbdir" >"$cache/resolved.tmp"
+		mv "$cache/resolved.tmp" "$cache/resolved"
 	fi
-	printf '%s\n' "$resolved_key" "$kdir" "$bbdir" >"$cache/resolved.tmp"
-	mv "$cache/resolved.tmp" "$cache/resolved"
+	flock -u 9
+	kv=$(cat "$kdir/kernel-release")
+	moddir=$kdir/root/lib/modules/$kv
+	bb=$bbdir/busybox
+	vmlinux=$kdir/vmlinux
+}
+
+if [[ -n ${VM_KERNEL:-}${VM_KERNEL_MODULES:-}${VM_BUSYBOX:-} ]]; then
+	# A kernel of the caller's (e.g. a stand-in for the harness's own tests): no apt at all.
+	[[ -f ${VM_KERNEL:-} && -f ${VM_KERNEL_MODULES:-}/modules.dep && -x ${VM_BUSYBOX:-} ]] ||
+		die "VM_KERNEL (a kernel image), VM_KERNEL_MODULES (its lib/modules/RELEASE with modules.dep) and VM_BUSYBOX (a static busybox) go together"
+	vmlinux=$VM_KERNEL moddir=$(cd "$VM_KERNEL_MODULES" && pwd) bb=$VM_BUSYBOX
+	kv=$(basename "$moddir")
+else
+	fetch
 fi
-flock -u 9
-kv=$(cat "$kdir/kernel-release")
-moddir=$kdir/root/lib/modules/$kv
-bb=$bbdir/busybox
 
 # ---- initramfs ---------------------------------------------------------------------------
 t_build=$(now)
@@ -286,41 +304,36 @@ log "initramfs $(($(stat -c %s "$initrd") / 1024)) KiB ($mode payload) built in 
 
 # ---- boot ---------------------------------------------------------------------------------
 nonce=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
-accel=(-accel tcg -cpu max) # Go binaries built for GOAMD64 > v1 need -cpu max
-if [[ -w /dev/kvm ]]; then accel=(-accel kvm -cpu max); fi
-qemu=(qemu-system-x86_64 -nodefaults -display none -serial stdio -no-reboot
-	"${accel[@]}" -m "${VM_MEM:-2048}" -smp "${VM_SMP:-2}"
-	-kernel "$kdir/vmlinux" -initrd "$initrd"
+# The accelerator is not named here: accel.sh adds it, chosen by evidence.
+qemu=(-nodefaults -display none -serial stdio -no-reboot
+	-m "${VM_MEM:-2048}" -smp "${VM_SMP:-2}"
+	-kernel "$vmlinux" -initrd "$initrd"
 	-append "console=ttyS0 panic=-1 quiet cgroup_no_v1=all containvm.nonce=$nonce ${VM_APPEND:-}")
 disk_mb=${VM_DISK_MB:-}
 [[ -n $disk_mb || ! -f $payload/vm-disk-mb ]] || disk_mb=$(tr -d ' \n' <"$payload/vm-disk-mb")
 if [[ -n $disk_mb && $disk_mb != 0 ]]; then
 	[[ $disk_mb =~ ^[0-9]+$ ]] || die "disk size must be a number of MiB, not $disk_mb"
 	# For the io controller (io.max, io.weight need a block device); sparse, so it costs nothing.
+	# werror/rerror=report: a full host disk fails the guest's write instead of pausing the VM.
 	truncate -s "${disk_mb}M" "$work/disk.img"
-	qemu+=(-drive "file=$work/disk.img,if=virtio,format=raw,cache=unsafe")
+	qemu+=(-drive "file=$work/disk.img,if=virtio,format=raw,cache=unsafe,werror=report,rerror=report")
 fi
 if [[ $mode == 9p ]]; then
 	qemu+=(-virtfs "local,path=$payload,mount_tag=host0,security_model=passthrough,id=host0,readonly=on")
 fi
 
 console=$work/console.log
-mkfifo "$work/out"
 log "booting $kv (timeout ${vm_timeout}s, payload timeout ${test_timeout}s)"
 t_boot=$(now)
-# timeout(1) runs qemu in its own process group; cleanup() stops it by pid if we are
-# interrupted. The serial console is streamed (CR stripped) so CI logs show each test.
-timeout -k 10 "$vm_timeout" "${qemu[@]}" </dev/null >"$work/out" 2>&1 &
-qemu_pid=$!
-# In the background, so that a signal to this script is handled at once (bash runs traps
-# only between foreground commands, and wait is interruptible).
-sed -u 's/\r$//' <"$work/out" | tee "$console" &
-reader=$!
+# The serial console is streamed (CR stripped) so CI logs show each test; cleanup() stops qemu
+# if we are interrupted.
 qrc=0
-wait "$qemu_pid" || qrc=$?
-wait "$reader" || true
-qemu_pid=
-elapsed="boot+run $(since "$t_boot"), total $(since "$t_start")"
+vm_boot "$vm_timeout" "$console" "${qemu[@]}" || qrc=$?
+elapsed="boot+run $(since "$t_boot") under $vm_accel, total $(since "$t_start")"
+if [[ $qrc == "$VM_EXIT_NO_GUEST" ]]; then
+	log "NO GUEST: the VM never ran: $vm_accel_why ($elapsed)"
+	exit "$EXIT_NO_GUEST"
+fi
 
 verdict=$(grep -ao "CONTAIN-VM-RESULT $nonce [^\r]*" "$console" | tail -n 1 || true)
 verdict=${verdict#"CONTAIN-VM-RESULT $nonce "}
