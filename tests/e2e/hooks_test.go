@@ -84,3 +84,37 @@ func TestHooksOrderAndState(t *testing.T) {
 		}
 	})
 }
+
+// TestPoststartAfterExec: poststart hooks start only once the container's process has exec'd
+// (spec: "after the user-specified process is executed"). The poststart hook reads the cmdline
+// of the pid in its state: the user's program, never the runtime's init. A startContainer hook
+// that sleeps holds init between its release by `start` and its execve, so a runtime that ran
+// poststart on the release (not on the execve) fails this every time, not by chance as the
+// validation suite's poststart program does (see tests/validation/known-race.txt).
+func TestPoststartAfterExec(t *testing.T) {
+	r := newRunner(t)
+	containOnly(t, "runc (1.5.3 too) runs poststart once it has released init, during init's startContainer hooks, before the execve")
+	seen := filepath.Join(t.TempDir(), "poststart-saw")
+	// Runs on the host: the pid in the state is in the host's pid namespace.
+	const readCmdline = `pid=$(sed -n 's/.*"pid": *\([0-9]*\).*/\1/p'); tr '\0' ' ' </proc/$pid/cmdline >"$0"`
+	c := r.newContainer(func(s *specs.Spec) {
+		s.Process.Args = []string{"sleep", "7777"}
+		s.Hooks = &specs.Hooks{
+			StartContainer: []specs.Hook{{Path: "/bin/sleep", Args: []string{"sleep", "1"}}},
+			Poststart:      []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", readCmdline, seen}}},
+		}
+	})
+	r.must("create", "--bundle", c.bundle, c.id)
+	r.must("start", c.id)
+	// start returns only after the poststart hooks: the file is there, complete.
+	got, err := os.ReadFile(seen)
+	if err != nil {
+		t.Fatalf("the poststart hook left no record: %v", err)
+	}
+	if want := "sleep 7777 "; string(got) != want {
+		t.Fatalf("poststart saw the container process run %q, want %q: it ran before the execve", got, want)
+	}
+	r.must("kill", c.id, "KILL")
+	r.waitStatus(c.id, specs.StateStopped)
+	r.must("delete", c.id)
+}

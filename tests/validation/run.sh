@@ -5,7 +5,7 @@
 # usage: tests/validation/run.sh [options]
 #   --runtime PATH     runtime to test (default: $RUNTIME, else ./contain)
 #   --ratchet          exit non-zero if a program listed in expected-pass.txt did not pass
-#                      (also: RATCHET=1)
+#                      (also: RATCHET=1); programs of known-race.txt run but never count
 #   --suite-bug-pass   also run delete_resources, linux_cgroups_pids, linux_cgroups_relative_pids
 #                      built from the 2022 commit that predates their *int64 comparison bug
 #   --all              also run the programs listed in cannot-pass.txt (normally reported as SKIP)
@@ -344,7 +344,8 @@ join() {
 	echo "$*"
 }
 runtime_version=$("$runtime" --version 2>/dev/null | head -n1 || true)
-judge_args=(-logs "$log_dir" -cannot-pass "$HERE/cannot-pass.txt" -expected "$HERE/expected-pass.txt"
+judge_args=(-logs "$log_dir" -cannot-pass "$HERE/cannot-pass.txt" -known-race "$HERE/known-race.txt"
+	-expected "$HERE/expected-pass.txt"
 	-programs "$(join "${programs[@]}")"
 	-label "runtime $runtime ($runtime_version), runtime-tools $SUITE_VERSION, $(uname -r), $(date -u +%Y-%m-%d)")
 if [[ -n $only ]]; then

@@ -31,12 +31,12 @@ func main() {
 }
 
 type options struct {
-	logs, cannotPass, expected, baseline string
-	label                                string
-	programs, only                       []string
-	ratchet                              bool
-	bugLogs, bugVersion                  string
-	bugPrograms                          []string
+	logs, cannotPass, knownRace, expected, baseline string
+	label                                           string
+	programs, only                                  []string
+	ratchet                                         bool
+	bugLogs, bugVersion                             string
+	bugPrograms                                     []string
 }
 
 // row is one program's line in the table.
@@ -55,6 +55,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&programs, "programs", "", "comma-separated names of all the suite's programs")
 	fs.StringVar(&only, "only", "", "comma-separated programs selected for this run (default: all)")
 	fs.StringVar(&o.cannotPass, "cannot-pass", "", "cannot-pass.txt: programs reported as SKIP, with the reason")
+	fs.StringVar(&o.knownRace, "known-race", "", "known-race.txt: programs run and reported that the ratchet does not count")
 	fs.StringVar(&o.expected, "expected", "", "expected-pass.txt: the ratchet")
 	fs.BoolVar(&o.ratchet, "ratchet", false, "exit 1 if a program in -expected did not pass")
 	fs.StringVar(&o.baseline, "write-baseline", "", "write the programs that passed to this file")
@@ -91,12 +92,26 @@ func report(o options, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	races, err := loadList(o.knownRace, true)
+	if err != nil {
+		return 0, err
+	}
 	cannotReason := map[string]string{}
 	for _, e := range cannot {
 		if !known[e.Name] {
 			return 0, fmt.Errorf("%s line %d: no program named %s", o.cannotPass, e.Line, e.Name)
 		}
 		cannotReason[e.Name] = e.Reason
+	}
+	raceReason := map[string]string{}
+	for _, e := range races {
+		if !known[e.Name] {
+			return 0, fmt.Errorf("%s line %d: no program named %s", o.knownRace, e.Line, e.Name)
+		}
+		if _, ok := cannotReason[e.Name]; ok {
+			return 0, fmt.Errorf("%s line %d: %s is also in %s", o.knownRace, e.Line, e.Name, o.cannotPass)
+		}
+		raceReason[e.Name] = e.Reason
 	}
 	for _, e := range expected {
 		base := strings.TrimSuffix(e.Name, suiteBugSuffix)
@@ -105,6 +120,10 @@ func report(o options, stdout, stderr io.Writer) (int, error) {
 		}
 		if _, ok := cannotReason[e.Name]; ok {
 			return 0, fmt.Errorf("%s line %d: %s is also in %s", o.expected, e.Line, e.Name, o.cannotPass)
+		}
+		if _, ok := raceReason[e.Name]; ok {
+			// A race fails some runs whatever the runtime does: the ratchet would flip coins.
+			return 0, fmt.Errorf("%s line %d: %s is also in %s", o.expected, e.Line, e.Name, o.knownRace)
 		}
 	}
 
@@ -117,6 +136,9 @@ func report(o options, stdout, stderr io.Writer) (int, error) {
 		r, err := programRow(o.logs, name, cannotReason)
 		if err != nil {
 			return 0, err
+		}
+		if reason, ok := raceReason[name]; ok && r.Verdict != Skip {
+			r.Reason = strings.TrimSpace(r.Reason + " [known race, not counted by the ratchet: " + reason + "]")
 		}
 		rows = append(rows, r)
 	}
@@ -143,9 +165,10 @@ func report(o options, stdout, stderr io.Writer) (int, error) {
 		}
 	}
 
+	reportRaces(rows, raceReason, stdout)
 	code := exitOK
 	if o.ratchet {
-		code = ratchet(expected, rows, bugRows, o.bugLogs != "", len(o.only) > 0, stderr)
+		code = ratchet(expected, raceReason, rows, bugRows, o.bugLogs != "", len(o.only) > 0, stderr)
 	}
 	p, f, s := count(rows)
 	fmt.Fprintf(stdout, "%d passed, %d failed, %d skipped\n", p, f, s)
@@ -248,7 +271,7 @@ func count(rows []row) (passed, failed, skipped int) {
 // ratchet reports every program of expected-pass.txt that did not pass. Programs outside an
 // --only selection are not judged; a suite-bug entry whose pass did not run counts as not
 // passing, since run.sh runs that pass whenever the ratchet names one.
-func ratchet(expected []listEntry, rows, bugRows []row, bugRan, onlySubset bool, w io.Writer) int {
+func ratchet(expected []listEntry, races map[string]string, rows, bugRows []row, bugRan, onlySubset bool, w io.Writer) int {
 	main, bug := byName(rows), byName(bugRows)
 	var missed []string
 	inExpected := map[string]bool{}
@@ -277,7 +300,7 @@ func ratchet(expected []listEntry, rows, bugRows []row, bugRan, onlySubset bool,
 	}
 	var newly []string
 	for _, r := range rows {
-		if r.Verdict == Pass && !inExpected[r.Name] {
+		if _, race := races[r.Name]; r.Verdict == Pass && !inExpected[r.Name] && !race {
 			newly = append(newly, r.Name)
 		}
 	}
@@ -293,6 +316,20 @@ func ratchet(expected []listEntry, rows, bugRows []row, bugRan, onlySubset bool,
 	}
 	fmt.Fprintf(w, "ratchet: all %d program(s) in expected-pass.txt passed\n", len(expected))
 	return exitOK
+}
+
+// reportRaces says, before the closing line, how each program of known-race.txt did in this run:
+// it ran and is reported like any other, but a failure of it alone never fails the ratchet.
+func reportRaces(rows []row, races map[string]string, w io.Writer) {
+	var ran []string
+	for _, r := range rows {
+		if _, ok := races[r.Name]; ok && r.Verdict != Skip {
+			ran = append(ran, fmt.Sprintf("%s %s", r.Name, r.Verdict))
+		}
+	}
+	if len(ran) > 0 {
+		fmt.Fprintf(w, "known races (known-race.txt), run and reported, not counted by the ratchet: %s\n", strings.Join(ran, ", "))
+	}
 }
 
 func byName(rows []row) map[string]row {

@@ -30,10 +30,12 @@ func TestRun(t *testing.T) {
 	tests := []struct {
 		name     string
 		expected string
+		race     string // known-race.txt, when not empty
 		extra    []string
 		wantCode int
 		wantOut  []string
 		wantErr  []string
+		noErr    []string // stderr must not contain these
 	}{
 		{
 			name:     "report",
@@ -83,6 +85,42 @@ func TestRun(t *testing.T) {
 			wantOut:  []string{"1 passed, 0 failed, 0 skipped"},
 		},
 		{
+			name:     "a known race that fails does not fail the ratchet, and is reported",
+			expected: "create\nkill\n",
+			race:     "# header\nhooks race: two shells append to one file\n",
+			extra:    []string{"-ratchet"},
+			wantCode: exitOK,
+			wantOut: []string{
+				"hooks ", "FAIL", "[known race, not counted by the ratchet: race: two shells append to one file]",
+				"known races (known-race.txt), run and reported, not counted by the ratchet: hooks FAIL\n",
+				"\n3 passed, 3 failed, 1 skipped\n",
+			},
+			wantErr: []string{"all 2 program(s) in expected-pass.txt passed"},
+		},
+		{
+			name:     "a known race that passes is not offered to the ratchet",
+			expected: "create\nkill\n",
+			race:     "prestart_fail race: whatever\n",
+			extra:    []string{"-ratchet"},
+			wantCode: exitOK,
+			wantOut:  []string{"not counted by the ratchet: prestart_fail PASS\n"},
+			wantErr:  []string{"all 2 program(s) in expected-pass.txt passed"},
+			noErr:    []string{"not yet in expected-pass.txt"},
+		},
+		{
+			name:     "a known race in the ratchet too",
+			expected: "create\nhooks\n",
+			race:     "hooks race: two shells\n",
+			wantCode: exitUsage,
+			wantErr:  []string{"hooks is also in"},
+		},
+		{
+			name:     "a known race without a reason",
+			race:     "hooks\n",
+			wantCode: exitUsage,
+			wantErr:  []string{"hooks has no reason"},
+		},
+		{
 			name:     "expected program that cannot pass",
 			expected: "linux_cgroups_blkio\n",
 			wantCode: exitUsage,
@@ -98,8 +136,11 @@ func TestRun(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			expected := writeFile(t, t.TempDir(), "expected-pass.txt", tt.expected)
-			args := append([]string{"-logs", "testdata/runc", "-programs", programs,
-				"-cannot-pass", cannot, "-expected", expected}, tt.extra...)
+			args := []string{"-logs", "testdata/runc", "-programs", programs, "-cannot-pass", cannot, "-expected", expected}
+			if tt.race != "" {
+				args = append(args, "-known-race", writeFile(t, t.TempDir(), "known-race.txt", tt.race))
+			}
+			args = append(args, tt.extra...)
 			var out, errOut bytes.Buffer
 			code := run(args, &out, &errOut)
 			if code != tt.wantCode {
@@ -113,6 +154,11 @@ func TestRun(t *testing.T) {
 			for _, w := range tt.wantErr {
 				if !strings.Contains(errOut.String(), w) {
 					t.Errorf("stderr lacks %q:\n%s", w, errOut.String())
+				}
+			}
+			for _, w := range tt.noErr {
+				if strings.Contains(errOut.String(), w) {
+					t.Errorf("stderr has %q:\n%s", w, errOut.String())
 				}
 			}
 			if code != exitUsage {
