@@ -10,6 +10,12 @@ CGO_ENABLED ?= 1
 FUZZTIME    ?= 10s
 GOTESTFLAGS ?=
 
+# Go where the README says it is when PATH has none (sudo's secure_path, a bare login shell):
+# every tool make runs (go test, the suites' scripts) finds it too.
+ifeq ($(shell command -v $(GO)),)
+export PATH := $(PATH):/usr/local/go/bin
+endif
+
 VERSION := $(shell cat VERSION)
 COMMIT  := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.gitCommit=$(COMMIT) -X main.version=$(VERSION)
