@@ -22,7 +22,7 @@ LDFLAGS := -X main.gitCommit=$(COMMIT) -X main.version=$(VERSION)
 BINARY  := $(CURDIR)/contain
 ROOTFS  := $(CURDIR)/build/rootfs
 
-.PHONY: all help deps build build-static rootfs ref-runc test test-v2 test-clients test-cri bench-clients test-unit test-e2e test-bats test-vm-harness validation fuzz bench install clean
+.PHONY: all help deps build build-static rootfs ref-runc test test-v2 test-clients test-cri bench-clients test-unit test-e2e test-bats test-vm-harness lint validation fuzz bench install clean
 
 all: build
 
@@ -42,6 +42,7 @@ help:
 	@echo 'test-cri    containerd CRI plays the kubelet: pods with handlers contain and runc side by side (root)'
 	@echo 'bench-clients hyperfine: podman run --rm /bin/true with contain vs runc'
 	@echo 'validation  the OCI runtime-tools validation suite against ./contain (root)'
+	@echo 'lint        gofmt, go vet, staticcheck, errorlint, shellcheck, clang-format (tests/lint.sh)'
 	@echo 'fuzz        every Fuzz target for FUZZTIME (default 10s) each'
 	@echo 'stress      STRESS_CYCLES create/start/delete cycles, STRESS_KILLS with a kill -9; leaks must be 0'
 	@echo 'bench       hyperfine: contain run vs runc run of /bin/true'
@@ -139,6 +140,11 @@ test-v2:
 RUNTIME ?= $(BINARY)
 validation: build
 	bash tests/validation/run.sh --runtime $(RUNTIME) --suite-bug-pass --ratchet
+
+# Static checks of the whole tree (tests/lint.sh): the Go linters are pinned there and installed
+# with go install into ~/.cache/contain/lint; shellcheck and clang-format come from `make deps`.
+lint:
+	bash tests/lint.sh
 
 # One `go test -fuzz` per target (-fuzz accepts a single target per package run); every target
 # runs, then the failed ones are named.

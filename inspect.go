@@ -157,16 +157,6 @@ var featuresCommand = &cli.Command{
 	Action: func(c *cli.Context) error { return printJSON(c, libcontain.Features()) },
 }
 
-// Commands that come with later work: a clear error instead of a silent no-op.
-func notYet(name, usage string) *cli.Command {
-	return &cli.Command{
-		Name: name, Usage: usage + " (not supported yet)", SkipFlagParsing: true,
-		Action: func(c *cli.Context) error {
-			return exitWith(c, nil, fmt.Errorf("%q is not supported yet", name))
-		},
-	}
-}
-
 var monitorCommand = &cli.Command{
 	Name: "monitor", Hidden: true, Usage: "run a container's disk and ports isolators (internal)",
 	Flags: []cli.Flag{&cli.BoolFlag{Name: "guard", Usage: "watch the monitor instead: kill the container if it dies"}},

@@ -1,6 +1,7 @@
 package libcontain
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -44,7 +45,7 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 func signalInit(st *state.State, sig unix.Signal) error {
 	pidfd, err := unix.PidfdOpen(st.Pid, 0)
 	if err != nil {
-		if err == unix.ESRCH {
+		if errors.Is(err, unix.ESRCH) {
 			return ErrNotRunning
 		}
 		return os.NewSyscallError("pidfd_open", err)
@@ -55,7 +56,7 @@ func signalInit(st *state.State, sig unix.Signal) error {
 		return ErrNotRunning
 	}
 	if err := unix.PidfdSendSignal(pidfd, sig, nil, 0); err != nil {
-		if err == unix.ESRCH {
+		if errors.Is(err, unix.ESRCH) {
 			return ErrNotRunning
 		}
 		return fmt.Errorf("signal init: %w", os.NewSyscallError("pidfd_send_signal", err))

@@ -82,7 +82,8 @@ func checkHooks(p *problems, h *specs.Hooks) {
 		name  string
 		hooks []specs.Hook
 	}{
-		{"prestart", h.Prestart}, //nolint:staticcheck // deprecated but still sent by podman and run by runc
+		//lint:ignore SA1019 prestart is deprecated but still sent by podman and run by runc
+		{"prestart", h.Prestart},
 		{"createRuntime", h.CreateRuntime},
 		{"createContainer", h.CreateContainer},
 		{"startContainer", h.StartContainer},

@@ -27,7 +27,8 @@
 #define SYS_clone3 435 /* the same number on every architecture */
 #endif
 
-#define NS_ALL (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | \
+#define NS_ALL                                                                         \
+	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | \
 		CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWTIME)
 /*
  * A new user namespace needs its id maps written by the parent and a new time namespace its
@@ -86,10 +87,18 @@ static void __attribute__((noreturn)) fail(int sock, const char *op, int err)
 /* fail_setns names the namespace in the error: "setns mnt", or "setns pidfd" for several. */
 static void __attribute__((noreturn)) fail_setns(int sock, uint32_t flags, int err)
 {
-	static const struct { uint32_t flag; const char *name; } names[] = {
-		{ CLONE_NEWUSER, "user" }, { CLONE_NEWNS, "mnt" }, { CLONE_NEWPID, "pid" },
-		{ CLONE_NEWNET, "net" }, { CLONE_NEWIPC, "ipc" }, { CLONE_NEWUTS, "uts" },
-		{ CLONE_NEWCGROUP, "cgroup" }, { CLONE_NEWTIME, "time" },
+	static const struct {
+		uint32_t flag;
+		const char *name;
+	} names[] = {
+		{ CLONE_NEWUSER, "user" },
+		{ CLONE_NEWNS, "mnt" },
+		{ CLONE_NEWPID, "pid" },
+		{ CLONE_NEWNET, "net" },
+		{ CLONE_NEWIPC, "ipc" },
+		{ CLONE_NEWUTS, "uts" },
+		{ CLONE_NEWCGROUP, "cgroup" },
+		{ CLONE_NEWTIME, "time" },
 	};
 	const char *name = "pidfd";
 	size_t i;

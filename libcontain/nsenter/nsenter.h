@@ -21,7 +21,8 @@
 /* Request, parent -> child, one SOCK_SEQPACKET message: a header and count join entries. */
 struct nsenter_header {
 	uint32_t magic;
-	uint32_t unshare;  /* CLONE_NEW* to unshare after joining; never CLONE_NEWUSER or CLONE_NEWTIME */
+	/* CLONE_NEW* to unshare after joining; never CLONE_NEWUSER or CLONE_NEWTIME */
+	uint32_t unshare;
 	uint32_t count;    /* join entries that follow */
 	uint32_t reserved; /* must be 0 */
 };
@@ -39,9 +40,9 @@ struct nsenter_join {
 /* Reply, child -> parent, one message, always exactly this size. */
 struct nsenter_reply {
 	uint32_t magic;
-	int32_t pid;  /* > 0: the forked child, in the parent's pid namespace; 0: no fork */
-	int32_t err;  /* errno of the failed step, 0 on success */
-	char op[52];  /* failed step, NUL-terminated ("setns mnt"); empty on success */
+	int32_t pid; /* > 0: the forked child, in the parent's pid namespace; 0: no fork */
+	int32_t err; /* errno of the failed step, 0 on success */
+	char op[52]; /* failed step, NUL-terminated ("setns mnt"); empty on success */
 };
 
 /* A parsed request. */

@@ -239,6 +239,7 @@ function start_detached() {
 @test "ctr task ps lists the container's processes" {
 	start_detached "$IMAGE" "$ID" sh -c 'sleep 1000 & sleep 1001 & wait'
 	# Until both sleeps exist the list is shorter: poll for three processes.
+	# shellcheck disable=SC2016 # $0..$2 expand in the inner shell
 	retry 50 0.1 bash -c '[ $(ctr --address "$0" --namespace "$1" task ps "$2" | tail -n +2 | wc -l) -eq 3 ]' "$SOCK" "$NS" "$ID"
 	run_ctr task ps "$ID"
 	[ "$status" -eq 0 ]

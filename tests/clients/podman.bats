@@ -212,6 +212,7 @@ function start_detached() {
 
 @test "podman top lists the container's processes" {
 	start_detached "$IMAGE" sh -c 'sleep 1000 & sleep 1001 & wait'
+	# shellcheck disable=SC2016 # $0 expands in the inner shell
 	retry 50 0.1 bash -c 'podman top "$0" args | grep -q "sleep 1001"' "$NAME"
 	run_pm top "$NAME" pid args
 	[ "$status" -eq 0 ]

@@ -61,5 +61,6 @@ for c in got.values():
 	run_runtime list
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -le 1 ]
+	# shellcheck disable=SC2034 # teardown (helpers.bash) reads ROOT
 	ROOT=$BATS_TEST_TMPDIR/root
 }

@@ -5,7 +5,7 @@ load helpers
 
 setup() {
 	[[ -x $RUNTIME ]] || fail "no runtime at $RUNTIME"
-	cd "$BATS_TEST_TMPDIR"
+	cd "$BATS_TEST_TMPDIR" || fail "cd $BATS_TEST_TMPDIR"
 }
 
 @test "spec writes a valid config.json" {

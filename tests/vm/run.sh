@@ -204,7 +204,8 @@ fetch() {
 			# emulated boot, so do it once here. Find the xz magic and decompress from there
 			# (data after the stream makes xz exit non-zero: check the result, not the status).
 			vmlinuz=$(ls "$kdir.tmp/root/boot"/vmlinuz-*)
-			for off in $(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$vmlinuz" | cut -d: -f1); do
+			mapfile -t offsets < <(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$vmlinuz" | cut -d: -f1)
+			for off in "${offsets[@]}"; do
 				tail -c "+$((off + 1))" "$vmlinuz" | xz -dc >"$kdir.tmp/vmlinux" 2>/dev/null || true
 				[[ $(head -c 4 "$kdir.tmp/vmlinux" | od -An -tx1 | tr -d ' ') == 7f454c46 ]] && break
 				rm -f "$kdir.tmp/vmlinux"
@@ -259,7 +260,8 @@ while [[ ${#queue[@]} -gt 0 ]]; do
 	queue=("${queue[@]:1}")
 	[[ -z ${want[$p]:-} ]] || continue
 	want[$p]=1
-	for d in $(awk -v p="$p:" '$1 == p {$1 = ""; print; exit}' "$moddir/modules.dep"); do
+	read -r -a deps <<<"$(awk -v p="$p:" '$1 == p {$1 = ""; print; exit}' "$moddir/modules.dep")"
+	for d in "${deps[@]}"; do
 		queue+=("$d")
 	done
 done
