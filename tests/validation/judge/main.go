@@ -137,8 +137,10 @@ func report(o options, stdout, stderr io.Writer) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		if reason, ok := raceReason[name]; ok && r.Verdict != Skip {
-			r.Reason = strings.TrimSpace(r.Reason + " [known race, not counted by the ratchet: " + reason + "]")
+		if reason, ok := raceReason[name]; ok && r.Verdict == Pass {
+			r.Reason += " [known race]"
+		} else if ok && r.Verdict != Skip {
+			r.Reason += " [known race, not counted by the ratchet: " + reason + "]"
 		}
 		rows = append(rows, r)
 	}
