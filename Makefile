@@ -22,7 +22,7 @@ LDFLAGS := -X main.gitCommit=$(COMMIT) -X main.version=$(VERSION)
 BINARY  := $(CURDIR)/contain
 ROOTFS  := $(CURDIR)/build/rootfs
 
-.PHONY: all help deps build build-static rootfs ref-runc test test-v2 test-clients test-cri bench-clients test-unit test-e2e test-bats test-vm-harness lint validation fuzz bench install clean
+.PHONY: all help deps build build-static rootfs ref-runc test test-v2 test-clients test-cri bench-clients test-unit test-e2e test-bats test-vm-harness lint man validation fuzz bench install clean
 
 all: build
 
@@ -43,6 +43,7 @@ help:
 	@echo 'bench-clients hyperfine: podman run --rm /bin/true with contain vs runc'
 	@echo 'validation  the OCI runtime-tools validation suite against ./contain (root)'
 	@echo 'lint        gofmt, go vet, staticcheck, errorlint, shellcheck, clang-format (tests/lint.sh)'
+	@echo 'man         regenerate contrib/man from the command table (make test checks they match)'
 	@echo 'fuzz        every Fuzz target for FUZZTIME (default 10s) each'
 	@echo 'stress      STRESS_CYCLES create/start/delete cycles, STRESS_KILLS with a kill -9; leaks must be 0'
 	@echo 'bench       hyperfine: contain run vs runc run of /bin/true'
@@ -145,6 +146,11 @@ validation: build
 # with go install into ~/.cache/contain/lint; shellcheck and clang-format come from `make deps`.
 lint:
 	bash tests/lint.sh
+
+# contrib/man/*.8 are rendered from the command table by manpage_test.go; its TestManPages (in
+# test-unit, so in CI) fails when they no longer match the flags.
+man:
+	CONTAIN_UPDATE_MAN=1 $(GO) test -count=1 -run '^TestManPages$$' .
 
 # One `go test -fuzz` per target (-fuzz accepts a single target per package run); every target
 # runs, then the failed ones are named.
