@@ -14,7 +14,7 @@ setup() {
 	# /dev/null stands in for a usable /dev/kvm (a read-write character device), so the kvm path
 	# is taken on every machine; no test needs a real one.
 	export VM_KVM_DEVICE=/dev/null
-	unset VM_ACCEL VM_KVM_PROBE VM_FIRST_OUTPUT STUB_KVM STUB_TCG STUB_EXIT
+	unset VM_ACCEL VM_KVM_PROBE VM_FIRST_OUTPUT VM_ACCEL_MEMO STUB_KVM STUB_TCG STUB_EXIT
 	# shellcheck source=tests/vm/accel.sh
 	. "$VM_DIR/accel.sh"
 	console=$BATS_TEST_TMPDIR/console
@@ -144,6 +144,30 @@ assert_stub_gone() {
 	[ "$status" -eq 0 ]
 	[ "$(started)" = "kvm tcg" ]
 	grep -qx "CONTAIN-VM-RESULT 0123abcd exit=3" "$console"
+}
+
+@test "a kvm failure is remembered for this boot of the machine: the next boot goes to tcg" {
+	export STUB_KVM=kvm-error VM_ACCEL_MEMO=$BATS_TEST_TMPDIR/memo
+	boot
+	[ "$status" -eq 0 ]
+	[ "$(head -n 1 "$VM_ACCEL_MEMO")" = "$(cat /proc/sys/kernel/random/boot_id)" ]
+	: >"$STUB_LOG"
+	boot
+	[ "$status" -eq 0 ]
+	[ "$(started)" = tcg ]
+	[[ $vm_accel_why == "kvm failed earlier since this machine booted: qemu reports: KVM internal error. Suberror: 1 (after "*"s, qemu stopped) (remembered in $VM_ACCEL_MEMO)" ]]
+	# VM_ACCEL=kvm still tries kvm.
+	: >"$STUB_LOG"
+	VM_ACCEL=kvm boot
+	[ "$(started)" = kvm ]
+}
+
+@test "a kvm failure remembered from another boot is ignored" {
+	export VM_ACCEL_MEMO=$BATS_TEST_TMPDIR/memo
+	printf '%s\n%s\n' 00000000-0000-0000-0000-000000000000 "an old failure" >"$VM_ACCEL_MEMO"
+	boot
+	[ "$status" -eq 0 ]
+	[ "$(started)" = kvm ]
 }
 
 @test "an unknown VM_ACCEL is refused in one line" {

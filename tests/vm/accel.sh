@@ -16,6 +16,9 @@
 #   VM_KVM_PROBE      seconds kvm has to show guest output (default 10; a working kvm reaches
 #                     the guest's /init in 1-2 s)
 #   VM_FIRST_OUTPUT   seconds tcg has to show guest output (default 120; 3-5 s on an idle host)
+#   VM_ACCEL_MEMO     a file where a kvm failure is remembered with the machine's boot id: later
+#                     boots of the same machine boot go straight to tcg (and say so), instead of
+#                     spending the probe again. Unset: nothing is remembered.
 #
 # kvm has failed when, before the guest printed anything, qemu exited, or at any time qemu's
 # stderr reports a KVM error, or no guest output came within VM_KVM_PROBE: the attempt is
@@ -59,7 +62,15 @@ vm_accel_plan() {
 		vm_accel_why="forced by VM_ACCEL=$VM_ACCEL"
 		;;
 	'')
-		if [[ -c $dev && -r $dev && -w $dev ]]; then
+		local boot memo_boot memo_cause
+		boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null) || boot=unknown
+		if [[ -n ${VM_ACCEL_MEMO:-} && -f $VM_ACCEL_MEMO ]]; then
+			{ read -r memo_boot && read -r memo_cause; } <"$VM_ACCEL_MEMO" || memo_boot=''
+		fi
+		if [[ -n ${memo_boot:-} && $memo_boot == "$boot" ]]; then
+			vm_accels=(tcg)
+			vm_accel_why="kvm failed earlier since this machine booted: $memo_cause (remembered in $VM_ACCEL_MEMO)"
+		elif [[ -c $dev && -r $dev && -w $dev ]]; then
 			vm_accels=(kvm tcg)
 			vm_accel_why="$dev is usable; kvm has ${VM_KVM_PROBE:-10}s to show guest output, else tcg"
 		else
@@ -161,6 +172,10 @@ vm_boot() {
 		fi
 		[[ -n $vm_attempt_cause ]] || return "$rc"
 		vm_accel_log "$vm_accel failed: $vm_attempt_cause"
+		if [[ $vm_accel == kvm && -n ${VM_ACCEL_MEMO:-} && -z ${VM_ACCEL:-} ]]; then
+			printf '%s\n%s\n' "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)" \
+				"$vm_attempt_cause" >"$VM_ACCEL_MEMO.tmp" && mv "$VM_ACCEL_MEMO.tmp" "$VM_ACCEL_MEMO"
+		fi
 		failures+="${failures:+; }$vm_accel failed: $vm_attempt_cause"
 		vm_accel_why=$failures
 		if ((i + 1 == ${#vm_accels[@]})); then

@@ -330,7 +330,8 @@ t_boot=$(now)
 # The serial console is streamed (CR stripped) so CI logs show each test; cleanup() stops qemu
 # if we are interrupted.
 qrc=0
-vm_boot "$vm_timeout" "$console" "${qemu[@]}" || qrc=$?
+# A broken KVM stays broken until the machine reboots: later runs skip the probe.
+VM_ACCEL_MEMO=${VM_ACCEL_MEMO-$cache/kvm-failed} vm_boot "$vm_timeout" "$console" "${qemu[@]}" || qrc=$?
 elapsed="boot+run $(since "$t_boot") under $vm_accel, total $(since "$t_start")"
 if [[ $qrc == "$VM_EXIT_NO_GUEST" ]]; then
 	log "NO GUEST: the VM never ran: $vm_accel_why ($elapsed)"
