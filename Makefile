@@ -5,6 +5,7 @@ BATS        ?= bats
 RUNC        ?= runc
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/sbin
+MANDIR      ?= $(PREFIX)/share/man
 # libcontain/nsenter is cgo: it joins namespaces before the Go runtime starts threads.
 CGO_ENABLED ?= 1
 FUZZTIME    ?= 10s
@@ -47,7 +48,7 @@ help:
 	@echo 'fuzz        every Fuzz target for FUZZTIME (default 10s) each'
 	@echo 'stress      STRESS_CYCLES create/start/delete cycles, STRESS_KILLS with a kill -9; leaks must be 0'
 	@echo 'bench       hyperfine: contain run vs runc run of /bin/true'
-	@echo 'install     install contain to $$(DESTDIR)$(BINDIR)'
+	@echo 'install     install contain to $$(DESTDIR)$(BINDIR), its man pages to $$(DESTDIR)$(MANDIR)/man8'
 	@echo 'clean       remove ./contain and build/'
 
 deps:
@@ -168,6 +169,8 @@ bench: build rootfs
 
 install: build
 	install -D -m 0755 $(BINARY) $(DESTDIR)$(BINDIR)/contain
+	install -d $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 contrib/man/*.8 $(DESTDIR)$(MANDIR)/man8/
 
 clean:
 	rm -f $(BINARY)
