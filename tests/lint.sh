@@ -109,6 +109,10 @@ command -v go >/dev/null || {
 	log "no go on PATH"
 	exit 1
 }
+git rev-parse --git-dir >/dev/null 2>&1 || {
+	log "needs a git checkout: it checks the files git tracks"
+	exit 1
+}
 check gofmt gofmt_clean
 check "go vet" go vet ./...
 check staticcheck go_tool "$STATICCHECK"
