@@ -156,10 +156,15 @@ func TestSwapMax(t *testing.T) {
 func TestFreezeAndEvents(t *testing.T) {
 	m, dir := fakeDir(t)
 	// A fake kernel: flip cgroup.events when cgroup.freeze is written. Settle polls, so do it
-	// from a goroutine watching the file.
-	stop := make(chan struct{})
-	defer close(stop)
+	// from a goroutine watching the file. The test waits for it to end: a write racing
+	// t.TempDir's cleanup made RemoveAll fail with "directory not empty".
+	stop, done := make(chan struct{}), make(chan struct{})
+	defer func() {
+		close(stop)
+		<-done
+	}()
 	go func() {
+		defer close(done)
 		for {
 			select {
 			case <-stop:
