@@ -146,7 +146,7 @@ assert_stub_gone() {
 	grep -qx "CONTAIN-VM-RESULT 0123abcd exit=3" "$console"
 }
 
-@test "a kvm failure is remembered for this boot of the machine: the next boot goes to tcg" {
+@test "a kvm failure is remembered until the host reboots: the next VM boot goes to tcg" {
 	export STUB_KVM=kvm-error VM_ACCEL_MEMO=$BATS_TEST_TMPDIR/memo
 	boot
 	[ "$status" -eq 0 ]
@@ -155,7 +155,7 @@ assert_stub_gone() {
 	boot
 	[ "$status" -eq 0 ]
 	[ "$(started)" = tcg ]
-	[[ $vm_accel_why == "kvm failed earlier since this machine booted: qemu reports: KVM internal error. Suberror: 1 (after "*"s, qemu stopped) (remembered in $VM_ACCEL_MEMO)" ]]
+	[[ $vm_accel_why == "kvm failed earlier since this host booted: qemu reports: KVM internal error. Suberror: 1 (after "*"s, qemu stopped) (remembered in $VM_ACCEL_MEMO)" ]]
 	# VM_ACCEL=kvm still tries kvm.
 	: >"$STUB_LOG"
 	VM_ACCEL=kvm boot

@@ -16,9 +16,11 @@
 #   VM_KVM_PROBE      seconds kvm has to show guest output (default 10; a working kvm reaches
 #                     the guest's /init in 1-2 s)
 #   VM_FIRST_OUTPUT   seconds tcg has to show guest output (default 120; 3-5 s on an idle host)
-#   VM_ACCEL_MEMO     a file where a kvm failure is remembered with the machine's boot id: later
-#                     boots of the same machine boot go straight to tcg (and say so), instead of
-#                     spending the probe again. Unset: nothing is remembered.
+#   VM_ACCEL_MEMO     a file where a kvm failure is remembered with the host's boot id: until
+#                     the host reboots, later VM boots go straight to tcg (and say so) instead
+#                     of spending the probe again. Unset: nothing is remembered.
+#   VM_KVM_DEVICE     the device that makes kvm a candidate (default /dev/kvm; the tests use
+#                     /dev/null as a stand-in)
 #
 # kvm has failed when, before the guest printed anything, qemu exited, or at any time qemu's
 # stderr reports a KVM error, or no guest output came within VM_KVM_PROBE: the attempt is
@@ -69,7 +71,7 @@ vm_accel_plan() {
 		fi
 		if [[ -n ${memo_boot:-} && $memo_boot == "$boot" ]]; then
 			vm_accels=(tcg)
-			vm_accel_why="kvm failed earlier since this machine booted: $memo_cause (remembered in $VM_ACCEL_MEMO)"
+			vm_accel_why="kvm failed earlier since this host booted: $memo_cause (remembered in $VM_ACCEL_MEMO)"
 		elif [[ -c $dev && -r $dev && -w $dev ]]; then
 			vm_accels=(kvm tcg)
 			vm_accel_why="$dev is usable; kvm has ${VM_KVM_PROBE:-10}s to show guest output, else tcg"
