@@ -319,6 +319,7 @@ func (b *builder) runtimeHooks() error {
 	// prestart is deprecated but still runs, before createRuntime, as runc does.
 	pre := b.hookState
 	pre.Status = specs.StateCreated
+	//lint:ignore SA1019 prestart is deprecated but still sent by clients and run by runc
 	if err := hooks.Run(context.Background(), "prestart", h.Prestart, &pre); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package libcontain
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -30,7 +31,7 @@ func sealedSelf(preserved int) (*os.File, error) {
 	// MFD_EXEC (Linux 6.3+) keeps the memfd executable where vm.memfd_noexec asks for
 	// non-executable memfds by default; older kernels refuse the flag, so retry without it.
 	fd, err := unix.MemfdCreate("contain-init", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING|unix.MFD_EXEC)
-	if err == unix.EINVAL {
+	if errors.Is(err, unix.EINVAL) {
 		fd, err = unix.MemfdCreate("contain-init", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	}
 	if err != nil {

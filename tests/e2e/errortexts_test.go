@@ -70,6 +70,7 @@ func TestHookErrorTexts(t *testing.T) {
 				s.Hooks = &specs.Hooks{}
 				switch phase {
 				case "prestart":
+					//lint:ignore SA1019 the deprecated phase is tested because clients still use it
 					s.Hooks.Prestart = hs
 				case "createRuntime":
 					s.Hooks.CreateRuntime = hs

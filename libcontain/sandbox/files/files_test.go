@@ -142,7 +142,7 @@ func TestReadPaths(t *testing.T) {
 					fh.Close()
 					t.Errorf("Open(%q) succeeded", tc.path)
 				}
-				if _, err := f.tree.Browse(tc.path); err == nil && tc.err != ErrIsDir {
+				if _, err := f.tree.Browse(tc.path); err == nil && !errors.Is(tc.err, ErrIsDir) {
 					t.Errorf("Browse(%q) succeeded", tc.path)
 				}
 				return
