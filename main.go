@@ -86,18 +86,33 @@ func newApp(stderr io.Writer) *cli.App {
 		fmt.Fprintf(c.App.Writer, "contain version %s\ncommit: %s\nspec: %s\ngo: %s\n",
 			version, gitCommit, specs.Version, runtime.Version())
 	}
+	// A refused global flag is reported like any failed command (one line on stderr, an error
+	// line in --log for containerd): urfave would otherwise exit 1 saying nothing.
 	app.Before = func(c *cli.Context) error {
-		if c.Bool("systemd-cgroup") {
-			return errors.New("the systemd cgroup driver is not supported yet: drop --systemd-cgroup to use cgroupfs")
+		err := checkGlobalFlags(c)
+		if err == nil {
+			return nil
 		}
-		switch c.String("log-format") {
-		case "text", "json":
-		default:
-			return fmt.Errorf("invalid --log-format %q: want text or json", c.String("log-format"))
+		log, closeLog, logErr := logger(c)
+		if logErr != nil {
+			return exitWith(c, nil, err)
 		}
-		return nil
+		defer closeLog()
+		return exitWith(c, log, err)
 	}
 	return app
+}
+
+func checkGlobalFlags(c *cli.Context) error {
+	if c.Bool("systemd-cgroup") {
+		return errors.New("the systemd cgroup driver is not supported yet: drop --systemd-cgroup to use cgroupfs")
+	}
+	switch c.String("log-format") {
+	case "text", "json":
+	default:
+		return fmt.Errorf("invalid --log-format %q: want text or json", c.String("log-format"))
+	}
+	return nil
 }
 
 // logger builds the one logger of a command from the global flags. JSON lines carry time,

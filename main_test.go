@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"io"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -29,6 +32,32 @@ func TestParseSignal(t *testing.T) {
 			got, err := parseSignal(tc.in)
 			if (err != nil) != tc.wantErr || got != tc.want {
 				t.Fatalf("parseSignal(%q) = %v, %v; want %v, err %v", tc.in, got, err, tc.want, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestRefusedGlobalFlagSaysWhy: a global flag refused before any command runs fails like a
+// command does, with one line on stderr naming it (it used to exit 1 silently).
+func TestRefusedGlobalFlagSaysWhy(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--systemd-cgroup", "list"}, "contain: the systemd cgroup driver is not supported yet"},
+		{[]string{"--log-format", "xml", "list"}, `contain: invalid --log-format "xml"`},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var stderr bytes.Buffer
+			app := newApp(&stderr)
+			app.Writer = io.Discard
+			err := app.Run(append([]string{"contain", "--root", t.TempDir()}, tc.args...))
+			if err == nil {
+				t.Fatal("refused flag accepted")
+			}
+			if got := stderr.String(); !strings.HasPrefix(got, tc.want) || strings.Count(got, "\n") != 1 {
+				t.Errorf("stderr %q, want one line starting %q", got, tc.want)
 			}
 		})
 	}
