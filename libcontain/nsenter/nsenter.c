@@ -29,7 +29,7 @@
 
 #define NS_ALL                                                                         \
 	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | \
-		CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWTIME)
+	 CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWTIME)
 /*
  * A new user namespace needs its id maps written by the parent and a new time namespace its
  * offsets; neither is part of this protocol, so neither may be unshared here.
@@ -91,14 +91,9 @@ static void __attribute__((noreturn)) fail_setns(int sock, uint32_t flags, int e
 		uint32_t flag;
 		const char *name;
 	} names[] = {
-		{ CLONE_NEWUSER, "user" },
-		{ CLONE_NEWNS, "mnt" },
-		{ CLONE_NEWPID, "pid" },
-		{ CLONE_NEWNET, "net" },
-		{ CLONE_NEWIPC, "ipc" },
-		{ CLONE_NEWUTS, "uts" },
-		{ CLONE_NEWCGROUP, "cgroup" },
-		{ CLONE_NEWTIME, "time" },
+		{ CLONE_NEWUSER, "user" },     { CLONE_NEWNS, "mnt" },    { CLONE_NEWPID, "pid" },
+		{ CLONE_NEWNET, "net" },       { CLONE_NEWIPC, "ipc" },   { CLONE_NEWUTS, "uts" },
+		{ CLONE_NEWCGROUP, "cgroup" }, { CLONE_NEWTIME, "time" },
 	};
 	const char *name = "pidfd";
 	size_t i;
@@ -260,7 +255,8 @@ __attribute__((constructor)) static void nsenter(void)
 	 */
 	for (i = 0; i < req.count && !(req.joins[i].flags & CLONE_NEWUSER); i++)
 		;
-	if (i == req.count && !(req.unshare & CLONE_NEWUSER) && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+	if (i == req.count && !(req.unshare & CLONE_NEWUSER) &&
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		fail(sock, "prctl PR_SET_DUMPABLE", errno);
 
 	join(sock, &req);
