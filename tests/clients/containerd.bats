@@ -197,6 +197,9 @@ function start_detached() {
 	ctr_run --rm "$IMAGE" "$ID" sh -c 'trap "exit 7" TERM; while :; do sleep 0.1; done' 3>&- &
 	local ctr_pid=$!
 	retry 50 0.1 task_is "$ID" RUNNING || fail "task $ID not running"
+	local pid
+	pid=$(ctrc task ls | awk -v id="$ID" '$1 == id {print $2}')
+	retry 50 0.1 handles_signal "$pid" TERM || fail "the container's shell set no TERM trap"
 	run_ctr task kill "$ID"
 	[ "$status" -eq 0 ]
 	local st=0

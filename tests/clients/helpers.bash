@@ -14,6 +14,8 @@
 
 CLIENTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$CLIENTS_DIR/../.." && pwd)
+# shellcheck source=tests/signals.bash
+. "$REPO_DIR/tests/signals.bash"
 RUNTIME=$(realpath "${RUNTIME:-$REPO_DIR/contain}")
 RUNTIME_NAME=$(basename "$RUNTIME")
 IMAGE=localhost/contain-busybox:test

@@ -167,6 +167,8 @@ function start_detached() {
 
 @test "podman stop: SIGTERM stops a container that traps it, with its exit code" {
 	start_detached "$IMAGE" sh -c 'trap "exit 7" TERM; while :; do sleep 0.1; done'
+	retry 50 0.1 handles_signal "$(pm inspect --format '{{.State.Pid}}' "$NAME")" TERM ||
+		fail "the container's shell set no TERM trap"
 	local t0=$SECONDS
 	# The timeout is long: stopping by SIGKILL after it would show in the time taken.
 	run_pm stop -t 30 "$NAME"

@@ -13,6 +13,8 @@
 
 INTEGRATION_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$INTEGRATION_DIR/../.." && pwd)
+# shellcheck source=tests/signals.bash
+. "$REPO_DIR/tests/signals.bash"
 RUNTIME=${RUNTIME:-$REPO_DIR/contain}
 RUNTIME_NAME=$(basename "$RUNTIME")
 

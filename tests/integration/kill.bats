@@ -18,6 +18,9 @@ start_container() {
 	runtime create --bundle "$BUNDLE" "$ID"
 	runtime start "$ID"
 	wait_for_status "$ID" running
+	local pid
+	pid=$(runtime state "$ID" | json_get pid)
+	retry 50 0.1 handles_signal "$pid" TERM USR1 || fail "the container's shell set no TERM and USR1 traps"
 }
 
 @test "kill with the default signal (SIGTERM) stops the container" {
