@@ -23,7 +23,7 @@ LDFLAGS := -X main.gitCommit=$(COMMIT) -X main.version=$(VERSION)
 BINARY  := $(CURDIR)/contain
 ROOTFS  := $(CURDIR)/build/rootfs
 
-.PHONY: all help deps build build-static rootfs ref-runc test test-v2 test-clients test-cri bench-clients test-unit test-e2e test-bats test-vm-harness lint man validation fuzz bench install clean
+.PHONY: all help deps build build-static rootfs ref-runc test test-parity test-v2 test-clients test-cri bench-clients test-unit test-e2e test-bats test-vm-harness lint man validation fuzz bench install clean
 
 all: build
 
@@ -38,6 +38,7 @@ help:
 	@echo 'test-e2e    the Go end-to-end tests against ./contain (root)'
 	@echo 'test-bats   the bats integration suites against ./contain (root)'
 	@echo 'test-vm-harness the VM harness'"'"'s accelerator choice, against a stub qemu (seconds, no root)'
+	@echo 'test-parity the runc parity tests (e2e TestParity*, bats tag "parity") against build/ref/runc'
 	@echo 'test-v2     cgroup v2 e2e tests in a qemu VM (tests/vm; CONTAIN_V2_RUN narrows)'
 	@echo 'test-clients containerd + podman run containers through ./contain (root; RUNTIME=/usr/sbin/runc to compare)'
 	@echo 'test-cri    containerd CRI plays the kubelet: pods with handlers contain and runc side by side (root)'
@@ -116,6 +117,15 @@ test-bats: build rootfs
 # tests/vm/accel.sh (how the VM harnesses pick kvm or tcg) against a stub qemu: no root, no kernel.
 test-vm-harness:
 	$(BATS) tests/vm/accel.bats
+
+# Parity tests state how runc behaves: e2e tests named TestParity* and bats tests tagged
+# `# bats test_tags=parity` (or file_tags). test-e2e and test-bats run them against contain with
+# everything else; this runs them against the reference runc, so a parity test that contain passes
+# and runc fails is caught. PARITY_RUNTIME points them at another runtime.
+PARITY_RUNTIME ?= $(REF_RUNC)
+test-parity: rootfs $(REF_RUNC)
+	CONTAIN_BINARY=$(PARITY_RUNTIME) $(GO) test -count=1 $(GOTESTFLAGS) -run '^TestParity' ./tests/e2e/
+	RUNTIME=$(PARITY_RUNTIME) ROOTFS=$(ROOTFS) $(BATS) --filter-tags parity tests/integration
 
 # Real engines: a private containerd and a private podman configuration drive ./contain (or
 # RUNTIME) with no wrapper, on a busybox image built from build/rootfs.
