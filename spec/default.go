@@ -46,8 +46,10 @@ func Default() (*specs.Spec, error) {
 		g.AddMount(m)
 	}
 
+	// runc spec's list: no cgroup namespace. Configs written for runc add one themselves, and
+	// a default that had it would make those fail as duplicates.
 	g.ClearLinuxNamespaces()
-	for _, ns := range []string{"pid", "network", "ipc", "uts", "mount", "cgroup"} {
+	for _, ns := range []string{"pid", "network", "ipc", "uts", "mount"} {
 		if err := g.AddOrReplaceLinuxNamespace(ns, ""); err != nil {
 			return nil, fmt.Errorf("generate default spec: %w", err)
 		}

@@ -43,7 +43,7 @@ func TestDefault(t *testing.T) {
 		{"mounts", slices.Equal(mounts, []string{"/proc proc", "/dev tmpfs", "/dev/pts devpts", "/dev/shm tmpfs",
 			"/dev/mqueue mqueue", "/sys sysfs", "/sys/fs/cgroup cgroup"})},
 		{"sys read-only", slices.Contains(s.Mounts[5].Options, "ro") && slices.Contains(s.Mounts[6].Options, "ro")},
-		{"namespaces", slices.Equal(ns, []string{"pid", "network", "ipc", "uts", "mount", "cgroup"})},
+		{"namespaces", slices.Equal(ns, []string{"pid", "network", "ipc", "uts", "mount"})},
 		{"no seccomp", s.Linux.Seccomp == nil},
 		{"runc's masked paths and more", isSubset(runc.Linux.MaskedPaths, s.Linux.MaskedPaths)},
 		{"runc's readonly paths", slices.Equal(sorted(runc.Linux.ReadonlyPaths), sorted(s.Linux.ReadonlyPaths))},
