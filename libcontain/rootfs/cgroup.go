@@ -74,7 +74,7 @@ func (m *mounter) mountCgroupV1(o *mountOpts) error {
 		b := mountOpts{
 			dest:   path.Join(o.dest, h.name),
 			source: h.dir, fstype: "bind",
-			flags: unix.MS_BIND | cgFlags,
+			mountOptions: mountOptions{flags: unix.MS_BIND | cgFlags},
 		}
 		if ro {
 			b.flags |= unix.MS_RDONLY

@@ -120,7 +120,8 @@ func (m *mounter) createDevice(d device) error {
 	if m.c.UserNS {
 		// A user namespace may not mknod (the kernel only allows it to the initial user
 		// namespace's CAP_MKNOD), so the host's node is bind-mounted onto an empty file instead.
-		return m.mountBind(&mountOpts{dest: d.path, source: d.path, fstype: "bind", flags: unix.MS_BIND})
+		return m.mountBind(&mountOpts{dest: d.path, source: d.path, fstype: "bind",
+			mountOptions: mountOptions{flags: unix.MS_BIND}})
 	}
 	dir, base := path.Split(d.path)
 	parent, err := m.r.mkdirAll(dir)
@@ -156,10 +157,10 @@ func (m *mounter) devSymlinks() error {
 	}
 	// /proc/kcore exists only where the kernel has CONFIG_PROC_KCORE (runc checks too): no
 	// dangling link otherwise.
-	if _, err := os.Stat("/proc/kcore"); err == nil && specHasMount(m.c.Spec, "/proc", "proc") {
+	if _, err := os.Stat("/proc/kcore"); err == nil && specHasMount(m.c, "/proc", "proc") {
 		links = append(links, [2]string{"/dev/core", "/proc/kcore"})
 	}
-	if specHasMount(m.c.Spec, "/dev/pts", "devpts") {
+	if specHasMount(m.c, "/dev/pts", "devpts") {
 		if err := m.unlink("/dev/ptmx"); err != nil {
 			return err
 		}
@@ -204,12 +205,12 @@ func (m *mounter) unlink(p string) error {
 }
 
 // specHasMount reports whether the spec mounts type fstype at dest.
-func specHasMount(s *specs.Spec, dest, fstype string) bool {
-	if s == nil {
+func specHasMount(c *Config, dest, fstype string) bool {
+	if c.Spec == nil {
 		return false
 	}
-	for _, m := range s.Mounts {
-		if cleanPath(m.Destination) == dest && m.Type == fstype {
+	for _, m := range c.Spec.Mounts {
+		if containerPath(c.Rootfs, m.Destination) == dest && m.Type == fstype {
 			return true
 		}
 	}

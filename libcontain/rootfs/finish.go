@@ -3,6 +3,7 @@ package rootfs
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -10,8 +11,10 @@ import (
 )
 
 // Finish runs after Pivot, with the rootfs as "/": it applies linux.rootfsPropagation to "/",
-// creates a missing process.cwd, makes linux.readonlyPaths read-only, masks linux.maskedPaths
-// and, for root.readonly, remounts "/" read-only. Paths that do not exist are skipped.
+// creates a missing process.cwd, makes the read-only tmpfs and /dev mounts read-only (Prepare
+// mounted them writable, see deferReadonly), makes linux.readonlyPaths read-only, masks
+// linux.maskedPaths and, for root.readonly, remounts "/" read-only. Paths that do not exist are
+// skipped.
 func Finish(c *Config) error {
 	if err := c.validate(); err != nil {
 		return err
@@ -35,14 +38,21 @@ func Finish(c *Config) error {
 	if s.Linux != nil {
 		readonly, masked = s.Linux.ReadonlyPaths, s.Linux.MaskedPaths
 	}
-	if len(readonly)+len(masked) > 0 {
-		r, err := openRoot("/")
-		if err != nil {
-			return err
+	r, err := openRoot("/")
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	f := &finisher{r: r, log: log}
+	defer f.Close()
+	for _, sm := range s.Mounts {
+		if o, err := parseSpecMount(sm, c.Rootfs); err == nil && o.deferReadonly() {
+			if err := f.remountReadonly(o); err != nil {
+				return fmt.Errorf("make %s read-only: %w", sm.Destination, err)
+			}
 		}
-		defer r.Close()
-		f := &finisher{r: r}
-		defer f.Close()
+	}
+	if len(readonly)+len(masked) > 0 {
 		for _, p := range readonly {
 			if err := f.readonly(p); err != nil {
 				return fmt.Errorf("make %s read-only: %w", p, err)
@@ -85,14 +95,45 @@ func makeCwd(s *specs.Spec) error {
 
 type finisher struct {
 	r      *inRoot
+	log    *slog.Logger
 	procOK bool
 	null   *os.File // the container's /dev/null, checked, opened on first use
+	// maskDir is the read-only tmpfs of the first masked directory: the others get a bind of
+	// it, so all masked directories share one tmpfs instance (runc's way; a container with
+	// many masked paths otherwise holds one superblock each). maskNoShare is set when a bind
+	// of it failed: the rest then get a tmpfs each.
+	maskDir     *os.File
+	maskNoShare bool
+	masked      map[string]bool // masked paths done, by clean path: a path listed twice is masked once
 }
 
 func (f *finisher) Close() {
 	if f.null != nil {
 		f.null.Close()
 	}
+	if f.maskDir != nil {
+		f.maskDir.Close()
+	}
+}
+
+// remountReadonly makes the mount at o.dest read-only, changing nothing else: mount_setattr(2)
+// sets the one attribute and needs no /proc. Kernels before 5.12 lack it; there a bind remount
+// with the flags the options gave does the same.
+func (f *finisher) remountReadonly(o *mountOpts) error {
+	top, err := f.r.open(o.dest)
+	if err != nil {
+		return err
+	}
+	defer top.Close()
+	err = unix.MountSetattr(int(top.Fd()), "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY})
+	if !errors.Is(err, unix.ENOSYS) {
+		return os.NewSyscallError("mount_setattr", err)
+	}
+	if err := f.ensureProc(); err != nil {
+		return err
+	}
+	flags := o.flags&^(unix.MS_REC|unix.MS_REMOUNT) | unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY
+	return mount("", procFd(top), "", flags, "")
 }
 
 // ensureProc checks that /proc is a procfs before we mount through /proc/thread-self/fd: after
@@ -150,12 +191,16 @@ func (f *finisher) readonly(p string) error {
 	if err := unix.Fstatfs(int(top.Fd()), &st); err != nil {
 		return os.NewSyscallError("fstatfs", err)
 	}
-	return mount("", procFd(top), "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|lockedFlags(st.Flags), "")
+	return mount("", procFd(top), "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|statfsMountFlags(st.Flags)&keptFlags, "")
 }
 
-// mask hides p: a directory gets an empty read-only tmpfs over it, anything else the container's
-// /dev/null bound over it.
+// mask hides p: a directory gets an empty read-only tmpfs over it (one shared by all masked
+// directories), anything else the container's /dev/null bound over it.
 func (f *finisher) mask(p string) error {
+	clean := cleanPath(p)
+	if f.masked[clean] {
+		return nil
+	}
 	h, err := f.openExisting(p)
 	if h == nil || err != nil {
 		return err
@@ -164,18 +209,69 @@ func (f *finisher) mask(p string) error {
 	if err := f.ensureProc(); err != nil {
 		return err
 	}
+	if f.masked == nil {
+		f.masked = map[string]bool{}
+	}
+	f.masked[clean] = true
 	var st unix.Stat_t
 	if err := unix.Fstat(int(h.Fd()), &st); err != nil {
 		return os.NewSyscallError("fstat", err)
 	}
-	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		return mount("tmpfs", procFd(h), "tmpfs", unix.MS_RDONLY, "")
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		null, err := f.devNull()
+		if err != nil {
+			return err
+		}
+		return mount(procFd(null), procFd(h), "", unix.MS_BIND, "")
 	}
-	null, err := f.devNull()
+	if f.maskDir != nil {
+		// A bind keeps the read-only flag of the mount it copies.
+		err := mount(procFd(f.maskDir), procFd(h), "", unix.MS_BIND, "")
+		if err == nil {
+			return nil
+		}
+		f.log.Warn("masked paths: binding the shared tmpfs failed, giving each directory its own", "path", p, "error", err)
+		f.maskDir.Close()
+		f.maskDir, f.maskNoShare = nil, true
+	}
+	// nr_blocks/nr_inodes: the mask holds nothing, so it may not hold anything either. Some
+	// distribution kernels refuse nr_inodes below 2 (runc retries so too).
+	if err := mount("tmpfs", procFd(h), "tmpfs", unix.MS_RDONLY, "nr_blocks=1,nr_inodes=1"); err != nil {
+		if err := mount("tmpfs", procFd(h), "tmpfs", unix.MS_RDONLY, "nr_blocks=1,nr_inodes=2"); err != nil {
+			return err
+		}
+	}
+	if f.maskNoShare {
+		return nil
+	}
+	return f.keepMaskDir(p, h)
+}
+
+// keepMaskDir keeps a handle on the tmpfs just mounted over h (at p) to bind over the other
+// masked directories. The handle is found by a fresh lookup of h's real path; its mount id
+// proves it is the new mount, not what it covers.
+func (f *finisher) keepMaskDir(p string, h *os.File) error {
+	rel, err := f.r.check(p, h)
 	if err != nil {
 		return err
 	}
-	return mount(procFd(null), procFd(h), "", unix.MS_BIND, "")
+	top, err := f.r.open(rel)
+	if err != nil {
+		return fmt.Errorf("reopen after mount: %w", err)
+	}
+	under, err := mountID(h)
+	if err == nil {
+		var over uint64
+		if over, err = mountID(top); err == nil && over == under {
+			err = fmt.Errorf("mask on %s is not visible at that path after mounting (raced with a rename?)", p)
+		}
+	}
+	if err != nil {
+		top.Close()
+		return err
+	}
+	f.maskDir = top
+	return nil
 }
 
 // devNull opens the container's /dev/null and checks that it is the real null device. If it were
@@ -209,7 +305,7 @@ func remountRootReadonly() error {
 	if err := unix.Statfs("/", &st); err != nil {
 		return fmt.Errorf("make root read-only: %w", os.NewSyscallError("statfs", err))
 	}
-	flags := uintptr(unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY) | lockedFlags(st.Flags)
+	flags := uintptr(unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY) | statfsMountFlags(st.Flags)&keptFlags
 	if err := mount("", "/", "", flags, ""); err != nil {
 		return fmt.Errorf("make root read-only: %w", err)
 	}

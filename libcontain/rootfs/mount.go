@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -21,37 +22,39 @@ type mounter struct {
 
 // mountOpts is a parsed spec mount: what to mount, where, and how.
 type mountOpts struct {
-	dest        string // clean absolute container path
-	source      string
-	fstype      string
-	flags       uintptr
-	propagation []uintptr
-	data        string
-	// copyUp (runc's "tmpcopyup"): the new filesystem starts with a copy of what it covers.
-	copyUp bool
+	dest   string // clean absolute container path
+	source string
+	fstype string
+	mountOptions
 }
 
 func (o *mountOpts) bind() bool { return o.flags&unix.MS_BIND != 0 }
 
-func parseSpecMount(m specs.Mount) (*mountOpts, error) {
-	opts := slices.DeleteFunc(slices.Clone(m.Options), func(s string) bool { return s == optCopyUp })
-	flags, prop, data, err := ParseMountOptions(opts)
+// deferReadonly: a read-only tmpfs or /dev is mounted writable and made read-only by Finish, as
+// runc does: the mountpoints of the mounts below it (/dev/pts in a read-only /dev), /dev's
+// nodes and a tmpcopyup copy are all made after it is mounted.
+func (o *mountOpts) deferReadonly() bool {
+	return !o.bind() && o.flags&unix.MS_RDONLY != 0 && (o.fstype == "tmpfs" || o.dest == "/dev" || o.copyUp)
+}
+
+// parseSpecMount parses one spec mount of the container whose rootfs is the host path rootfs.
+func parseSpecMount(m specs.Mount, rootfs string) (*mountOpts, error) {
+	mo, err := parseMountOptions(m.Options)
 	if err != nil {
 		return nil, err
 	}
 	// runc treats a mount of type "bind"/"rbind" as a bind mount even without the option.
 	switch m.Type {
 	case "bind":
-		flags |= unix.MS_BIND
+		mo.flags |= unix.MS_BIND
 	case "rbind":
-		flags |= unix.MS_BIND | unix.MS_REC
+		mo.flags |= unix.MS_BIND | unix.MS_REC
 	}
-	o := &mountOpts{dest: cleanPath(m.Destination), source: m.Source, fstype: m.Type, flags: flags, propagation: prop, data: data,
-		copyUp: len(opts) < len(m.Options)}
+	o := &mountOpts{dest: containerPath(rootfs, m.Destination), source: m.Source, fstype: m.Type, mountOptions: mo}
 	if o.dest == "/" {
 		return nil, errors.New("mount destination is the container root itself")
 	}
-	if len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 || slices.ContainsFunc(m.Options, func(s string) bool { return s == "idmap" || s == "ridmap" }) {
+	if len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 || o.idmap {
 		// An ignored id mapping would show the files with their host owners: refuse instead.
 		return nil, errors.New("idmapped mounts are not supported")
 	}
@@ -64,14 +67,26 @@ func parseSpecMount(m specs.Mount) (*mountOpts, error) {
 	return o, nil
 }
 
-// optCopyUp is runc's mount option for copyUp.
-const optCopyUp = "tmpcopyup"
+// containerPath makes a mount destination a clean absolute container path. Like runc, it takes
+// a destination that names the rootfs by its host path ("<rootfs>/mnt" is "/mnt": the form
+// configs use to mount a tree the earlier mounts built) and a relative one (from "/").
+func containerPath(rootfs, p string) string {
+	p = cleanPath(p)
+	if rel, ok := within(filepath.Clean(rootfs), p); ok && rootfs != "" {
+		return rel
+	}
+	return p
+}
 
 // mountSpec makes one linux mount from the spec.
 func (m *mounter) mountSpec(sm specs.Mount) error {
-	o, err := parseSpecMount(sm)
+	o, err := parseSpecMount(sm, m.c.Rootfs)
 	if err != nil {
 		return fmt.Errorf("mount %s: %w", sm.Destination, err)
+	}
+	if !filepath.IsAbs(sm.Destination) {
+		// runc still accepts these, with this warning; the spec wants absolute paths.
+		m.log.Warn(fmt.Sprintf("mount destination %s is not absolute: mounted at %s", sm.Destination, o.dest))
 	}
 	m.log.Debug("mount", "destination", o.dest, "type", o.fstype, "source", o.source, "options", sm.Options)
 	if o.fstype == "proc" {
@@ -92,32 +107,61 @@ func (m *mounter) mountSpec(sm specs.Mount) error {
 		err = m.mountNew(o)
 	}
 	if err != nil {
-		return fmt.Errorf("mount %s on %s (type %q): %w", o.source, o.dest, o.fstype, err)
+		// runc's wording: clients and users match "error mounting".
+		return fmt.Errorf("error mounting %q to rootfs at %q: %w", o.source, sm.Destination, err)
 	}
 	return nil
 }
 
 // mountNew mounts a fresh filesystem instance (tmpfs, proc, devpts, mqueue, ...) on a directory.
 func (m *mounter) mountNew(o *mountOpts) error {
-	dst, err := m.r.mkdirAll(o.dest)
+	if o.fstype == "proc" || o.fstype == "sysfs" {
+		// Never mount procfs or sysfs through a symlink the image planted (CVE-2019-19921,
+		// CVE-2023-27561: a /proc symlink defeated the checks that keep /proc a procfs).
+		if err := m.r.ordinaryDir(o.dest); err != nil {
+			return fmt.Errorf("filesystem %q must be mounted on ordinary directory: %w", o.fstype, err)
+		}
+	}
+	dst, existed, err := m.r.openOrMkdir(o.dest)
 	if err != nil {
 		return err
 	}
 	defer dst.Close()
-	if err := m.checkDest(o, dst, nil); err != nil {
+	rel, err := m.checkDest(o, dst, nil)
+	if err != nil {
 		return err
 	}
 	src := o.source
 	if src == "" {
 		src = o.fstype
 	}
-	flags := o.flags
-	if o.copyUp {
-		flags &^= unix.MS_RDONLY // filled first, made read-only after (mountOnto)
+	data := o.data
+	if o.fstype == "tmpfs" && existed {
+		// A tmpfs takes the mode of the directory it covers unless the options set one (a later
+		// mode= wins); a new directory leaves the tmpfs default, 1777. runc does the same.
+		var st unix.Stat_t
+		if err := unix.Fstat(int(dst.Fd()), &st); err != nil {
+			return os.NewSyscallError("fstat", err)
+		}
+		data = strings.TrimSuffix(fmt.Sprintf("mode=%04o,%s", st.Mode&0o7777, data), ",")
 	}
-	return m.mountOnto(o, dst, func(target string) error {
-		return mount(src, target, o.fstype, flags, o.data)
+	flags := o.flags
+	if o.deferReadonly() {
+		flags &^= unix.MS_RDONLY
+	}
+	top, err := m.mountOnto(o, dst, rel, func(target string) error {
+		return mount(src, target, o.fstype, flags, data)
 	})
+	if err != nil {
+		return err
+	}
+	defer top.Close()
+	if o.copyUp {
+		if err := copyUp(dst, top); err != nil {
+			return fmt.Errorf("copy %s into the new mount (%s): %w", o.dest, optCopyUp, err)
+		}
+	}
+	return setPropagation(top, o.propagation)
 }
 
 // mountBind bind-mounts the host path o.source. The source is a host path from the config and is
@@ -134,7 +178,7 @@ func (m *mounter) mountBind(o *mountOpts) error {
 	}
 	var dst *os.File
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		dst, err = m.r.mkdirAll(o.dest)
+		dst, _, err = m.r.openOrMkdir(o.dest)
 	} else {
 		dst, err = m.r.mkfile(o.dest)
 	}
@@ -142,77 +186,103 @@ func (m *mounter) mountBind(o *mountOpts) error {
 		return err
 	}
 	defer dst.Close()
-	if err := m.checkDest(o, dst, src); err != nil {
-		return err
-	}
-	return m.mountOnto(o, dst, func(target string) error {
-		return mount(procFd(src), target, "", unix.MS_BIND|o.flags&unix.MS_REC, "")
-	})
-}
-
-// mountOnto runs do on the magic link of dst, then finishes the new mount: the bind remount
-// for flags a bind cannot take at once, then the propagation changes.
-func (m *mounter) mountOnto(o *mountOpts, dst *os.File, do func(target string) error) error {
-	before, err := mountID(dst)
+	rel, err := m.checkDest(o, dst, src)
 	if err != nil {
 		return err
 	}
-	if err := do(procFd(dst)); err != nil {
+	top, err := m.mountOnto(o, dst, rel, func(target string) error {
+		return mount(procFd(src), target, "", unix.MS_BIND|o.flags&unix.MS_REC, "")
+	})
+	if err != nil {
 		return err
+	}
+	defer top.Close()
+	if err := setPropagation(top, o.propagation); err != nil {
+		return err
+	}
+	if err := setBindFlags(top, src, o); err != nil {
+		return err
+	}
+	return setRecursive(top, o.recursive)
+}
+
+// mountOnto runs do on the magic link of dst, the mountpoint found at the container path rel, and
+// returns a handle on the new mount.
+func (m *mounter) mountOnto(o *mountOpts, dst *os.File, rel string, do func(target string) error) (*os.File, error) {
+	before, err := mountID(dst)
+	if err != nil {
+		return nil, err
+	}
+	if err := do(procFd(dst)); err != nil {
+		return nil, err
 	}
 	// dst still names the covered inode, so anything more must go through a fresh lookup, which
 	// crosses into the new mount. Its mount id proves it did land there.
-	top, err := m.r.open(o.dest)
+	top, err := m.r.open(rel)
 	if err != nil {
-		return fmt.Errorf("reopen after mount: %w", err)
+		return nil, fmt.Errorf("reopen after mount: %w", err)
 	}
-	defer top.Close()
 	after, err := mountID(top)
 	if err != nil {
-		return err
+		top.Close()
+		return nil, err
 	}
 	// A remount (MS_REMOUNT in the options) changes the mount that is there instead of adding one.
 	if after == before && o.flags&unix.MS_REMOUNT == 0 {
-		return fmt.Errorf("mount on %s is not visible at that path after mounting (raced with a rename?)", o.dest)
+		top.Close()
+		return nil, fmt.Errorf("mount on %s is not visible at that path after mounting (raced with a rename?)", o.dest)
 	}
-	if o.bind() && o.flags&^(unix.MS_BIND|unix.MS_REC|unix.MS_REMOUNT) != 0 {
-		if err := remountBind(top, o.flags&^unix.MS_REC); err != nil {
-			return err
-		}
-	}
-	if o.copyUp {
-		if err := copyUp(dst, top); err != nil {
-			return fmt.Errorf("copy %s into the new mount (%s): %w", o.dest, optCopyUp, err)
-		}
-		if o.flags&unix.MS_RDONLY != 0 {
-			if err := remountBind(top, o.flags&^(unix.MS_BIND|unix.MS_REC)); err != nil {
-				return err
-			}
-		}
-	}
-	return setPropagation(top, o.propagation)
+	return top, nil
 }
 
-// remountBind applies per-mount flags (ro, nosuid, ...) to the bind mount f: MS_BIND ignores them
-// on the first call, they need MS_BIND|MS_REMOUNT. Flags the kernel locked on the source (because
-// a less privileged user namespace owns it) make that EPERM unless repeated, so after EPERM it
-// retries with the mount's current flags added.
-func remountBind(f *os.File, flags uintptr) error {
-	target := procFd(f)
-	flags |= unix.MS_BIND | unix.MS_REMOUNT
+// setBindFlags gives the bind mount top the per-mount flags the options ask for; MS_BIND ignores
+// them, so it takes a bind remount. These are runc's mount(8)-like semantics:
+//   - no flag given or cleared ("bind" alone): the mount keeps its source's flags;
+//   - otherwise the mount gets exactly the flags given, like `mount --bind -o ...`: "ro" alone
+//     clears a nosuid the source had, "rw" makes a bind of a read-only source writable;
+//   - where the kernel refuses that because the source's flags are locked (a mount inherited
+//     into a less privileged user namespace, MNT_LOCK_*), the locked flags are kept, unless the
+//     options explicitly cleared one or asked for another access-time mode: that is an error,
+//     never a mount other than the one asked for.
+func setBindFlags(top, src *os.File, o *mountOpts) error {
+	if o.flags&^(unix.MS_BIND|unix.MS_REC|unix.MS_REMOUNT) == 0 && o.cleared == 0 {
+		return nil
+	}
+	target := procFd(top)
+	flags := o.flags&^unix.MS_REC | unix.MS_BIND | unix.MS_REMOUNT
 	err := mount("", target, "", flags, "")
-	if !errors.Is(err, unix.EPERM) {
-		return err
+	if err == nil {
+		return nil
 	}
 	var st unix.Statfs_t
-	if serr := unix.Fstatfs(int(f.Fd()), &st); serr != nil {
+	if serr := unix.Fstatfs(int(src.Fd()), &st); serr != nil {
 		return errors.Join(err, os.NewSyscallError("fstatfs", serr))
 	}
-	retry := mergeLockedFlags(flags, st.Flags)
-	if retry == flags {
-		return err
+	srcFlags := statfsMountFlags(st.Flags)
+	if locked := srcFlags & o.cleared & lockableFlags; locked != 0 {
+		return fmt.Errorf("cannot clear locked flags %s: %w", flagNames(locked), err)
 	}
-	return mount("", target, "", retry, "")
+	// An asked access-time mode must be the locked one: the kernel would otherwise silently
+	// keep another (MS_STRICTATIME overrides MS_NOATIME, MS_NOATIME overrides MS_RELATIME).
+	if o.flags&atimeFlags != 0 && o.flags&atimeFlags != srcFlags&atimeFlags {
+		return fmt.Errorf("cannot change locked atime flags %s: %w", flagNames(srcFlags&atimeFlags), err)
+	}
+	if err := mount("", target, "", flags|srcFlags&lockableFlags, ""); err != nil {
+		return fmt.Errorf("remount with locked flags %s re-applied: %w", flagNames(srcFlags&lockableFlags), err)
+	}
+	return nil
+}
+
+// setRecursive applies the recursive options (rro, rnosuid, ...) to the mount f and every mount
+// below it.
+func setRecursive(f *os.File, attr *unix.MountAttr) error {
+	if attr == nil {
+		return nil
+	}
+	if err := unix.MountSetattr(int(f.Fd()), "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, attr); err != nil {
+		return fmt.Errorf("set recursive mount attributes (set %#x, clear %#x): %w", attr.Attr_set, attr.Attr_clr, os.NewSyscallError("mount_setattr", err))
+	}
+	return nil
 }
 
 func setPropagation(f *os.File, prop []uintptr) error {
@@ -252,37 +322,42 @@ var procSafeMounts = []string{
 }
 
 // checkDest refuses destinations the container must not mount on: anything resolving outside the
-// root, /proc unless what goes there is a procfs, and anything inside a procfs except the lxcfs
-// files. src is the bind source, nil for other mounts.
-func (m *mounter) checkDest(o *mountOpts, dst, src *os.File) error {
+// root or to the root itself, /proc unless what goes there is a procfs, and anything inside a
+// procfs except the lxcfs files. src is the bind source, nil for other mounts. It returns the
+// container path dst really is (symlinks resolved).
+func (m *mounter) checkDest(o *mountOpts, dst, src *os.File) (string, error) {
 	rel, err := m.r.check(o.dest, dst)
 	if err != nil {
-		return err
+		return "", err
+	}
+	if rel == "/" {
+		// A symlink to "/" would put the mount over the whole rootfs.
+		return "", fmt.Errorf("%s resolves to the top of the container root", o.dest)
 	}
 	var st unix.Statfs_t
 	if err := unix.Fstatfs(int(dst.Fd()), &st); err != nil {
-		return os.NewSyscallError("fstatfs", err)
+		return "", os.NewSyscallError("fstatfs", err)
 	}
 	onProc := st.Type == unix.PROC_SUPER_MAGIC
 	switch {
 	case rel == "/proc":
 		if o.fstype == "proc" && !o.bind() {
-			return nil
+			return rel, nil
 		}
 		if src != nil {
 			var sst unix.Statfs_t
 			if err := unix.Fstatfs(int(src.Fd()), &sst); err == nil && sst.Type == unix.PROC_SUPER_MAGIC {
-				return nil
+				return rel, nil
 			}
 		}
-		return fmt.Errorf("%s resolves to /proc, which may only hold a procfs", o.dest)
+		return "", fmt.Errorf("%s resolves to /proc, which may only hold a procfs", o.dest)
 	case onProc || strings.HasPrefix(rel, "/proc/"):
 		if slices.Contains(procSafeMounts, rel) {
-			return nil
+			return rel, nil
 		}
-		return fmt.Errorf("%s resolves to %s inside /proc, where only %v may be mounted over", o.dest, rel, procSafeMounts)
+		return "", fmt.Errorf("%s resolves to %s inside /proc, where only %v may be mounted over", o.dest, rel, procSafeMounts)
 	}
-	return nil
+	return rel, nil
 }
 
 // mount is mount(2) with the errno kept (errors.Is(err, unix.EPERM) works) and the call named.

@@ -46,13 +46,15 @@ func TestParseMountOptions(t *testing.T) {
 		{name: "devpts data", opts: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"},
 			flags: unix.MS_NOSUID | unix.MS_NOEXEC, data: "newinstance,ptmxmode=0666,mode=0620,gid=5"},
 		{name: "unknown passed through", opts: []string{"lowerdir=/a:/b", "xino=off"}, data: "lowerdir=/a:/b,xino=off"},
+		{name: "not flags or data", opts: []string{"tmpcopyup", "idmap", "rro"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			flags, prop, data, err := ParseMountOptions(tt.opts)
+			o, err := parseMountOptions(tt.opts)
 			if err != nil {
-				t.Fatalf("ParseMountOptions(%q): %v", tt.opts, err)
+				t.Fatalf("parseMountOptions(%q): %v", tt.opts, err)
 			}
+			flags, prop, data := o.flags, o.propagation, o.data
 			if flags != tt.flags {
 				t.Errorf("flags = %#x, want %#x", flags, tt.flags)
 			}
@@ -66,8 +68,60 @@ func TestParseMountOptions(t *testing.T) {
 	}
 }
 
+// TestParseMountOptionsRuncExtras: what runc's parser records beyond flags and data — the flags
+// an option cleared (a bind remount clears them), the recursive attributes, tmpcopyup, idmap.
+func TestParseMountOptionsRuncExtras(t *testing.T) {
+	tests := []struct {
+		name     string
+		opts     []string
+		cleared  uintptr
+		rec      *unix.MountAttr
+		copyUp   bool
+		idmap    bool
+		idmapRec bool
+	}{
+		{name: "none", opts: []string{"bind", "ro"}},
+		{name: "rw clears ro", opts: []string{"bind", "rw", "suid"}, cleared: unix.MS_RDONLY | unix.MS_NOSUID},
+		{name: "set after clear", opts: []string{"rw", "ro", "exec"}, cleared: unix.MS_NOEXEC},
+		{name: "clear after set", opts: []string{"ro", "rw"}, cleared: unix.MS_RDONLY},
+		{name: "atime clears", opts: []string{"atime", "diratime"}, cleared: unix.MS_NOATIME | unix.MS_NODIRATIME},
+		{name: "rro", opts: []string{"rbind", "rro"}, rec: &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}},
+		{name: "rro then rrw", opts: []string{"rro", "rrw"}, rec: &unix.MountAttr{Attr_clr: unix.MOUNT_ATTR_RDONLY}},
+		{name: "rnosuid rnodev rnoexec", opts: []string{"rnosuid", "rnodev", "rnoexec", "rnosymfollow"},
+			rec: &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC | unix.MOUNT_ATTR_NOSYMFOLLOW}},
+		{name: "rnoatime clears the atime field", opts: []string{"rnoatime"},
+			rec: &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_NOATIME, Attr_clr: unix.MOUNT_ATTR__ATIME}},
+		{name: "rrelatime", opts: []string{"rrelatime"}, rec: &unix.MountAttr{Attr_clr: unix.MOUNT_ATTR__ATIME}},
+		{name: "rnodiratime is not an atime mode", opts: []string{"rnodiratime"}, rec: &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_NODIRATIME}},
+		{name: "tmpcopyup", opts: []string{"tmpcopyup", "mode=755"}, copyUp: true},
+		{name: "idmap", opts: []string{"bind", "idmap"}, idmap: true},
+		{name: "ridmap", opts: []string{"rbind", "ridmap"}, idmap: true, idmapRec: true},
+		{name: "last idmap wins", opts: []string{"ridmap", "idmap"}, idmap: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := parseMountOptions(tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.cleared != tt.cleared {
+				t.Errorf("cleared = %s, want %s", flagNames(o.cleared), flagNames(tt.cleared))
+			}
+			if (o.recursive == nil) != (tt.rec == nil) || o.recursive != nil && *o.recursive != *tt.rec {
+				t.Errorf("recursive = %+v, want %+v", o.recursive, tt.rec)
+			}
+			if o.copyUp != tt.copyUp || o.idmap != tt.idmap || o.idmapRec != tt.idmapRec {
+				t.Errorf("copyUp/idmap/idmapRec = %v/%v/%v, want %v/%v/%v", o.copyUp, o.idmap, o.idmapRec, tt.copyUp, tt.idmap, tt.idmapRec)
+			}
+			if o.data != "" && !strings.Contains(strings.Join(tt.opts, ","), o.data) {
+				t.Errorf("data %q", o.data)
+			}
+		})
+	}
+}
+
 func TestParseMountOptionsNUL(t *testing.T) {
-	if _, _, _, err := ParseMountOptions([]string{"size=1k\x00,mode=777"}); err == nil {
+	if _, err := parseMountOptions([]string{"size=1k\x00,mode=777"}); err == nil {
 		t.Fatal("option with a NUL byte accepted")
 	}
 }
@@ -79,7 +133,8 @@ func FuzzParseMountOptions(f *testing.F) {
 	f.Add("bind\x00")
 	f.Fuzz(func(t *testing.T, joined string) {
 		opts := strings.Split(joined, ",")
-		flags, prop, data, err := ParseMountOptions(opts)
+		o, err := parseMountOptions(opts)
+		flags, prop, data := o.flags, o.propagation, o.data
 		if err != nil {
 			if !strings.Contains(joined, "\x00") {
 				t.Fatalf("error without NUL byte: %v", err)
@@ -98,21 +153,27 @@ func FuzzParseMountOptions(f *testing.F) {
 				t.Fatalf("propagation %#x unknown", p)
 			}
 		}
-		// Every data item is an option that is neither a flag nor a propagation; none is lost.
+		// Every data item is an option that is neither a flag, a propagation, a recursive
+		// attribute nor one of runc's others; none is lost.
 		var want []string
 		for _, o := range opts {
 			_, isFlag := mountFlags[o]
 			_, isProp := propagationFlags[o]
-			if o != "" && !isFlag && !isProp {
+			_, isRec := recursiveFlags[o]
+			other := o == optCopyUp || o == optIDMap || o == optRIDMap
+			if o != "" && !isFlag && !isProp && !isRec && !other {
 				want = append(want, o)
 			}
+		}
+		if o.cleared&o.flags != 0 {
+			t.Fatalf("flags %#x both set and cleared (%#x)", o.flags, o.cleared)
 		}
 		if data != strings.Join(want, ",") {
 			t.Fatalf("data %q, want %q", data, strings.Join(want, ","))
 		}
 		// Parsing is deterministic.
-		f2, p2, d2, _ := ParseMountOptions(opts)
-		if f2 != flags || !slices.Equal(p2, prop) || d2 != data {
+		o2, _ := parseMountOptions(opts)
+		if o2.flags != flags || !slices.Equal(o2.propagation, prop) || o2.data != data || o2.cleared != o.cleared {
 			t.Fatal("second parse differs")
 		}
 	})
@@ -145,28 +206,38 @@ func TestParseRootPropagation(t *testing.T) {
 	}
 }
 
-func TestMergeLockedFlags(t *testing.T) {
-	const base = unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY
+func TestStatfsMountFlags(t *testing.T) {
 	tests := []struct {
 		name    string
-		flags   uintptr
 		stFlags int64
 		want    uintptr
 	}{
-		{"nothing locked", base, 0, base},
-		{"read-only is not copied", base &^ unix.MS_RDONLY, stRdonly, base &^ unix.MS_RDONLY},
-		{"nosuid nodev noexec kept", base, stNosuid | stNodev | stNoexec,
-			base | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC},
-		{"atime mode of the mount kept", base, stNoatime | stNodiratime, base | unix.MS_NOATIME | unix.MS_NODIRATIME},
-		{"relatime maps to MS_RELATIME", base, stRelatime, base | unix.MS_RELATIME},
-		{"asked atime mode wins", base | unix.MS_STRICTATIME, stRelatime | stNosuid, base | unix.MS_STRICTATIME | unix.MS_NOSUID},
-		{"nosymfollow kept", base, stNosymfollow, base | unix.MS_NOSYMFOLLOW},
+		{"nothing is strictatime", 0, unix.MS_STRICTATIME},
+		{"read-only", unix.ST_RDONLY | unix.ST_RELATIME, unix.MS_RDONLY | unix.MS_RELATIME},
+		{"nosuid nodev noexec", unix.ST_NOSUID | unix.ST_NODEV | unix.ST_NOEXEC | unix.ST_RELATIME,
+			unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_RELATIME},
+		{"noatime nodiratime", unix.ST_NOATIME | unix.ST_NODIRATIME, unix.MS_NOATIME | unix.MS_NODIRATIME},
+		{"nodiratime alone is still strictatime", unix.ST_NODIRATIME, unix.MS_NODIRATIME | unix.MS_STRICTATIME},
+		{"nosymfollow", stNosymfollow | unix.ST_RELATIME, unix.MS_NOSYMFOLLOW | unix.MS_RELATIME},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := mergeLockedFlags(tt.flags, tt.stFlags); got != tt.want {
-				t.Fatalf("mergeLockedFlags(%#x, %#x) = %#x, want %#x", tt.flags, tt.stFlags, got, tt.want)
+			if got := statfsMountFlags(tt.stFlags); got != tt.want {
+				t.Fatalf("statfsMountFlags(%#x) = %s, want %s", tt.stFlags, flagNames(got), flagNames(tt.want))
 			}
 		})
+	}
+}
+
+func TestFlagNames(t *testing.T) {
+	for in, want := range map[uintptr]string{
+		0:                                    "",
+		unix.MS_RDONLY:                       "MS_RDONLY",
+		unix.MS_RDONLY | unix.MS_NOSUID:      "MS_RDONLY|MS_NOSUID",
+		unix.MS_STRICTATIME | unix.MS_SILENT: "MS_STRICTATIME|0x8000",
+	} {
+		if got := flagNames(in); got != want {
+			t.Errorf("flagNames(%#x) = %q, want %q", in, got, want)
+		}
 	}
 }

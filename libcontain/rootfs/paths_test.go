@@ -131,6 +131,7 @@ func TestParseSpecMount(t *testing.T) {
 		m    specs.Mount
 		err  string
 		bind bool
+		dest string
 	}{
 		{name: "tmpfs", m: specs.Mount{Destination: "/tmp", Type: "tmpfs", Options: []string{"size=1k"}}},
 		{name: "bind type", m: specs.Mount{Destination: "/b", Type: "bind", Source: "/x"}, bind: true},
@@ -139,10 +140,16 @@ func TestParseSpecMount(t *testing.T) {
 		{name: "no type", m: specs.Mount{Destination: "/x"}, err: "no type"},
 		{name: "idmap", m: specs.Mount{Destination: "/x", Type: "bind", Options: []string{"idmap"}}, err: "idmapped"},
 		{name: "uid mappings", m: specs.Mount{Destination: "/x", Type: "bind", UIDMappings: []specs.LinuxIDMapping{{Size: 1}}}, err: "idmapped"},
+		// runc's forms: the rootfs's host path stripped, a relative path taken from "/".
+		{name: "host path of the rootfs", m: specs.Mount{Destination: "/r/oot/mnt/../x", Type: "tmpfs"}, dest: "/x"},
+		{name: "only a prefix of the rootfs", m: specs.Mount{Destination: "/r/ootx", Type: "tmpfs"}, dest: "/r/ootx"},
+		{name: "the rootfs itself", m: specs.Mount{Destination: "/r/oot/", Type: "tmpfs"}, err: "container root"},
+		{name: "relative", m: specs.Mount{Destination: "mnt/../rel", Type: "tmpfs"}, dest: "/rel"},
+		{name: "relative escaping", m: specs.Mount{Destination: "../../rel", Type: "tmpfs"}, dest: "/rel"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o, err := parseSpecMount(tt.m)
+			o, err := parseSpecMount(tt.m, "/r/oot")
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("err = %v, want one containing %q", err, tt.err)
@@ -154,6 +161,9 @@ func TestParseSpecMount(t *testing.T) {
 			}
 			if o.bind() != tt.bind {
 				t.Fatalf("bind = %v, want %v", o.bind(), tt.bind)
+			}
+			if tt.dest != "" && o.dest != tt.dest {
+				t.Fatalf("dest = %q, want %q", o.dest, tt.dest)
 			}
 		})
 	}

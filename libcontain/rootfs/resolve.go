@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
 )
@@ -59,22 +60,60 @@ func (r *inRoot) open(p string) (*os.File, error) {
 	return f, nil
 }
 
+// resolveDangling returns p with every symlink in it resolved inside the root, dangling ones
+// included, and the parts that do not exist taken as they are: "/etc/hosts" where hosts ->
+// /run/hosts and /run does not exist yet is "/run/hosts". runc creates mountpoints there, and
+// images rely on it. The result is only a better path to operate on: it is still resolved by
+// pathrs-lite, never used as a host path, so a symlink swapped in meanwhile cannot escape.
+func (r *inRoot) resolveDangling(p string) (string, error) {
+	joined, err := securejoin.SecureJoin(r.path, cleanPath(p))
+	if err != nil {
+		return "", fmt.Errorf("resolve %s in %s: %w", p, r.path, err)
+	}
+	rel, ok := within(filepath.Clean(r.path), joined)
+	if !ok {
+		return "", fmt.Errorf("resolve %s in %s: got %s, outside the root", p, r.path, joined)
+	}
+	return rel, nil
+}
+
 // mkdirAll creates the directory p and its parents inside the root (mode 0755) and returns a
-// handle on it.
+// handle on it. Dangling symlinks on the way are followed, inside the root (resolveDangling).
 func (r *inRoot) mkdirAll(p string) (*os.File, error) {
-	f, err := pathrs.MkdirAllHandle(r.f, cleanPath(p), 0o755)
+	real, err := r.resolveDangling(p)
+	if err != nil {
+		return nil, err
+	}
+	f, err := pathrs.MkdirAllHandle(r.f, real, 0o755)
 	if err != nil {
 		return nil, fmt.Errorf("create directory %s in %s: %w", p, r.path, err)
 	}
 	return f, nil
 }
 
+// openOrMkdir returns a handle on whatever p resolves to inside the root, creating it as a
+// directory (and its parents) if nothing is there; existed says whether it was there before.
+func (r *inRoot) openOrMkdir(p string) (f *os.File, existed bool, err error) {
+	f, err = r.open(p)
+	if err == nil {
+		return f, true, nil
+	}
+	if !errors.Is(err, unix.ENOENT) && !errors.Is(err, os.ErrNotExist) {
+		return nil, false, err
+	}
+	f, err = r.mkdirAll(p)
+	return f, false, err
+}
+
 // mkfile makes sure p exists inside the root, creating its parents and an empty file (0644) if
 // nothing is there, and returns a handle on whatever p resolves to (an existing directory stays a
 // directory: the mount then fails with ENOTDIR, which is the right answer).
 func (r *inRoot) mkfile(p string) (*os.File, error) {
-	p = cleanPath(p)
-	dir, base := filepath.Split(p)
+	real, err := r.resolveDangling(p)
+	if err != nil {
+		return nil, err
+	}
+	dir, base := filepath.Split(real)
 	if base == "" {
 		return nil, fmt.Errorf("create file %s in %s: path has no file name", p, r.path)
 	}
@@ -83,16 +122,44 @@ func (r *inRoot) mkfile(p string) (*os.File, error) {
 		return nil, err
 	}
 	defer parent.Close()
-	// O_NOFOLLOW|O_EXCL: never create through a dangling symlink (that is how a file would be
-	// created outside the root); an existing entry is resolved in-root below instead.
+	// O_NOFOLLOW|O_EXCL: never create through a symlink (one swapped in since resolveDangling
+	// looked); an existing entry is resolved in-root below instead.
 	fd, err := unix.Openat(int(parent.Fd()), base, unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_WRONLY|unix.O_CLOEXEC, 0o644)
 	switch {
 	case err == nil:
 		unix.Close(fd)
 	case !errors.Is(err, unix.EEXIST):
-		return nil, fmt.Errorf("create file %s in %s: %w", p, r.path, &os.PathError{Op: "openat", Path: p, Err: err})
+		return nil, fmt.Errorf("create file %s in %s: %w", p, r.path, &os.PathError{Op: "openat", Path: real, Err: err})
 	}
-	return r.open(p)
+	return r.open(real)
+}
+
+// ordinaryDir fails unless p, if it exists, is a directory and not a symlink: the parent is
+// resolved inside the root, the last component is not followed. A missing p is fine (it is
+// created as a directory).
+func (r *inRoot) ordinaryDir(p string) error {
+	dir, base := filepath.Split(cleanPath(p))
+	if base == "" {
+		return nil
+	}
+	parent, err := r.open(dir)
+	if isNotExist(err) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	defer parent.Close()
+	var st unix.Stat_t
+	err = unix.Fstatat(int(parent.Fd()), base, &st, unix.AT_SYMLINK_NOFOLLOW)
+	switch {
+	case errors.Is(err, unix.ENOENT):
+		return nil
+	case err != nil:
+		return &os.PathError{Op: "fstatat", Path: p, Err: err}
+	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
+		return fmt.Errorf("%s is not a directory (mode %#o)", p, st.Mode&unix.S_IFMT)
+	}
+	return nil
 }
 
 // check confirms that handle f, which resolving p produced, lies inside the root. pathrs-lite

@@ -125,7 +125,7 @@ func Prepare(c *Config) error {
 	defer r.Close()
 	m := &mounter{r: r, c: c, log: log}
 
-	devMount := findMount(c.Spec, "/dev")
+	devMount := findMount(c, "/dev")
 	if devMount == nil {
 		// OCI: a runtime provides /dev when the config does not; these are runc's options.
 		dev := specs.Mount{Destination: "/dev", Type: "tmpfs", Source: "tmpfs",
@@ -140,7 +140,7 @@ func Prepare(c *Config) error {
 		}
 	}
 	if devMount != nil {
-		if o, err := parseSpecMount(*devMount); err == nil && o.bind() {
+		if o, err := parseSpecMount(*devMount, c.Rootfs); err == nil && o.bind() {
 			// The host's /dev (or another tree) was given: it already has its nodes.
 			return nil
 		}
@@ -189,10 +189,11 @@ func rootPropagation(s *specs.Spec) string {
 }
 
 // findMount returns the last spec mount at dest (the one that ends up visible), or nil.
-func findMount(s *specs.Spec, dest string) *specs.Mount {
+func findMount(c *Config, dest string) *specs.Mount {
 	var found *specs.Mount
+	s := c.Spec
 	for i := range s.Mounts {
-		if cleanPath(s.Mounts[i].Destination) == dest {
+		if containerPath(c.Rootfs, s.Mounts[i].Destination) == dest {
 			found = &s.Mounts[i]
 		}
 	}

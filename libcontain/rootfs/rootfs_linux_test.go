@@ -75,7 +75,7 @@ func scenarios() []scenario {
 		{name: "readonly-root-tmpfs", build: buildReadonlyRoot, inside: checkReadonlyRoot},
 		{name: "bind", build: buildBind, inside: checkBind, after: afterBind},
 		{name: "symlink-escape", build: buildEscape, prePivot: checkEscapePrePivot, inside: checkEscapeInside, after: afterEscape},
-		{name: "dangling-symlink-refused", build: buildDangling, after: afterDangling, wantPrepareErr: "not a directory"},
+		{name: "dangling-symlink-stays-in-root", build: buildDangling, prePivot: checkDanglingPrePivot, after: afterDangling},
 		{name: "proc-overmount-refused", build: buildProcOvermount, wantPrepareErr: "inside /proc"},
 		{name: "no-pivot", build: buildNoPivot, inside: checkNoPivot},
 		{name: "sysfs-cgroup-v1", build: buildCgroupV1, inside: checkCgroupV1},
@@ -427,7 +427,7 @@ func buildDev(t *testing.T, rootfs string, s *specs.Spec, req *childRequest) {
 
 func checkDev(req *childRequest) error {
 	var fs unix.Statfs_t
-	if err := unix.Statfs("/dev", &fs); err != nil || fs.Type != unix.TMPFS_MAGIC || fs.Flags&stNosuid == 0 {
+	if err := unix.Statfs("/dev", &fs); err != nil || fs.Type != unix.TMPFS_MAGIC || fs.Flags&unix.ST_NOSUID == 0 {
 		return fmt.Errorf("/dev is not a nosuid tmpfs: type %#x flags %#x %v", fs.Type, fs.Flags, err)
 	}
 	type want struct {
@@ -562,7 +562,7 @@ func checkReadonlyRoot(req *childRequest) error {
 	if st.Type != unix.TMPFS_MAGIC || st.Blocks*uint64(st.Bsize) != 1<<20 {
 		return fmt.Errorf("/tmp: type %#x size %d; want a 1 MiB tmpfs", st.Type, st.Blocks*uint64(st.Bsize))
 	}
-	if st.Flags&(stNosuid|stNodev) != stNosuid|stNodev {
+	if st.Flags&(unix.ST_NOSUID|unix.ST_NODEV) != unix.ST_NOSUID|unix.ST_NODEV {
 		return fmt.Errorf("/tmp flags %#x lack nosuid,nodev", st.Flags)
 	}
 	var fi unix.Stat_t
@@ -591,7 +591,7 @@ func checkBind(req *childRequest) error {
 	if err != nil {
 		return err
 	}
-	if fl&(stRdonly|stNosuid) != stRdonly|stNosuid {
+	if fl&(unix.ST_RDONLY|unix.ST_NOSUID) != unix.ST_RDONLY|unix.ST_NOSUID {
 		return fmt.Errorf("/mnt/data flags %#x, want ro,nosuid", fl)
 	}
 	if b, err := os.ReadFile("/etc/hostfile"); err != nil || string(b) != "host file" {
@@ -634,13 +634,25 @@ func buildEscape(t *testing.T, rootfs string, s *specs.Spec, req *childRequest) 
 	s.Linux.Devices = []specs.LinuxDevice{{Path: "/evil/../evil3/devnode", Type: "c", Major: 1, Minor: 3}}
 }
 
-// buildDangling points a symlink at a host path that exists nowhere: there is no directory in
-// the rootfs to resolve to, and creating one through the symlink is refused rather than guessed.
+// buildDangling points a symlink at a host path that exists nowhere, and mounts through it: as in
+// runc, the target is created, but inside the rootfs (the symlink is resolved as the container
+// sees it), never on the host.
 func buildDangling(t *testing.T, rootfs string, s *specs.Spec, req *childRequest) {
 	if err := os.Symlink(filepath.Dir(req.Host.Probe), filepath.Join(rootfs, "evil2")); err != nil {
 		t.Fatal(err)
 	}
 	s.Mounts = append(s.Mounts, specs.Mount{Destination: "/evil2/never", Type: "tmpfs", Source: "tmpfs"})
+}
+
+func checkDanglingPrePivot(req *childRequest) error {
+	if _, err := os.Lstat(filepath.Dir(req.Host.Probe)); !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("host path %s exists (%v): a dangling symlink led out of the rootfs", filepath.Dir(req.Host.Probe), err)
+	}
+	inRoot := filepath.Join(req.Rootfs, req.Host.Probe)
+	if mp, err := isMountPoint(inRoot); err != nil || !mp {
+		return fmt.Errorf("%s is not a mount point (%v); the tmpfs should be there", inRoot, err)
+	}
+	return nil
 }
 
 func afterDangling(t *testing.T, req *childRequest) {
@@ -749,10 +761,10 @@ func buildCgroupV1(t *testing.T, rootfs string, s *specs.Spec, req *childRequest
 
 func checkCgroupV1(req *childRequest) error {
 	var st unix.Statfs_t
-	if err := unix.Statfs("/sys", &st); err != nil || st.Type != unix.SYSFS_MAGIC || st.Flags&stRdonly == 0 {
+	if err := unix.Statfs("/sys", &st); err != nil || st.Type != unix.SYSFS_MAGIC || st.Flags&unix.ST_RDONLY == 0 {
 		return fmt.Errorf("/sys is not a read-only sysfs: %v", err)
 	}
-	if err := unix.Statfs("/sys/fs/cgroup", &st); err != nil || st.Type != unix.TMPFS_MAGIC || st.Flags&stRdonly == 0 {
+	if err := unix.Statfs("/sys/fs/cgroup", &st); err != nil || st.Type != unix.TMPFS_MAGIC || st.Flags&unix.ST_RDONLY == 0 {
 		return fmt.Errorf("/sys/fs/cgroup is not a read-only tmpfs: %v", err)
 	}
 	ents, err := os.ReadDir("/sys/fs/cgroup")
@@ -771,7 +783,7 @@ func checkCgroupV1(req *childRequest) error {
 	if _, err := os.Stat("/sys/fs/cgroup/pids/pids.max"); err != nil {
 		return fmt.Errorf("pids.max of the container's cgroup: %v", err)
 	}
-	if err := unix.Statfs("/sys/fs/cgroup/memory", &st); err != nil || st.Flags&stRdonly == 0 {
+	if err := unix.Statfs("/sys/fs/cgroup/memory", &st); err != nil || st.Flags&unix.ST_RDONLY == 0 {
 		return fmt.Errorf("cgroup bind is not read-only: %v", err)
 	}
 	return wantErrno("write pids.max", os.WriteFile("/sys/fs/cgroup/pids/pids.max", []byte("5"), 0), unix.EROFS)
@@ -810,7 +822,7 @@ func checkCgroupV2(req *childRequest) error {
 	if err := unix.Statfs("/sys/fs/cgroup", &st); err != nil || st.Type != unix.CGROUP2_SUPER_MAGIC {
 		return fmt.Errorf("/sys/fs/cgroup is not cgroup2: %#x %v", st.Type, err)
 	}
-	if st.Flags&(stRdonly|stNosuid) != stRdonly|stNosuid {
+	if st.Flags&(unix.ST_RDONLY|unix.ST_NOSUID) != unix.ST_RDONLY|unix.ST_NOSUID {
 		return fmt.Errorf("/sys/fs/cgroup flags %#x, want ro,nosuid", st.Flags)
 	}
 	if _, err := os.Stat("/sys/fs/cgroup/cgroup.procs"); err != nil {
