@@ -303,6 +303,32 @@ func TestJoinUser(t *testing.T) {
 	}
 }
 
+// TestJoinUserMapped joins a user namespace that does not map the host's root (a container's:
+// its root is host uid 100000). The joiner must become root there, as a clone into a new user
+// namespace does; staying host root would leave it unmapped (uid 65534), and every file it made
+// would fail with EOVERFLOW.
+func TestJoinUserMapped(t *testing.T) {
+	needs.Root(t)
+	cmd := exec.Command("sleep", "60")
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags:  syscall.CLONE_NEWUSER,
+		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: 100000, Size: 65536}},
+		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: 200000, Size: 65536}},
+		Pdeathsig:   syscall.SIGKILL,
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start target: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	res := runProbe(t, probeCmd(t), Request{Namespaces: paths(cmd.Process.Pid, specs.UserNamespace)})
+	if res.Uid != 0 || res.Gid != 0 {
+		t.Fatalf("uid %d gid %d in the joined user namespace, want 0 0", res.Uid, res.Gid)
+	}
+}
+
 func isNamespaceLink(l string) bool {
 	for _, name := range nsNames {
 		if strings.HasPrefix(l, name+":[") {

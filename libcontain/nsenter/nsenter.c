@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -107,13 +108,31 @@ static void __attribute__((noreturn)) fail_setns(int sock, uint32_t flags, int e
 }
 
 /*
+ * become_root makes us root of the user namespace just joined. setns(2) gives all capabilities
+ * in it but leaves the ids as they were: the host's root, which the namespace does not map, so
+ * files made from here on (the container's /dev/pts on its own /dev tmpfs) fail with EOVERFLOW.
+ * A clone into a new user namespace does the same with its credentials. setgroups may be denied
+ * in the namespace (/proc/pid/setgroups "deny"): then the supplementary groups stay as they are.
+ */
+static void become_root(int sock)
+{
+	if (setgroups(0, NULL) < 0 && errno != EPERM)
+		fail(sock, "setgroups in user namespace", errno);
+	if (setresgid(0, 0, 0) < 0)
+		fail(sock, "become root in user namespace (setresgid)", errno);
+	if (setresuid(0, 0, 0) < 0)
+		fail(sock, "become root in user namespace (setresuid)", errno);
+}
+
+/*
  * join enters every namespace in three passes. Entering a user namespace changes which
  * namespaces we may enter next: setns(2) wants CAP_SYS_ADMIN in the user namespace that owns the
  * target, and after the join we hold capabilities only in the new user namespace and below it.
  *   1. Everything but the user namespace, while we still have the caller's credentials: host
  *      root can enter a namespace owned by the host (a network namespace made by `ip netns`)
  *      here and never after. EPERM is not final yet if a user namespace is to come.
- *   2. The user namespace (or the pidfd that includes it; the kernel orders that one itself).
+ *   2. The user namespace (or the pidfd that includes it; the kernel orders that one itself),
+ *      becoming its root (become_root).
  *   3. What pass 1 was refused: an unprivileged owner of the user namespace gains the right to
  *      enter the namespaces it owns only now.
  * Entering namespaces from already-open fds makes the order irrelevant to path lookup (joining
@@ -142,6 +161,7 @@ static void join(int sock, const struct nsenter_request *req)
 			continue;
 		if (setns(j->fd, (int)j->flags) < 0)
 			fail_setns(sock, j->flags, errno);
+		become_root(sock);
 		done[i] = 1;
 	}
 	for (i = 0; i < req->count; i++)

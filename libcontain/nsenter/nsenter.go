@@ -43,7 +43,10 @@
 // The constructor enters everything but the user namespace first, then the user namespace, then
 // retries whatever was refused with EPERM before (see join in nsenter.c): host root can enter a
 // host-owned network namespace only before it enters the container's user namespace, and an
-// unprivileged owner of a user namespace can enter the namespaces it owns only after. Because
+// unprivileged owner of a user namespace can enter the namespaces it owns only after. Having
+// entered a user namespace it becomes that namespace's root (uid and gid 0, no supplementary
+// groups), as runc does: the host's root is not mapped in a container's user namespace, and
+// files made by an unmapped user fail with EOVERFLOW. Because
 // the child gets fds, the mount namespace need not come last. Then it unshares Request.Unshare,
 // so new namespaces are created inside (and owned by) the joined user namespace, which clone
 // flags on the exec.Cmd cannot do: they act before the joins.

@@ -35,7 +35,7 @@ type probeReport struct {
 	NS          map[string]string // /proc/self/ns/<name> -> its link
 	Hostname    string
 	Pid         int
-	Uid         int
+	Uid, Gid    int
 	SawVar      bool     // _CONTAIN_NSENTER was in the Go environment
 	OpenFds     []string // what fds 3..63 open when the program started are (Go keeps some open)
 	SetHostname string
@@ -61,7 +61,7 @@ func probe() {
 		}
 	}
 	r.Hostname, _ = os.Hostname()
-	r.Pid, r.Uid = os.Getpid(), os.Getuid()
+	r.Pid, r.Uid, r.Gid = os.Getpid(), os.Getuid(), os.Getgid()
 	_, err := os.Stat("/proc/self")
 	r.ProcSelf = err == nil
 	_, r.SawVar = os.LookupEnv(envName)
