@@ -56,7 +56,7 @@ func (m *mounter) mountCgroupV2(o *mountOpts) error {
 	b := *o
 	b.source, b.fstype, b.data = dir, "bind", ""
 	b.flags = o.flags | unix.MS_BIND
-	return m.mountBind(&b)
+	return m.mountBind(&b, -1)
 }
 
 func (m *mounter) mountCgroupV1(o *mountOpts) error {
@@ -79,7 +79,7 @@ func (m *mounter) mountCgroupV1(o *mountOpts) error {
 		if ro {
 			b.flags |= unix.MS_RDONLY
 		}
-		if err := m.mountBind(&b); err != nil {
+		if err := m.mountBind(&b, -1); err != nil {
 			return fmt.Errorf("bind cgroup %s: %w", h.name, err)
 		}
 		for _, l := range h.links {

@@ -121,7 +121,7 @@ func (m *mounter) createDevice(d device) error {
 		// A user namespace may not mknod (the kernel only allows it to the initial user
 		// namespace's CAP_MKNOD), so the host's node is bind-mounted onto an empty file instead.
 		return m.mountBind(&mountOpts{dest: d.path, source: d.path, fstype: "bind",
-			mountOptions: mountOptions{flags: unix.MS_BIND}})
+			mountOptions: mountOptions{flags: unix.MS_BIND}}, -1)
 	}
 	dir, base := path.Split(d.path)
 	parent, err := m.r.mkdirAll(dir)
@@ -131,6 +131,13 @@ func (m *mounter) createDevice(d device) error {
 	defer parent.Close()
 	dev := int(unix.Mkdev(uint32(d.major), uint32(d.minor)))
 	if err := unix.Mknodat(int(parent.Fd()), base, d.typ|d.perm, dev); err != nil {
+		if errors.Is(err, unix.EPERM) {
+			// In a user namespace joined by path (UserNS covers only a new one), or where an
+			// LSM forbids mknod: the host's node, bind-mounted, as runc does.
+			m.log.Debug("mknod refused, binding the host's node", "path", d.path)
+			return m.mountBind(&mountOpts{dest: d.path, source: d.path, fstype: "bind",
+				mountOptions: mountOptions{flags: unix.MS_BIND}}, -1)
+		}
 		if errors.Is(err, unix.EEXIST) {
 			// runc leaves an existing entry alone too; /dev is normally a fresh tmpfs.
 			m.log.Debug("device exists, left as is", "path", d.path)

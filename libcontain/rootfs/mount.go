@@ -22,9 +22,10 @@ type mounter struct {
 
 // mountOpts is a parsed spec mount: what to mount, where, and how.
 type mountOpts struct {
-	dest   string // clean absolute container path
-	source string
-	fstype string
+	dest     string // clean absolute container path
+	source   string
+	fstype   string
+	idmapped bool // the options or the mount's uidMappings/gidMappings ask for an id-mapped mount
 	mountOptions
 }
 
@@ -50,13 +51,14 @@ func parseSpecMount(m specs.Mount, rootfs string) (*mountOpts, error) {
 	case "rbind":
 		mo.flags |= unix.MS_BIND | unix.MS_REC
 	}
-	o := &mountOpts{dest: containerPath(rootfs, m.Destination), source: m.Source, fstype: m.Type, mountOptions: mo}
+	o := &mountOpts{dest: containerPath(rootfs, m.Destination), source: m.Source, fstype: m.Type,
+		idmapped: isIDMapped(m, mo), mountOptions: mo}
 	if o.dest == "/" {
 		return nil, errors.New("mount destination is the container root itself")
 	}
-	if len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 || o.idmap {
+	if o.idmapped && !o.bind() {
 		// An ignored id mapping would show the files with their host owners: refuse instead.
-		return nil, errors.New("idmapped mounts are not supported")
+		return nil, errors.New("id-mapped mounts are only supported for bind-mounts")
 	}
 	if !o.bind() && o.fstype == "" {
 		return nil, errors.New("mount has no type and is not a bind mount")
@@ -78,8 +80,8 @@ func containerPath(rootfs, p string) string {
 	return p
 }
 
-// mountSpec makes one linux mount from the spec.
-func (m *mounter) mountSpec(sm specs.Mount) error {
+// mountSpec makes spec mount number index.
+func (m *mounter) mountSpec(index int, sm specs.Mount) error {
 	o, err := parseSpecMount(sm, m.c.Rootfs)
 	if err != nil {
 		return fmt.Errorf("mount %s: %w", sm.Destination, err)
@@ -98,7 +100,7 @@ func (m *mounter) mountSpec(sm specs.Mount) error {
 			// The kernel ignores data for MS_BIND; say so rather than pretend it applied.
 			m.log.Warn("bind mount options ignored", "destination", o.dest, "options", o.data)
 		}
-		err = m.mountBind(o)
+		err = m.mountBind(o, index)
 	case o.fstype == "cgroup" || o.fstype == "cgroup2":
 		err = m.mountCgroup(o)
 	case o.fstype == "sysfs":
@@ -164,16 +166,17 @@ func (m *mounter) mountNew(o *mountOpts) error {
 	return setPropagation(top, o.propagation)
 }
 
-// mountBind bind-mounts the host path o.source. The source is a host path from the config and is
-// resolved on the host; it is opened once so what we stat is what we mount.
-func (m *mounter) mountBind(o *mountOpts) error {
-	src, err := os.OpenFile(o.source, unix.O_PATH|unix.O_CLOEXEC, 0)
+// mountBind bind-mounts o.source, spec mount number index (-1 for a bind this package makes of
+// its own accord). The source is a host path, resolved on the host, and opened once, so what is
+// checked is what is mounted.
+func (m *mounter) mountBind(o *mountOpts, index int) error {
+	src, err := m.source(o, index)
 	if err != nil {
-		return fmt.Errorf("open bind source: %w", err)
+		return err
 	}
 	defer src.Close()
 	var st unix.Stat_t
-	if err := unix.Fstat(int(src.Fd()), &st); err != nil {
+	if err := unix.Fstat(int(src.File.Fd()), &st); err != nil {
 		return fmt.Errorf("stat bind source: %w", os.NewSyscallError("fstat", err))
 	}
 	var dst *os.File
@@ -186,12 +189,17 @@ func (m *mounter) mountBind(o *mountOpts) error {
 		return err
 	}
 	defer dst.Close()
-	rel, err := m.checkDest(o, dst, src)
+	rel, err := m.checkDest(o, dst, src.File)
 	if err != nil {
 		return err
 	}
 	top, err := m.mountOnto(o, dst, rel, func(target string) error {
-		return mount(procFd(src), target, "", unix.MS_BIND|o.flags&unix.MS_REC, "")
+		if src.Detached {
+			// An id-mapped copy, a mount of its own: attached where dst is, no path involved.
+			err := unix.MoveMount(int(src.File.Fd()), "", int(dst.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH)
+			return os.NewSyscallError("move_mount", err)
+		}
+		return mount(procFd(src.File), target, "", unix.MS_BIND|o.flags&unix.MS_REC, "")
 	})
 	if err != nil {
 		return err
@@ -200,10 +208,31 @@ func (m *mounter) mountBind(o *mountOpts) error {
 	if err := setPropagation(top, o.propagation); err != nil {
 		return err
 	}
-	if err := setBindFlags(top, src, o); err != nil {
+	if err := setBindFlags(top, src.File, o); err != nil {
 		return err
 	}
 	return setRecursive(top, o.recursive)
+}
+
+// source opens the bind source of o. Init opens it itself when it can; the runtime does it
+// (Config.Sources) for an id-mapped mount and for a source init cannot open, as runc does.
+// Without Sources, init is privileged on the host and does the runtime's part itself.
+func (m *mounter) source(o *mountOpts, index int) (*MountSource, error) {
+	if index >= 0 && o.idmapped {
+		if m.c.Sources != nil {
+			return m.c.Sources(index)
+		}
+		return OpenMountSource(m.c.Spec, index)
+	}
+	f, err := os.OpenFile(o.source, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err == nil {
+		return &MountSource{File: f}, nil
+	}
+	if index >= 0 && m.c.Sources != nil {
+		m.log.Debug("bind source not reachable from init, asking the runtime", "source", o.source, "error", err)
+		return m.c.Sources(index)
+	}
+	return nil, fmt.Errorf("open bind source: %w", err)
 }
 
 // mountOnto runs do on the magic link of dst, the mountpoint found at the container path rel, and
@@ -307,7 +336,7 @@ func (m *mounter) mountSysfs(o *mountOpts) error {
 	b := *o
 	b.source, b.fstype, b.data = "/sys", "bind", ""
 	b.flags = unix.MS_BIND | unix.MS_REC | o.flags&(unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC)
-	return m.mountBind(&b)
+	return m.mountBind(&b, -1)
 }
 
 // procSafeMounts are the only paths inside /proc that may be mounted over: the files that lxcfs

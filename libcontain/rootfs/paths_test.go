@@ -138,8 +138,9 @@ func TestParseSpecMount(t *testing.T) {
 		{name: "bind option", m: specs.Mount{Destination: "/b", Type: "none", Source: "/x", Options: []string{"rbind"}}, bind: true},
 		{name: "root", m: specs.Mount{Destination: "/../", Type: "tmpfs"}, err: "container root"},
 		{name: "no type", m: specs.Mount{Destination: "/x"}, err: "no type"},
-		{name: "idmap", m: specs.Mount{Destination: "/x", Type: "bind", Options: []string{"idmap"}}, err: "idmapped"},
-		{name: "uid mappings", m: specs.Mount{Destination: "/x", Type: "bind", UIDMappings: []specs.LinuxIDMapping{{Size: 1}}}, err: "idmapped"},
+		{name: "idmap", m: specs.Mount{Destination: "/x", Type: "bind", Options: []string{"idmap"}}, bind: true},
+		{name: "uid mappings", m: specs.Mount{Destination: "/x", Type: "bind", UIDMappings: []specs.LinuxIDMapping{{Size: 1}}}, bind: true},
+		{name: "idmap of a tmpfs", m: specs.Mount{Destination: "/x", Type: "tmpfs", Options: []string{"ridmap"}}, err: "only supported for bind-mounts"},
 		// runc's forms: the rootfs's host path stripped, a relative path taken from "/".
 		{name: "host path of the rootfs", m: specs.Mount{Destination: "/r/oot/mnt/../x", Type: "tmpfs"}, dest: "/x"},
 		{name: "only a prefix of the rootfs", m: specs.Mount{Destination: "/r/ootx", Type: "tmpfs"}, dest: "/r/ootx"},

@@ -30,6 +30,9 @@ type Config struct {
 	Overlay *Overlay
 	// Progress, when set, is told each user-visible step ("mounting /proc", "pivoting root").
 	Progress func(msg string)
+	// Sources, when set, gets bind sources from the runtime: id-mapped ones, and those init
+	// cannot open (in a user namespace). Without it init opens them itself (see MountSource).
+	Sources SourceFunc
 }
 
 // Overlay names the writable layer of an overlay root; both dirs must exist on one filesystem.
@@ -130,12 +133,12 @@ func Prepare(c *Config) error {
 		// OCI: a runtime provides /dev when the config does not; these are runc's options.
 		dev := specs.Mount{Destination: "/dev", Type: "tmpfs", Source: "tmpfs",
 			Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}}
-		if err := m.mountSpec(dev); err != nil {
+		if err := m.mountSpec(-1, dev); err != nil {
 			return err
 		}
 	}
-	for _, sm := range c.Spec.Mounts {
-		if err := m.mountSpec(sm); err != nil {
+	for i, sm := range c.Spec.Mounts {
+		if err := m.mountSpec(i, sm); err != nil {
 			return err
 		}
 	}
