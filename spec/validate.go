@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -38,7 +39,7 @@ func Validate(s *specs.Spec, bundle string) error {
 	checkVersion(&p, s.Version)
 	checkRoot(&p, s, bundle)
 	checkProcess(&p, s.Process)
-	checkMounts(&p, s.Mounts)
+	checkMounts(&p, s)
 	checkHooks(&p, s.Hooks)
 	checkLinux(&p, s)
 	return errors.Join(p...)
@@ -61,13 +62,39 @@ func checkRoot(p *problems, s *specs.Spec, bundle string) {
 	}
 }
 
-func checkMounts(p *problems, mounts []specs.Mount) {
-	for i, m := range mounts {
+func checkMounts(p *problems, s *specs.Spec) {
+	var userns bool
+	if s.Linux != nil {
+		userns = slices.ContainsFunc(s.Linux.Namespaces, func(n specs.LinuxNamespace) bool { return n.Type == specs.UserNamespace })
+	}
+	for i, m := range s.Mounts {
 		// A relative destination is accepted: runc (1.5 too) mounts it from "/" with a
 		// deprecation warning, though the spec has asked for absolute paths since 1.0.
 		if m.Destination == "" {
 			p.add("mounts[%d].destination must be set", i)
 		}
+		checkIDMappedMount(p, i, m, userns)
+	}
+}
+
+// checkIDMappedMount: an id-mapped mount (uidMappings/gidMappings, or the idmap/ridmap option)
+// must be a bind mount with both maps, or take the container's user namespace's (runc's rules
+// and words).
+func checkIDMappedMount(p *problems, i int, m specs.Mount, userns bool) {
+	var idmap, bind bool
+	for _, o := range m.Options {
+		idmap = idmap || o == "idmap" || o == "ridmap"
+		bind = bind || o == "bind" || o == "rbind"
+	}
+	maps := len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0
+	if !idmap && !maps {
+		return
+	}
+	if !bind && m.Type != "bind" && m.Type != "rbind" {
+		p.add("mounts[%d] (%s): id-mapped mounts are only supported for bind-mounts", i, m.Destination)
+	}
+	if (maps && (len(m.UIDMappings) == 0 || len(m.GIDMappings) == 0)) || (!maps && !userns) {
+		p.add("mounts[%d] (%s): id-mapped mounts must have both uid and gid mappings specified", i, m.Destination)
 	}
 }
 

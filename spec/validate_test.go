@@ -54,6 +54,22 @@ func TestValidateAccepts(t *testing.T) {
 			s.Root.Path = t.TempDir() // podman passes storage's merged dir, an absolute path
 			return s
 		}},
+		{name: "id-mapped bind mounts", spec: func(t *testing.T) *specs.Spec {
+			s := loadTestdata(t, "runc-spec.json")
+			m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+			s.Mounts = append(s.Mounts,
+				specs.Mount{Destination: "/a", Type: "bind", Source: "/tmp", UIDMappings: m, GIDMappings: m},
+				specs.Mount{Destination: "/b", Source: "/tmp", Options: []string{"rbind", "ridmap"}, UIDMappings: m, GIDMappings: m})
+			return s
+		}},
+		{name: "idmap from the container's user namespace", spec: func(t *testing.T) *specs.Spec {
+			s := loadTestdata(t, "runc-spec.json")
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+			s.Linux.GIDMappings = s.Linux.UIDMappings
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/b", Source: "/tmp", Options: []string{"rbind", "idmap"}})
+			return s
+		}},
 		// runc mounts a relative destination from "/", with a warning (libcontain/rootfs warns).
 		{name: "relative mount destination", spec: func(t *testing.T) *specs.Spec {
 			s := loadTestdata(t, "runc-spec.json")
@@ -204,6 +220,17 @@ func TestValidateRejects(t *testing.T) {
 		}, "hooks.startContainer[0].timeout 0 must be greater than zero"},
 
 		// mounts
+		{"idmap of a tmpfs", func(s *specs.Spec, _ string) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/x", Type: "tmpfs", Source: "tmpfs", Options: []string{"idmap"},
+				UIDMappings: []specs.LinuxIDMapping{{Size: 1}}, GIDMappings: []specs.LinuxIDMapping{{Size: 1}}})
+		}, "mounts[7] (/x): id-mapped mounts are only supported for bind-mounts"},
+		{"idmap without maps or user namespace", func(s *specs.Spec, _ string) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/x", Source: "/tmp", Options: []string{"rbind", "ridmap"}})
+		}, "mounts[7] (/x): id-mapped mounts must have both uid and gid mappings specified"},
+		{"uid maps without gid maps", func(s *specs.Spec, _ string) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/x", Type: "bind", Source: "/tmp",
+				UIDMappings: []specs.LinuxIDMapping{{Size: 1}}})
+		}, "mounts[7] (/x): id-mapped mounts must have both uid and gid mappings specified"},
 		{"empty mount destination", func(s *specs.Spec, _ string) { s.Mounts[0].Destination = "" }, "mounts[0].destination must be set"},
 
 		// namespaces
