@@ -221,9 +221,10 @@ func (b *builder) build() error {
 		cloneFlags: plan.CloneFlags, uidMaps: b.spec.Linux.UIDMappings, gidMaps: b.spec.Linux.GIDMappings,
 		cg: b.cg, config: b.initConfig,
 		handlers: handlers{
-			hooks:   b.runtimeHooks,
-			console: consoleTo(b.o.ConsoleSocket, &b.console),
-			ready:   b.ready,
+			mountSource: b.mountSource,
+			hooks:       b.runtimeHooks,
+			console:     consoleTo(b.o.ConsoleSocket, &b.console),
+			ready:       b.ready,
 			seccomp: func(listener *os.File) error {
 				st := b.hookState
 				st.Status = specs.StateCreated
@@ -243,6 +244,16 @@ func (b *builder) build() error {
 		}
 	}
 	return nil
+}
+
+// mountSource opens bind source number index for init (b.hookState.Pid): see openMountSource.
+func (b *builder) mountSource(index int) (*rootfs.MountSource, error) {
+	src, err := openMountSource(b.hookState.Pid, b.spec, index)
+	if err != nil {
+		m := b.spec.Mounts[index] // openMountSource checked the index
+		return nil, fmt.Errorf("error mounting %q to rootfs at %q: %w", m.Source, m.Destination, err)
+	}
+	return src, nil
 }
 
 func (b *builder) makeCgroup() error {

@@ -15,6 +15,7 @@ import (
 	"github.com/contain-runtime/contain/libcontain/internal/protocol"
 	"github.com/contain-runtime/contain/libcontain/namespaces"
 	"github.com/contain-runtime/contain/libcontain/nsenter"
+	"github.com/contain-runtime/contain/libcontain/rootfs"
 	"github.com/contain-runtime/contain/libcontain/seccomp"
 )
 
@@ -48,10 +49,12 @@ type launcher struct {
 // handlers answer the child's messages. A kind that never gets a message leaves its handler nil:
 // the protocol's order check refuses the message before it is dispatched.
 type handlers struct {
-	hooks   func() error                  // init: run prestart and createRuntime hooks
-	console func(master *os.File) error   // takes ownership of the pty master
-	ready   func() error                  // the child's setup is done; it waits for the ack
-	seccomp func(listener *os.File) error // the loop closes listener afterwards
+	// init: open bind source number index of the spec for it (see openMountSource)
+	mountSource func(index int) (*rootfs.MountSource, error)
+	hooks       func() error                  // init: run prestart and createRuntime hooks
+	console     func(master *os.File) error   // takes ownership of the pty master
+	ready       func() error                  // the child's setup is done; it waits for the ack
+	seccomp     func(listener *os.File) error // the loop closes listener afterwards
 }
 
 // launch starts the child and returns it once it has closed its end of the socket. On failure
@@ -186,6 +189,16 @@ func driveChild(p *protocol.Parent, cfg *protocol.InitConfig, h handlers) error 
 			return err
 		}
 		switch t {
+		case protocol.MsgMountSource:
+			src, err := h.mountSource(p.SourceIndex())
+			if err != nil {
+				return err
+			}
+			err = p.SendMountSource(src.File, src.Detached)
+			src.Close()
+			if err != nil {
+				return err
+			}
 		case protocol.MsgHooks:
 			if err := h.hooks(); err != nil {
 				return err

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/contain-runtime/contain/libcontain/internal/protocol"
+	"github.com/contain-runtime/contain/libcontain/rootfs"
 )
 
 // A fake child: it follows the protocol from the child's end in a goroutine, over a real
@@ -259,4 +260,81 @@ func describeMsg(m protocol.Msg) string {
 		return "EOF"
 	}
 	return string(m)
+}
+
+// TestDriveChildMountSource: init's mount-source requests reach the handler with their index and
+// are answered with its fd, which the loop then closes; a handler error ends the launch, and the
+// waiting child sees the hang-up.
+func TestDriveChildMountSource(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		t.Run(fmt.Sprintf("handler fails=%v", fail), func(t *testing.T) {
+			p, c, err := protocol.NewSocketPair()
+			if err != nil {
+				t.Fatal(err)
+			}
+			childErr := make(chan error, 1)
+			go func() {
+				child := protocol.NewChild(c)
+				defer child.Close()
+				if _, err := child.RecvConfig(); err != nil {
+					childErr <- err
+					return
+				}
+				for _, i := range []int{3, 1} {
+					f, detached, err := child.MountSource(i)
+					if err != nil {
+						childErr <- err
+						return
+					}
+					f.Close()
+					if detached != (i == 1) {
+						childErr <- fmt.Errorf("source %d: detached %v", i, detached)
+						return
+					}
+				}
+				if err := child.Hooks(); err != nil {
+					childErr <- err
+					return
+				}
+				childErr <- child.Ready()
+			}()
+			var asked []int
+			var sent []*os.File
+			h := handlers{
+				mountSource: func(i int) (*rootfs.MountSource, error) {
+					asked = append(asked, i)
+					if fail {
+						return nil, errHandler
+					}
+					r, w, err := os.Pipe()
+					if err != nil {
+						return nil, err
+					}
+					w.Close()
+					sent = append(sent, r)
+					return &rootfs.MountSource{File: r, Detached: i == 1}, nil
+				},
+				hooks: func() error { return nil },
+				ready: func() error { return nil },
+			}
+			cfg := &protocol.InitConfig{Spec: &specs.Spec{Process: &specs.Process{}}}
+			err = driveChild(protocol.NewParent(p, protocol.KindInit, false, false), cfg, h)
+			p.Close()
+			cerr := <-childErr
+			if fail {
+				if !errors.Is(err, errHandler) || cerr == nil || !slices.Equal(asked, []int{3}) {
+					t.Fatalf("parent %v, child %v, asked %v: want the handler's error, the child's hang-up, one request", err, cerr, asked)
+				}
+				return
+			}
+			if err != nil || cerr != nil || !slices.Equal(asked, []int{3, 1}) {
+				t.Fatalf("parent %v, child %v, asked %v", err, cerr, asked)
+			}
+			for _, f := range sent {
+				if _, err := f.Stat(); !errors.Is(err, os.ErrClosed) {
+					t.Errorf("the loop left source %s open (%v)", f.Name(), err)
+				}
+			}
+		})
+	}
 }

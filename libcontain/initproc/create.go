@@ -14,6 +14,15 @@ import (
 	"github.com/contain-runtime/contain/libcontain/rootfs"
 )
 
+// mountSource gets bind source number index from the runtime (rootfs.Config.Sources).
+func (in *initProc) mountSource(index int) (*rootfs.MountSource, error) {
+	f, detached, err := in.c.MountSource(index)
+	if err != nil {
+		return nil, fmt.Errorf("get bind source from the runtime: %w", err)
+	}
+	return &rootfs.MountSource{File: f, Detached: detached}, nil
+}
+
 // create is init's ordered setup of a new container; it returns the failing step's name with its
 // error.
 func (in *initProc) create() (string, error) {
@@ -22,6 +31,7 @@ func (in *initProc) create() (string, error) {
 	rc := &rootfs.Config{
 		Spec: s, Rootfs: cfg.Rootfs, NoPivot: cfg.NoPivot, CgroupPaths: cfg.CgroupPaths, Log: in.log,
 		UserNS: namespaces.IsNew(nss, specs.UserNamespace), Overlay: cfg.Overlay, Progress: in.progress,
+		Sources: in.mountSource,
 	}
 	// Namespaces given by path were joined before the Go runtime started (package nsenter).
 	// The parent has put us in the container's cgroups before sending the config: a new cgroup

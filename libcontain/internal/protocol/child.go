@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"errors"
+	"fmt"
 	"os"
 )
 
@@ -36,6 +37,25 @@ func (c *Child) Hooks() error {
 	}
 	_, err := c.recv()
 	return err
+}
+
+// MountSource asks the runtime for bind source number index of the spec and returns it: an
+// O_PATH handle, or (detached) an open_tree(2) copy to attach with move_mount(2).
+func (c *Child) MountSource(index int) (f *os.File, detached bool, err error) {
+	if err := c.send(&message{Type: MsgMountSource, Source: &MountSource{Index: index}}); err != nil {
+		return nil, false, err
+	}
+	m, err := c.read()
+	if err != nil {
+		return nil, false, err
+	}
+	if m.Type != MsgMountSourceFd || m.fd < 0 || m.Source == nil {
+		if m.fd >= 0 {
+			os.NewFile(uintptr(m.fd), "").Close()
+		}
+		return nil, false, fmt.Errorf("sync: got %q, want %q with its fd", describe(m.Type), MsgMountSourceFd)
+	}
+	return os.NewFile(uintptr(m.fd), fmt.Sprintf("mount-source-%d", index)), m.Source.Detached, nil
 }
 
 // Console hands the pty master to the parent, which passes it to --console-socket or proxies it.

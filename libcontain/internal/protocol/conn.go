@@ -69,6 +69,11 @@ func (c *conn) recv() (*message, error) {
 		}
 		return m, nil
 	}
+	// A request the child may repeat before a step does not advance the order (the child reads
+	// its answer itself, see Child.MountSource).
+	if before, ok := repeatable[m.Type]; ok && c.parent && c.next < len(c.order) && c.order[c.next] == before {
+		return m, nil
+	}
 	if c.next >= len(c.order) {
 		return nil, fmt.Errorf("sync: unexpected %q after the protocol ended", m.Type)
 	}

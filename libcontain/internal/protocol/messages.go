@@ -8,29 +8,39 @@ package protocol
 // One SOCK_SEQPACKET socketpair, one JSON message per packet, fds by SCM_RIGHTS. Every
 // rendezvous has a name; the order is fixed and checked on both ends.
 //
-//	message      direction       reply        meaning
-//	config       parent → child  —            everything the child needs (spec, rootfs, state for hooks)
-//	hooks        child → parent  hooks-done   init only: mounts are done, parent runs prestart + createRuntime hooks
-//	console      child → parent  —            the pty master (SCM_RIGHTS), only when process.terminal
-//	ready        child → parent  ready-ack    pre-exec setup done: parent applies rlimits (init: cgroup
-//	                                          limits, monitor, saves state)
-//	seccomp      child → parent  —            the seccomp notify listener fd (SCM_RIGHTS), only when
-//	                                          the profile uses SCMP_ACT_NOTIFY: parent passes it on
-//	error        child → parent  —            setup failed (op, message, errno); the child exits
-//	(EOF)        child → parent  —            the child closed its end: it is about to exec (init:
-//	                                          blocked on exec.fifo), the launch succeeded
+//	message          direction       reply            meaning
+//	config           parent → child  —                everything the child needs (spec, rootfs, state for hooks)
+//	mount-source     child → parent  mount-source-fd  init only, before hooks, any number of times: the
+//	                                                  runtime opens bind source number Index of the spec
+//	                                                  (id-mapped, or one init cannot open from its user
+//	                                                  namespace) in init's mount namespace
+//	mount-source-fd  parent → child  —                that source (SCM_RIGHTS); Detached: an open_tree copy
+//	hooks            child → parent  hooks-done       init only: mounts are done, parent runs prestart +
+//	                                                  createRuntime hooks
+//	console          child → parent  —                the pty master (SCM_RIGHTS), only when process.terminal
+//	ready            child → parent  ready-ack        pre-exec setup done: parent applies rlimits (init:
+//	                                                  cgroup limits, monitor, saves state)
+//	seccomp          child → parent  —                the seccomp notify listener fd (SCM_RIGHTS), only when
+//	                                                  the profile uses SCMP_ACT_NOTIFY: parent passes it on
+//	error            child → parent  —                setup failed (op, message, errno); the child exits
+//	(EOF)            child → parent  —                the child closed its end: it is about to exec (init:
+//	                                                  blocked on exec.fifo), the launch succeeded
 type Msg string
 
 const (
-	MsgConfig    Msg = "config"
-	MsgHooks     Msg = "hooks"
-	MsgHooksDone Msg = "hooks-done"
-	MsgConsole   Msg = "console"
-	MsgReady     Msg = "ready"
-	MsgReadyAck  Msg = "ready-ack"
-	MsgSeccomp   Msg = "seccomp"
-	MsgError     Msg = "error"
-	MsgEOF       Msg = "" // not sent: what a closed peer reads as
+	MsgConfig Msg = "config"
+	MsgHooks  Msg = "hooks"
+	// MsgMountSource and its reply MsgMountSourceFd come before MsgHooks, any number of times:
+	// see repeatable.
+	MsgMountSource   Msg = "mount-source"
+	MsgMountSourceFd Msg = "mount-source-fd"
+	MsgHooksDone     Msg = "hooks-done"
+	MsgConsole       Msg = "console"
+	MsgReady         Msg = "ready"
+	MsgReadyAck      Msg = "ready-ack"
+	MsgSeccomp       Msg = "seccomp"
+	MsgError         Msg = "error"
+	MsgEOF           Msg = "" // not sent: what a closed peer reads as
 )
 
 // Kind is which child the parent starts: init of a new container, or a process exec'd into a
@@ -50,11 +60,22 @@ func (k Kind) String() string {
 }
 
 type message struct {
-	Type   Msg         `json:"type"`
-	Config *InitConfig `json:"config,omitempty"`
-	Error  *InitError  `json:"error,omitempty"`
-	fd     int         // passed alongside by SCM_RIGHTS; -1 when none
+	Type   Msg          `json:"type"`
+	Config *InitConfig  `json:"config,omitempty"`
+	Error  *InitError   `json:"error,omitempty"`
+	Source *MountSource `json:"source,omitempty"`
+	fd     int          // passed alongside by SCM_RIGHTS; -1 when none
 }
+
+// MountSource is the payload of MsgMountSource (Index) and MsgMountSourceFd (Detached).
+type MountSource struct {
+	Index    int  `json:"index"`              // which of the spec's mounts
+	Detached bool `json:"detached,omitempty"` // the fd is a mount of its own: attach it with move_mount
+}
+
+// repeatable are the requests a child may make any number of times, each answered at once,
+// before the step they map to (and not after it).
+var repeatable = map[Msg]Msg{MsgMountSource: MsgHooks}
 
 // ParentOrder is what the parent must receive, in order, from a child of kind k. An error
 // message may replace any step.
