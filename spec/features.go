@@ -8,16 +8,20 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go/features"
 )
 
-// mountOptions are the mount options libcontain/rootfs' parser knows (its mountFlags and
-// propagationFlags tables, and runc's tmpcopyup). Keep the two in step: a client such as
-// containerd reads this list to decide which options it may send. Other options are passed to
-// the filesystem as data.
+// mountOptions are the mount options libcontain/rootfs' parser knows (its mountFlags,
+// recursiveFlags and propagationFlags tables, and runc's tmpcopyup; idmap and ridmap are
+// announced as linux.mountExtensions.idmap, as runc does). rootfs' TestFeaturesMountOptions keeps
+// the two in step: a client such as containerd reads this list to decide which options it may
+// send. Other options are passed to the filesystem as data.
 var mountOptions = []string{
 	"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "iversion",
 	"lazytime", "loud", "mand", "noatime", "nodev", "nodiratime", "noexec", "noiversion",
 	"nolazytime", "nomand", "norelatime", "nostrictatime", "nosuid", "nosymfollow", "private",
-	"rbind", "relatime", "remount", "ro", "rprivate", "rshared", "rslave", "runbindable", "rw",
-	"shared", "silent", "slave", "strictatime", "suid", "symfollow", "sync", "tmpcopyup", "unbindable",
+	"ratime", "rbind", "rdev", "rdiratime", "relatime", "remount", "rexec", "rnoatime", "rnodev",
+	"rnodiratime", "rnoexec", "rnorelatime", "rnostrictatime", "rnosuid", "rnosymfollow", "ro",
+	"rprivate", "rrelatime", "rro", "rrw", "rshared", "rslave", "rstrictatime", "rsuid",
+	"rsymfollow", "runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid",
+	"symfollow", "sync", "tmpcopyup", "unbindable",
 }
 
 // Features describes what this runtime supports, as `contain features` prints it (the OCI
@@ -50,7 +54,7 @@ func Features() *features.Features {
 			Apparmor:        &features.Apparmor{Enabled: &no},
 			Selinux:         &features.Selinux{Enabled: &no},
 			IntelRdt:        &features.IntelRdt{Enabled: &no},
-			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &no}},
+			MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &yes}},
 			NetDevices:      &features.NetDevices{Enabled: &no},
 		},
 	}

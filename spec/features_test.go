@@ -51,6 +51,8 @@ func TestFeatures(t *testing.T) {
 		{"cgroup v1 and v2", *back.Linux.Cgroup.V1 && *back.Linux.Cgroup.V2 && !*back.Linux.Cgroup.Systemd},
 		{"apparmor disabled", !*back.Linux.Apparmor.Enabled},
 		{"selinux disabled", !*back.Linux.Selinux.Enabled},
+		{"idmapped mounts", *back.Linux.MountExtensions.IDMap.Enabled},
+		{"recursive mount options", slices.Contains(back.MountOptions, "rro") && slices.Contains(back.MountOptions, "rnosymfollow")},
 	}
 	for _, c := range checks {
 		if !c.ok {
