@@ -91,16 +91,9 @@ func TestParityBindFlags(t *testing.T) {
 					t.Fatalf("set the source's flags: %v", err)
 				}
 				r := newRunner(t)
-				owner := -1
-				if userns {
-					owner = userNSHostID
-				}
-				rootfs := privateRootfs(t, owner)
+				_, root := privateRoot(t, userns)
 				c := r.newContainer(func(s *specs.Spec) {
-					withRootfs(rootfs)(s)
-					if userns {
-						withUserNS(s)
-					}
+					root(s)
 					s.Mounts = append(s.Mounts, specs.Mount{Source: src, Destination: "/mnt", Type: "bind", Options: tt.options})
 					s.Process.Args = []string{"cat", "/proc/self/mounts"}
 				})

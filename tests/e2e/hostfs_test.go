@@ -60,6 +60,24 @@ func chownTree(t *testing.T, dir string, id int) {
 	}
 }
 
+// privateRoot is privateRootfs for a container with or without a user namespace of its own, and
+// the spec change that runs it there: the rootfs, writable, and with userns the user namespace
+// (withUserNS) whose root owns the rootfs.
+func privateRoot(t *testing.T, userns bool) (string, func(*specs.Spec)) {
+	t.Helper()
+	owner := -1
+	if userns {
+		owner = userNSHostID
+	}
+	rootfs := privateRootfs(t, owner)
+	return rootfs, func(s *specs.Spec) {
+		withRootfs(rootfs)(s)
+		if userns {
+			withUserNS(s)
+		}
+	}
+}
+
 // withRootfs makes the bundle use rootfs, writable.
 func withRootfs(rootfs string) func(*specs.Spec) {
 	return func(s *specs.Spec) {

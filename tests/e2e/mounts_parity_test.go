@@ -121,27 +121,47 @@ func TestParityReadonlyTmpfs(t *testing.T) {
 // TestParityMountOrder: mounts are made in the order given, and a bind source inside the
 // container (named by the rootfs's host path, as runc's users do) is resolved when its turn
 // comes, seeing the mounts before it. The tree is runc's own test's: the last file read comes
-// from a/x through five binds.
+// from a/x through five binds. In a user namespace the sources outside the rootfs are closed to
+// the container's root (only the runtime can open them); idmap id-maps the binds of sources
+// inside the container.
 func TestParityMountOrder(t *testing.T) {
-	r := newRunner(t)
-	rootfs := privateRootfs(t, -1)
-	src := mountOrderTree(t)
-	c := r.newContainer(func(s *specs.Spec) {
-		withRootfs(rootfs)(s)
-		s.Mounts = append(s.Mounts, mountOrderMounts(rootfs, src, "rbind")...)
-		s.Process.Args = []string{"cat", "/final/x/y/z/z/x/y/z/x/file"}
-	})
-	res := r.must("run", "--bundle", c.bundle, c.id)
-	if strings.TrimSpace(res.stdout) != "a/x" {
-		t.Fatalf("read %q, want a/x (from the first bind)", res.stdout)
+	for _, tt := range []struct {
+		name          string
+		userns, idmap bool
+	}{
+		{"plain", false, false},
+		{"user namespace", true, false},
+		{"idmap", false, true},
+		{"idmap, user namespace", true, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var src string
+			if tt.idmap {
+				src = filepath.Join(idmapDir(t), "bind-src")
+			}
+			src = mountOrderTree(t, src)
+			r := newRunner(t)
+			rootfs, root := privateRoot(t, tt.userns)
+			c := r.newContainer(func(s *specs.Spec) {
+				root(s)
+				s.Mounts = append(s.Mounts, mountOrderMounts(rootfs, src, tt.idmap)...)
+				s.Process.Args = []string{"cat", "/final/x/y/z/z/x/y/z/x/file"}
+			})
+			res := r.must("run", "--bundle", c.bundle, c.id)
+			if strings.TrimSpace(res.stdout) != "a/x" {
+				t.Fatalf("read %q, want a/x (from the first bind)", res.stdout)
+			}
+		})
 	}
 }
 
-// mountOrderTree makes runc's bind-src: a/x, b/y, c/z each with a file naming itself, and the
-// symlinks sym-a, sym-b, sym-c to a, b and c. Others may not enter it (the user namespace tests
-// use that: only the runtime can open it).
-func mountOrderTree(t *testing.T) string {
-	src := filepath.Join(openDir(t), "bind-src")
+// mountOrderTree makes runc's bind-src at src (a new directory when ""): a/x, b/y, c/z each with
+// a file naming itself, and the symlinks sym-a, sym-b, sym-c to a, b and c. Others may not enter
+// it (in a user namespace only the runtime can open it).
+func mountOrderTree(t *testing.T, src string) string {
+	if src == "" {
+		src = filepath.Join(openDir(t), "bind-src")
+	}
 	for _, sub := range []string{"a/x", "b/y", "c/z"} {
 		if err := os.MkdirAll(filepath.Join(src, sub), 0o755); err != nil {
 			t.Fatal(err)
@@ -160,20 +180,27 @@ func mountOrderTree(t *testing.T) string {
 	return src
 }
 
-// mountOrderMounts are runc's mounts over mountOrderTree; ctrOpt is the option of the binds whose
-// sources are in the container.
-func mountOrderMounts(rootfs, src, ctrOpt string) []specs.Mount {
+// mountOrderMounts are runc's mounts over mountOrderTree; with idmap the binds whose sources are
+// in the container are id-mapped (0..65535 to userNSHostID).
+func mountOrderMounts(rootfs, src string, idmap bool) []specs.Mount {
 	bind := func(from, to, opt string) specs.Mount {
 		return specs.Mount{Source: from, Destination: to, Type: "bind", Options: []string{opt, "rprivate"}}
+	}
+	inCtr := func(from, to string) specs.Mount {
+		m := bind(from, to, "rbind")
+		if idmap {
+			m.UIDMappings, m.GIDMappings = basicMap, basicMap
+		}
+		return m
 	}
 	return []specs.Mount{
 		bind(src+"/a", "/mnt", "bind"),
 		bind(src+"/sym-b", "/mnt/x", "bind"),
 		bind(src+"/c", "/mnt/x/y", "bind"),
 		bind(src+"/sym-a", "/mnt/x/y/z", "bind"),
-		bind(rootfs+"/mnt/x", rootfs+"/mnt/x/y/z/x", ctrOpt),
-		bind(rootfs+"/mnt/x/y", rootfs+"/mnt/x/y/z", ctrOpt),
-		bind(rootfs+"/mnt", rootfs+"/final", ctrOpt),
+		inCtr(rootfs+"/mnt/x", rootfs+"/mnt/x/y/z/x"),
+		inCtr(rootfs+"/mnt/x/y", rootfs+"/mnt/x/y/z"),
+		inCtr(rootfs+"/mnt", rootfs+"/final"),
 	}
 }
 
@@ -267,6 +294,21 @@ func TestParityRecursiveFlags(t *testing.T) {
 			}
 			if opts := mountOptions(out, "/mnt/subvol"); slices.Contains(opts, "ro") != tt.subReadonly {
 				t.Errorf("%v: /mnt/subvol options %v, want read-only %v", tt.options, opts, tt.subReadonly)
+			}
+		}
+	})
+	t.Run("nosuid nodev noexec nosymfollow", func(t *testing.T) {
+		out := runOutput(t, func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Source: vol, Destination: "/mnt",
+				Options: []string{"rbind", "rnosuid", "rnodev", "rnoexec", "rnosymfollow"}})
+			s.Process.Args = []string{"sh", "-c", "cat /proc/self/mounts"}
+		})
+		for _, mp := range []string{"/mnt", "/mnt/subvol"} {
+			opts := mountOptions(out, mp)
+			for _, w := range []string{"rw", "nosuid", "nodev", "noexec", "nosymfollow"} {
+				if !slices.Contains(opts, w) {
+					t.Errorf("%s options %v, want %s", mp, opts, w)
+				}
 			}
 		}
 	})

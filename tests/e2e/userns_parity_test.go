@@ -127,3 +127,34 @@ func TestParityUserNSWrongOwner(t *testing.T) {
 		t.Fatalf("namespaces %q, want %s %s", out, wantUser, wantNet)
 	}
 }
+
+// TestParityUserNSInaccessibleSources: bind sources the container's root may not open (0700
+// directories of the host's root) are opened by the runtime before the switch into the user
+// namespace, so they mount; a process exec'd later sees them too.
+func TestParityUserNSInaccessibleSources(t *testing.T) {
+	r := newRunner(t)
+	dir := openDir(t)
+	var mounts []specs.Mount
+	for _, n := range []string{"1", "2"} {
+		src := filepath.Join(dir, "source-inaccessible-"+n)
+		if err := os.MkdirAll(filepath.Join(src, "dir"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(src, "dir", "foo.txt"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(src, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		mounts = append(mounts, specs.Mount{Source: filepath.Join(src, "dir"), Destination: "/tmp/mount-" + n, Options: []string{"bind"}})
+	}
+	c := r.newContainer(func(s *specs.Spec) {
+		withRootfs(privateRootfs(t, userNSHostID))(s)
+		withUserNS(s)
+		s.Mounts = append(s.Mounts, mounts...)
+		s.Process.Args = []string{"sleep", "1000"}
+	})
+	r.must("run", "--detach", "--bundle", c.bundle, c.id)
+	r.waitStatus(c.id, specs.StateRunning)
+	r.must("exec", c.id, "stat", "/tmp/mount-1/foo.txt", "/tmp/mount-2/foo.txt")
+}

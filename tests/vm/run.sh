@@ -77,8 +77,9 @@ vm_timeout=${VM_TIMEOUT:-600}
 test_timeout=${VM_TEST_TIMEOUT:-$((vm_timeout > 120 ? vm_timeout - 60 : vm_timeout / 2))}
 cache=${VM_CACHE_DIR:-$repo/tests/.cache/vm}
 # Only what the runtime's tests need, plus virtio for 9p and a future virtio-blk disk (the
-# io controller has no device to limit without one).
-modules="overlay veth bridge loop 9p 9pnet_virtio virtio_pci virtio_blk ${VM_MODULES:-}"
+# io controller has no device to limit without one), and ext4 for the id-mapped mount tests
+# (this kernel's tmpfs has no id-mapped mounts; an ext4 on that disk does; it needs crc32c).
+modules="overlay veth bridge loop 9p 9pnet_virtio virtio_pci virtio_blk ext4 crc32c_generic ${VM_MODULES:-}"
 
 t_start=$(now)
 work=$(mktemp -d "${TMPDIR:-/tmp}/contain-vm.XXXXXX") || die "make a temp dir"
