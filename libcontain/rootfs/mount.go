@@ -216,7 +216,8 @@ func (m *mounter) mountBind(o *mountOpts, index int) error {
 
 // source opens the bind source of o. Init opens it itself when it can; the runtime does it
 // (Config.Sources) for an id-mapped mount and for a source init cannot open, as runc does.
-// Without Sources, init is privileged on the host and does the runtime's part itself.
+// Without Sources (this package's tests) init does the runtime's part itself, which works only
+// where it is host root and its /proc shows its own pid namespace (see newUserNS).
 func (m *mounter) source(o *mountOpts, index int) (*MountSource, error) {
 	if index >= 0 && o.idmapped {
 		if m.c.Sources != nil {

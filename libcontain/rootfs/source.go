@@ -147,6 +147,8 @@ func (im *idMapping) userns() (*os.File, error) {
 // lives as long as a process or a handle holds it, so a child is started in a new one and stopped
 // before it runs a single instruction of its own: with Ptrace set it stops at its execve with
 // SIGTRAP. Its maps are written while it is stopped, its namespace is opened, and it is killed.
+// The maps are written through /proc/<pid>: the caller's /proc must be of its own pid namespace
+// (the runtime's is; init's, before the pivot, is the host's).
 func newUserNS(uids, gids []specs.LinuxIDMapping) (*os.File, error) {
 	p, err := os.StartProcess("/proc/self/exe", []string{"contain-userns"}, &os.ProcAttr{
 		Sys: &syscall.SysProcAttr{
