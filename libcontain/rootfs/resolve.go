@@ -77,14 +77,35 @@ func (r *inRoot) resolveDangling(p string) (string, error) {
 	return rel, nil
 }
 
-// mkdirAll creates the directory p and its parents inside the root (mode 0755) and returns a
-// handle on it. Dangling symlinks on the way are followed, inside the root (resolveDangling).
-func (r *inRoot) mkdirAll(p string) (*os.File, error) {
-	real, err := r.resolveDangling(p)
-	if err != nil {
-		return nil, err
+// throughDangling retries an operation that failed with err on p (retry) on the path a dangling
+// symlink in p leads to (resolveDangling), when that is what failed: pathrs-lite stops at a
+// dangling symlink with ENOTDIR (a component) or ENOENT (the last element). Nothing else is
+// retried: a procfs magic link (ELOOP from pathrs-lite) must never be read as a path, which
+// would make directories named after the runtime's open files (process.cwd /proc/self/fd/N).
+func throughDangling[T any](r *inRoot, p string, err error, retry func(string) (T, error)) (T, error) {
+	var zero T
+	if !errors.Is(err, unix.ENOTDIR) && !errors.Is(err, unix.ENOENT) {
+		return zero, err
 	}
-	f, err := pathrs.MkdirAllHandle(r.f, real, 0o755)
+	real, rerr := r.resolveDangling(p)
+	if rerr != nil || real == cleanPath(p) {
+		return zero, err
+	}
+	return retry(real)
+}
+
+// mkdirAll creates the directory p and its parents inside the root (mode 0755) and returns a
+// handle on it. A dangling symlink on the way is followed, inside the root (throughDangling).
+func (r *inRoot) mkdirAll(p string) (*os.File, error) {
+	f, err := r.mkdirAllAt(p)
+	if err != nil {
+		return throughDangling(r, p, err, r.mkdirAllAt)
+	}
+	return f, nil
+}
+
+func (r *inRoot) mkdirAllAt(p string) (*os.File, error) {
+	f, err := pathrs.MkdirAllHandle(r.f, cleanPath(p), 0o755)
 	if err != nil {
 		return nil, fmt.Errorf("create directory %s in %s: %w", p, r.path, err)
 	}
@@ -107,31 +128,37 @@ func (r *inRoot) openOrMkdir(p string) (f *os.File, existed bool, err error) {
 
 // mkfile makes sure p exists inside the root, creating its parents and an empty file (0644) if
 // nothing is there, and returns a handle on whatever p resolves to (an existing directory stays a
-// directory: the mount then fails with ENOTDIR, which is the right answer).
+// directory: the mount then fails with ENOTDIR, which is the right answer). A dangling symlink
+// on the way, or as p itself, is followed inside the root (throughDangling).
 func (r *inRoot) mkfile(p string) (*os.File, error) {
-	real, err := r.resolveDangling(p)
+	f, err := r.mkfileAt(p)
 	if err != nil {
-		return nil, err
+		return throughDangling(r, p, err, r.mkfileAt)
 	}
-	dir, base := filepath.Split(real)
+	return f, nil
+}
+
+func (r *inRoot) mkfileAt(p string) (*os.File, error) {
+	p = cleanPath(p)
+	dir, base := filepath.Split(p)
 	if base == "" {
 		return nil, fmt.Errorf("create file %s in %s: path has no file name", p, r.path)
 	}
-	parent, err := r.mkdirAll(dir)
+	parent, err := r.mkdirAllAt(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer parent.Close()
-	// O_NOFOLLOW|O_EXCL: never create through a symlink (one swapped in since resolveDangling
-	// looked); an existing entry is resolved in-root below instead.
+	// O_NOFOLLOW|O_EXCL: never create through a symlink (that is how a file would be created
+	// outside the root); an existing entry is resolved in-root below instead.
 	fd, err := unix.Openat(int(parent.Fd()), base, unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_WRONLY|unix.O_CLOEXEC, 0o644)
 	switch {
 	case err == nil:
 		unix.Close(fd)
 	case !errors.Is(err, unix.EEXIST):
-		return nil, fmt.Errorf("create file %s in %s: %w", p, r.path, &os.PathError{Op: "openat", Path: real, Err: err})
+		return nil, fmt.Errorf("create file %s in %s: %w", p, r.path, &os.PathError{Op: "openat", Path: p, Err: err})
 	}
-	return r.open(real)
+	return r.open(p)
 }
 
 // ordinaryDir fails unless p, if it exists, is a directory and not a symlink: the parent is
