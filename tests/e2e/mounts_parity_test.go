@@ -101,6 +101,7 @@ func TestParityReadonlyTmpfs(t *testing.T) {
 	})
 	t.Run("read-only tmpfs with a mount below", func(t *testing.T) {
 		out := runOutput(t, func(s *specs.Spec) {
+			withRootfs(privateRootfs(t, -1))(s)
 			s.Mounts = append(s.Mounts,
 				specs.Mount{Destination: "/mnt", Type: "tmpfs", Source: "tmpfs", Options: []string{"ro", "nodev", "nosuid", "mode=755"}},
 				specs.Mount{Destination: "/mnt/sub", Type: "tmpfs", Source: "tmpfs", Options: []string{"nodev"}})
@@ -286,6 +287,7 @@ func TestParityRecursiveFlags(t *testing.T) {
 			{[]string{"rbind", "ro", "rro"}, true},
 		} {
 			out := runOutput(t, func(s *specs.Spec) {
+				withRootfs(privateRootfs(t, -1))(s)
 				s.Mounts = append(s.Mounts, specs.Mount{Source: vol, Destination: "/mnt", Options: tt.options})
 				s.Process.Args = []string{"sh", "-c", "cat /proc/self/mounts"}
 			})
@@ -299,6 +301,7 @@ func TestParityRecursiveFlags(t *testing.T) {
 	})
 	t.Run("nosuid nodev noexec nosymfollow", func(t *testing.T) {
 		out := runOutput(t, func(s *specs.Spec) {
+			withRootfs(privateRootfs(t, -1))(s)
 			s.Mounts = append(s.Mounts, specs.Mount{Source: vol, Destination: "/mnt",
 				Options: []string{"rbind", "rnosuid", "rnodev", "rnoexec", "rnosymfollow"}})
 			s.Process.Args = []string{"sh", "-c", "cat /proc/self/mounts"}
@@ -318,6 +321,7 @@ func TestParityRecursiveFlags(t *testing.T) {
 			{"rnostrictatime", "relatime"}, {"rrelatime", "relatime"}, {"rnorelatime", "relatime"},
 		}
 		out := runOutput(t, func(s *specs.Spec) {
+			withRootfs(privateRootfs(t, -1))(s)
 			for i, a := range atime {
 				s.Mounts = append(s.Mounts, specs.Mount{Source: vol, Destination: fmt.Sprintf("/mnt%d", i), Options: []string{"rbind", a.option}})
 			}
@@ -363,6 +367,7 @@ func TestParityProcSymlink(t *testing.T) {
 // taken from the container's "/".
 func TestParityRelativeDestination(t *testing.T) {
 	out := runOutput(t, func(s *specs.Spec) {
+		withRootfs(privateRootfs(t, -1))(s)
 		s.Mounts = append(s.Mounts, specs.Mount{Destination: "mnt/rel", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=16k"}})
 		s.Process.Args = []string{"cat", "/proc/self/mounts"}
 	})
