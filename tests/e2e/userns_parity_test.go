@@ -21,8 +21,8 @@ import (
 const userNSGroupHostID = 200000
 
 // userNSTarget runs a detached container in a new user namespace (uids to userNSHostID, gids to
-// userNSGroupHostID) on rootfs, and returns its pid.
-func userNSTarget(t *testing.T, r *runner, rootfs string) int {
+// userNSGroupHostID) on rootfs, and returns its id and pid.
+func userNSTarget(t *testing.T, r *runner, rootfs string) (string, int) {
 	t.Helper()
 	c := r.newContainer(func(s *specs.Spec) {
 		withRootfs(rootfs)(s)
@@ -31,7 +31,7 @@ func userNSTarget(t *testing.T, r *runner, rootfs string) int {
 		s.Process.Args = []string{"sleep", "1000"}
 	})
 	r.must("run", "--detach", "--bundle", c.bundle, c.id)
-	return r.waitStatus(c.id, specs.StateRunning).Pid
+	return c.id, r.waitStatus(c.id, specs.StateRunning).Pid
 }
 
 // joinUserNS makes s join the user namespace at path (no maps of its own).
@@ -68,7 +68,7 @@ func TestParityUserNSJoin(t *testing.T) {
 		t.Run(how, func(t *testing.T) {
 			r := newRunner(t)
 			rootfs := privateRootfs(t, userNSHostID)
-			pid := userNSTarget(t, r, rootfs)
+			_, pid := userNSTarget(t, r, rootfs)
 			path := fmt.Sprintf("/proc/%d/ns/user", pid)
 			if how == "bind-mounted nsfd" {
 				path = bindFile(t, path)
@@ -94,8 +94,9 @@ func TestParityUserNSJoin(t *testing.T) {
 func TestParityUserNSWrongOwner(t *testing.T) {
 	r := newRunner(t)
 	rootfs := privateRootfs(t, userNSHostID)
-	pid := userNSTarget(t, r, rootfs)
+	id, pid := userNSTarget(t, r, rootfs)
 	userns := bindFile(t, fmt.Sprintf("/proc/%d/ns/user", pid))
+	r.must("delete", "--force", id)
 	var st unix.Stat_t
 	if err := unix.Stat(userns, &st); err != nil {
 		t.Fatal(err)
