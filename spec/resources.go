@@ -31,7 +31,9 @@ const (
 // Deliberately accepted:
 //   - a tiny but positive memory limit: the kernel takes it (the container is then OOM-killed),
 //     and runc does not second-guess it;
-//   - any pids limit: runc writes "max" for 0 and every negative value, so none is invalid;
+//   - any pids limit: a negative one is "max" and 0 is 1 (runc's rule), so none is invalid;
+//   - any letters in a device rule's access: runc uses the r, w and m among them and ignores the
+//     rest (its own tests use "rwa");
 //   - swappiness 2^64-1: runc and docker use it (uint64(-1)) to mean "not set".
 func checkResources(p *problems, r *specs.LinuxResources) {
 	if m := r.Memory; m != nil {
@@ -48,9 +50,6 @@ func checkResources(p *problems, r *specs.LinuxResources) {
 		case "", "a", "b", "c":
 		default:
 			p.add("linux.resources.devices[%d]: type %q is not one of a, b, c", i, d.Type)
-		}
-		if strings.Trim(d.Access, "rwm") != "" {
-			p.add("linux.resources.devices[%d]: access %q may only hold r, w and m", i, d.Access)
 		}
 	}
 	for key := range r.Unified {

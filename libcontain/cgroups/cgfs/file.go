@@ -164,3 +164,19 @@ func ValidPageSize(s string) error {
 	}
 	return nil
 }
+
+// PidsMax is the pids.max value of a spec's pids limit: a negative limit is none ("max"), and 0
+// means 1, as runtime-spec 1.2 says and runc writes it (systemd's TasksMax cannot be 0, and
+// both of runc's drivers agree on 1).
+func PidsMax(limit int64) string {
+	switch {
+	case limit < 0:
+		return "max"
+	case limit == 0:
+		return "1"
+	}
+	return strconv.FormatInt(limit, 10)
+}
+
+// ErrV1Unified is runc's refusal of linux.resources.unified on a cgroup v1 host.
+var ErrV1Unified = errors.New("invalid configuration: cannot use unified on cgroup v1")

@@ -1,6 +1,7 @@
 package cgfs
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -70,6 +71,27 @@ func AllPids(dir string) ([]int, error) {
 func Join(dir string, pid int) error {
 	if err := Write(dir, "cgroup.procs", strconv.Itoa(pid)); err != nil {
 		return fmt.Errorf("join %s: %w", dir, err)
+	}
+	return nil
+}
+
+// ErrFrozen is runc's refusal of a cgroup that is frozen before the container is made in it:
+// init would be frozen as soon as it joined, and create would wait for it forever.
+var ErrFrozen = errors.New("container's cgroup unexpectedly frozen")
+
+// CheckEmpty refuses a cgroup dir that exists and holds processes (in it or below it), as runc
+// does: a second container made in another's cgroup would share its limits and be killed
+// with it. A dir that does not exist yet is fine.
+func CheckEmpty(dir string) error {
+	pids, err := AllPids(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(pids) > 0 {
+		return fmt.Errorf("container's cgroup is not empty: %d process(es) found", len(pids))
 	}
 	return nil
 }

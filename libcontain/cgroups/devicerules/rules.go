@@ -42,14 +42,37 @@ func Defaults() []specs.LinuxDeviceCgroup {
 	}
 }
 
-// WithDefaults returns rules followed by Defaults. An empty list stays empty: a cgroup with no
-// rules written keeps the device list it inherited from its parent.
+// WithDefaults returns rules followed by Defaults, each with its access as the kernel applies
+// it (see Access); a rule whose access holds none of r, w and m governs nothing and is left out.
+// An empty list stays empty: a cgroup with no rules written keeps the device list it inherited
+// from its parent.
 func WithDefaults(rules []specs.LinuxDeviceCgroup) []specs.LinuxDeviceCgroup {
 	if len(rules) == 0 {
 		return nil
 	}
-	out := append([]specs.LinuxDeviceCgroup(nil), rules...)
+	var out []specs.LinuxDeviceCgroup
+	for _, r := range rules {
+		if r.Access = Access(r.Access); r.Access != "" {
+			out = append(out, r)
+		}
+	}
 	return append(out, Defaults()...)
+}
+
+// Access is a rule's access as the kernel applies it: the spec's default "rwm" when empty, else
+// the r, w and m it holds, in that order. Other letters are dropped, as runc drops them: it reads
+// access as a set of those three, and its own tests use "rwa".
+func Access(a string) string {
+	if a == "" {
+		return "rwm"
+	}
+	out := ""
+	for _, c := range "rwm" {
+		if strings.ContainsRune(a, c) {
+			out += string(c)
+		}
+	}
+	return out
 }
 
 // V1 returns the v1 file (devices.allow or devices.deny) and the line to write for one rule:
@@ -65,14 +88,9 @@ func V1(r specs.LinuxDeviceCgroup) (file, line string, err error) {
 	default:
 		return "", "", fmt.Errorf("device rule: type %q is not a, b or c", r.Type)
 	}
-	access := r.Access
+	access := Access(r.Access)
 	if access == "" {
-		access = "rwm"
-	}
-	for _, ch := range access {
-		if !strings.ContainsRune("rwm", ch) {
-			return "", "", fmt.Errorf("device rule: access %q is not a subset of rwm", r.Access)
-		}
+		return "", "", fmt.Errorf("device rule: access %q holds none of r, w and m", r.Access)
 	}
 	file = "devices.deny"
 	if r.Allow {

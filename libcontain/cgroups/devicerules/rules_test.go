@@ -20,7 +20,8 @@ func TestV1(t *testing.T) {
 		{"wildcard minor", specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: n(136), Minor: n(-1), Access: "rw"}, "devices.allow", "c 136:* rw", false},
 		{"block mknod", specs.LinuxDeviceCgroup{Allow: true, Type: "b", Access: "m"}, "devices.allow", "b *:* m", false},
 		{"bad type", specs.LinuxDeviceCgroup{Type: "p"}, "", "", true},
-		{"bad access", specs.LinuxDeviceCgroup{Access: "rx"}, "", "", true},
+		{"unknown access letters dropped (runc's rwa)", specs.LinuxDeviceCgroup{Type: "c", Major: n(1), Minor: n(11), Access: "rwa"}, "devices.deny", "c 1:11 rw", false},
+		{"no known access letter", specs.LinuxDeviceCgroup{Access: "x"}, "", "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -29,6 +30,13 @@ func TestV1(t *testing.T) {
 				t.Fatalf("V1 = %q, %q, %v", file, line, err)
 			}
 		})
+	}
+}
+
+func TestWithDefaultsAccess(t *testing.T) {
+	got := WithDefaults([]specs.LinuxDeviceCgroup{{Access: "rwa"}, {Type: "c", Access: "a"}, {Type: "b"}})
+	if n := len(got) - len(Defaults()); n != 2 || got[0].Access != "rw" || got[1].Type != "b" || got[1].Access != "rwm" {
+		t.Fatalf("WithDefaults = %+v", got[:len(got)-len(Defaults())])
 	}
 }
 

@@ -74,10 +74,15 @@ func (m *Manager) dirs() []string {
 	return out
 }
 
-// Create makes the container's dir in every hierarchy.
+// Create makes the container's dir in every hierarchy. A dir that exists already must be
+// empty and not frozen (runc's rule, see cgfs.CheckEmpty and cgfs.ErrFrozen); that is checked
+// before anything is made.
 func (m *Manager) Create() error {
 	if m.mounts == nil {
 		return errors.New("create cgroup: manager was loaded from saved paths")
+	}
+	if err := m.checkUnused(); err != nil {
+		return err
 	}
 	done := make(map[string]bool)
 	for _, ctrl := range sortedKeys(m.paths) {
@@ -92,7 +97,7 @@ func (m *Manager) Create() error {
 			return err
 		}
 		if m.paths["cpuset"] == dir {
-			if err := inheritCpuset(made); err != nil {
+			if err := fillCpusets(m.mounts[ctrl], dir); err != nil {
 				return err
 			}
 		}
@@ -100,27 +105,49 @@ func (m *Manager) Create() error {
 	return nil
 }
 
-// inheritCpuset copies cpuset.cpus and cpuset.mems from each new dir's parent. A v1 cpuset
-// starts empty (unless cgroup.clone_children is set) and the kernel refuses to attach a task to
-// an empty cpuset (ENOSPC), so every level we made needs its parent's sets. Dirs we did not make
-// are never written.
-func inheritCpuset(made []string) error {
-	for _, dir := range made {
-		parent := filepath.Dir(dir)
+// checkUnused refuses an existing container dir that holds processes or is frozen.
+func (m *Manager) checkUnused() error {
+	for _, dir := range m.dirs() {
+		if err := cgfs.CheckEmpty(dir); err != nil {
+			return err
+		}
+	}
+	if dir, ok := m.paths["freezer"]; ok {
+		s, err := cgfs.Read(dir, freezerState)
+		if err == nil && (s == "FROZEN" || s == "FREEZING") {
+			return cgfs.ErrFrozen
+		}
+	}
+	return nil
+}
+
+// fillCpusets gives every cpuset from below the mount down to dir the cpus and mems of its
+// parent where it has none. A v1 cpuset starts empty (unless cgroup.clone_children is set) and
+// the kernel refuses to attach a task to an empty cpuset (ENOSPC), at any level. runc fills
+// pre-existing levels too: a pod's parent made by mkdir alone is empty, and nothing could ever
+// run in it or below it; a level that has cpus and mems is never written.
+func fillCpusets(mount, dir string) error {
+	rel, err := filepath.Rel(mount, dir)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return fmt.Errorf("cgroup %s is not below %s", dir, mount)
+	}
+	cur := mount
+	for _, part := range strings.Split(rel, "/") {
+		parent := cur
+		cur = filepath.Join(cur, part)
 		for _, file := range []string{"cpuset.cpus", "cpuset.mems"} {
-			cur, err := cgfs.Read(dir, file)
+			v, err := cgfs.Read(cur, file)
 			if err != nil {
-				return fmt.Errorf("cgroup %s: %w", dir, err)
+				return fmt.Errorf("cgroup %s: %w", cur, err)
 			}
-			if cur != "" {
+			if v != "" {
 				continue
 			}
-			v, err := cgfs.Read(parent, file)
-			if err != nil {
+			if v, err = cgfs.Read(parent, file); err != nil {
 				return fmt.Errorf("cgroup %s: %w", parent, err)
 			}
-			if err := cgfs.Write(dir, file, v); err != nil {
-				return fmt.Errorf("cgroup %s: %w", dir, err)
+			if err := cgfs.Write(cur, file, v); err != nil {
+				return fmt.Errorf("cgroup %s: %w", cur, err)
 			}
 		}
 	}

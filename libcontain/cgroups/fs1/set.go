@@ -3,9 +3,11 @@ package fs1
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/contain-runtime/contain/libcontain/cgroups/cgfs"
 	"github.com/contain-runtime/contain/libcontain/cgroups/devicerules"
@@ -21,7 +23,7 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 		return nil
 	}
 	if len(r.Unified) > 0 {
-		return errors.New("linux.resources.unified needs cgroup v2; this host runs cgroup v1")
+		return cgfs.ErrV1Unified
 	}
 	steps := []struct {
 		ctrl string
@@ -201,6 +203,11 @@ func cpuSet(c *specs.LinuxCPU) bool {
 }
 
 // setCPU applies CFS shares and bandwidth, burst, idle and RT time.
+//
+// The kernel checks each bandwidth file against the others and the parent's limits as it is
+// written, so a valid new set can be refused halfway from the old one (a shorter period under
+// the old quota, a bigger burst under the old quota, a shorter RT period under the old RT
+// runtime). As runc does, a write refused with EINVAL is retried after its partner was written.
 func setCPU(dir string, c *specs.LinuxCPU) error {
 	if c.Shares != nil && *c.Shares != 0 {
 		if err := cgfs.Write(dir, "cpu.shares", fmtU(*c.Shares)); err != nil {
@@ -208,46 +215,67 @@ func setCPU(dir string, c *specs.LinuxCPU) error {
 		}
 	}
 	quota := i64(c.Quota)
-	quotaDone := false
+	var retry []string // files to write again once the quota is in
 	if c.Period != nil && *c.Period != 0 {
-		if err := cgfs.Write(dir, "cpu.cfs_period_us", fmtU(*c.Period)); err != nil {
-			// The kernel checks quota/period against the parent's bandwidth on each write; a
-			// new period can be refused under the old quota and accepted under the new one.
-			if quota == 0 {
-				return err
-			}
-			if qerr := cgfs.Write(dir, "cpu.cfs_quota_us", fmtI(quota)); qerr != nil {
-				return errors.Join(err, qerr)
-			}
-			quotaDone = true
-			if err := cgfs.Write(dir, "cpu.cfs_period_us", fmtU(*c.Period)); err != nil {
-				return err
-			}
-		}
-	}
-	if quota != 0 && !quotaDone {
-		if err := cgfs.Write(dir, "cpu.cfs_quota_us", fmtI(quota)); err != nil {
+		if err := retryAfter(dir, "cpu.cfs_period_us", fmtU(*c.Period), quota != 0, &retry); err != nil {
 			return err
 		}
 	}
 	if c.Burst != nil {
-		if err := cgfs.Write(dir, "cpu.cfs_burst_us", fmtU(*c.Burst)); err != nil {
+		err := retryAfter(dir, "cpu.cfs_burst_us", fmtU(*c.Burst), quota != 0, &retry)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) { // kernels before 5.14 have no burst
 			return err
 		}
 	}
-	// RT period before runtime: runtime is checked against the period.
-	if c.RealtimePeriod != nil && *c.RealtimePeriod != 0 {
-		if err := cgfs.Write(dir, "cpu.rt_period_us", fmtU(*c.RealtimePeriod)); err != nil {
+	if quota != 0 {
+		if err := cgfs.Write(dir, "cpu.cfs_quota_us", fmtI(quota)); err != nil {
 			return err
 		}
-	}
-	if c.RealtimeRuntime != nil && *c.RealtimeRuntime != 0 {
-		if err := cgfs.Write(dir, "cpu.rt_runtime_us", fmtI(*c.RealtimeRuntime)); err != nil {
+		if err := writeAgain(dir, retry); err != nil {
 			return err
 		}
 	}
 	if c.Idle != nil {
 		if err := cgfs.Write(dir, "cpu.idle", fmtI(*c.Idle)); err != nil {
+			return err
+		}
+	}
+	return setRealtime(dir, c)
+}
+
+// setRealtime writes the RT period and runtime; a period the kernel refuses under the old
+// runtime is written again after the new runtime.
+func setRealtime(dir string, c *specs.LinuxCPU) error {
+	runtime := i64(c.RealtimeRuntime)
+	var retry []string
+	if c.RealtimePeriod != nil && *c.RealtimePeriod != 0 {
+		if err := retryAfter(dir, "cpu.rt_period_us", fmtU(*c.RealtimePeriod), runtime != 0, &retry); err != nil {
+			return err
+		}
+	}
+	if runtime != 0 {
+		if err := cgfs.Write(dir, "cpu.rt_runtime_us", fmtI(runtime)); err != nil {
+			return err
+		}
+		return writeAgain(dir, retry)
+	}
+	return nil
+}
+
+// retryAfter writes file; if the kernel refuses it with EINVAL and a partner write follows
+// (partner), the write is queued in retry instead of failing.
+func retryAfter(dir, file, value string, partner bool, retry *[]string) error {
+	err := cgfs.Write(dir, file, value)
+	if err != nil && partner && errors.Is(err, unix.EINVAL) {
+		*retry = append(*retry, file, value)
+		return nil
+	}
+	return err
+}
+
+func writeAgain(dir string, retry []string) error {
+	for i := 0; i+1 < len(retry); i += 2 {
+		if err := cgfs.Write(dir, retry[i], retry[i+1]); err != nil {
 			return err
 		}
 	}
@@ -268,13 +296,9 @@ func setCpuset(dir string, c *specs.LinuxCPU) error {
 	return nil
 }
 
-// setPids writes pids.max; a limit of 0 or below means no limit, as the spec defines.
+// setPids writes pids.max (see cgfs.PidsMax).
 func setPids(dir string, p *specs.LinuxPids) error {
-	v := "max"
-	if *p.Limit > 0 {
-		v = fmtI(*p.Limit)
-	}
-	return cgfs.Write(dir, "pids.max", v)
+	return cgfs.Write(dir, "pids.max", cgfs.PidsMax(*p.Limit))
 }
 
 func devNum(d specs.LinuxBlockIODevice) string {

@@ -59,10 +59,18 @@ func (m *Manager) DeviceRulesUnsupported() bool { return false }
 // every controller it has enabled for its children, so limits can be set on the leaf. The
 // parent of the first dir we made is not ours and is never written: the controllers it
 // delegates are the ones the container can have. The leaf keeps its subtree_control empty: v2's
-// "no internal processes" rule forbids controllers in a cgroup that holds tasks.
+// "no internal processes" rule forbids controllers in a cgroup that holds tasks. A leaf that
+// exists already must be empty and not frozen (runc's rule, see cgfs.CheckEmpty and
+// cgfs.ErrFrozen).
 func (m *Manager) Create() error {
 	if m.mount == "" {
 		return errors.New("create cgroup: manager was loaded from saved paths")
+	}
+	if err := cgfs.CheckEmpty(m.dir); err != nil {
+		return err
+	}
+	if frozen, err := m.Frozen(); err == nil && frozen {
+		return cgfs.ErrFrozen
 	}
 	made, err := cgfs.MkdirAll(m.mount, m.dir)
 	m.created = append(m.created, made...)

@@ -38,11 +38,7 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 		}
 	}
 	if r.Pids != nil && r.Pids.Limit != nil {
-		v := "max"
-		if *r.Pids.Limit > 0 {
-			v = strconv.FormatInt(*r.Pids.Limit, 10)
-		}
-		w.add("pids.max", v)
+		w.add("pids.max", cgfs.PidsMax(*r.Pids.Limit))
 	}
 	if r.BlockIO != nil {
 		ioWrites(&w, m.dir, r.BlockIO)

@@ -66,6 +66,7 @@ func TestSetFiles(t *testing.T) {
 		{"reservation", specs.LinuxResources{Memory: &specs.LinuxMemory{Reservation: i64p(1 << 20)}}, map[string]string{"memory.low": "1048576"}},
 		{"pids", specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64p(10)}}, map[string]string{"pids.max": "10"}},
 		{"pids unlimited", specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64p(-1)}}, map[string]string{"pids.max": "max"}},
+		{"pids zero means one", specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64p(0)}}, map[string]string{"pids.max": "1"}},
 		{"io", specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: u16p(1000),
 			ThrottleWriteBpsDevice: []specs.LinuxThrottleDevice{{LinuxBlockIODevice: specs.LinuxBlockIODevice{Major: 8, Minor: 0}, Rate: 1024}}}},
 			map[string]string{"io.weight": "default 10000", "io.max": "8:0 wbps=1024"}},
