@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -20,26 +21,35 @@ import (
 var updateCommand = &cli.Command{
 	Name: "update", Usage: "change a container's resource limits", ArgsUsage: "<container-id>",
 	Flags: []cli.Flag{
-		&cli.StringFlag{Name: "resources", Aliases: []string{"r"}, Usage: "LinuxResources JSON file (- for stdin)"},
+		&cli.StringFlag{Name: "resources", Aliases: []string{"r"}, Usage: "LinuxResources JSON file (- for stdin); the other flags are then ignored, as in runc"},
+		&cli.IntFlag{Name: "blkio-weight", Usage: "block I/O weight (10 to 1000)"},
 		&cli.StringFlag{Name: "memory", Usage: "memory limit (64M, -1 unlimited)"},
 		&cli.StringFlag{Name: "memory-reservation", Usage: "memory soft limit"},
-		&cli.StringFlag{Name: "memory-swap", Usage: "memory + swap limit"},
+		&cli.StringFlag{Name: "memory-swap", Usage: "memory + swap limit (-1 unlimited)"},
+		&cli.StringFlag{Name: "kernel-memory", Hidden: true, Usage: "ignored (obsolete)"},
+		&cli.StringFlag{Name: "kernel-memory-tcp", Hidden: true, Usage: "ignored (obsolete)"},
 		&cli.StringFlag{Name: "cpu-quota", Usage: "CFS quota in µs per period (-1 unlimited)"},
 		&cli.StringFlag{Name: "cpu-period", Usage: "CFS period in µs"},
+		&cli.StringFlag{Name: "cpu-burst", Usage: "CFS burst in µs: unused quota that may be spent later"},
 		&cli.StringFlag{Name: "cpu-share", Usage: "CPU shares (relative weight)"},
+		&cli.StringFlag{Name: "cpu-rt-period", Usage: "realtime period in µs (cgroup v1)"},
+		&cli.StringFlag{Name: "cpu-rt-runtime", Usage: "realtime runtime in µs per period (cgroup v1)"},
+		&cli.StringFlag{Name: "cpu-idle", Usage: "1: the cgroup runs as SCHED_IDLE, 0: normal"},
 		&cli.StringFlag{Name: "cpuset-cpus", Usage: "CPUs to run on (0-3, 0,1)"},
 		&cli.StringFlag{Name: "cpuset-mems", Usage: "memory nodes to use"},
-		&cli.StringFlag{Name: "pids-limit", Usage: "most processes at once (0 or -1 unlimited)"},
+		&cli.IntFlag{Name: "pids-limit", Usage: "most processes at once (-1 unlimited; 0 means 1)"},
+		&cli.StringFlag{Name: "l3-cache-schema", Usage: "Intel RDT L3 cache schema (not supported)"},
+		&cli.StringFlag{Name: "mem-bw-schema", Usage: "Intel RDT memory bandwidth schema (not supported)"},
 	},
 	Action: action(func(c *cli.Context, rt *libcontain.Runtime) error {
 		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err
 		}
-		r, err := updateResources(c)
+		ct, err := libcontain.Load(rt, c.Args().First())
 		if err != nil {
 			return err
 		}
-		ct, err := libcontain.Load(rt, c.Args().First())
+		r, err := updateResources(c, rt)
 		if err != nil {
 			return err
 		}
@@ -47,9 +57,13 @@ var updateCommand = &cli.Command{
 	}),
 }
 
-// updateResources builds the update from -r (read whole) and then the flags, which win.
-func updateResources(c *cli.Context) (*specs.LinuxResources, error) {
-	r := &specs.LinuxResources{}
+// updateResources builds the update: -r (read whole) or else the flags, as runc does.
+func updateResources(c *cli.Context, rt *libcontain.Runtime) (*specs.LinuxResources, error) {
+	for _, name := range []string{"l3-cache-schema", "mem-bw-schema"} {
+		if c.String(name) != "" {
+			return nil, fmt.Errorf("--%s: Intel RDT is not supported", name)
+		}
+	}
 	if p := c.String("resources"); p != "" {
 		var b []byte
 		var err error
@@ -61,95 +75,103 @@ func updateResources(c *cli.Context) (*specs.LinuxResources, error) {
 		if err != nil {
 			return nil, err
 		}
+		r := &specs.LinuxResources{}
 		if err := json.Unmarshal(b, r); err != nil {
 			return nil, fmt.Errorf("parse resources: %w", err)
 		}
+		return r, nil
 	}
-	size := func(name string) (*int64, error) {
-		if !c.IsSet(name) {
-			return nil, nil
+	u := flagReader{c: c}
+	r := &specs.LinuxResources{
+		Memory: &specs.LinuxMemory{
+			Limit: u.size("memory"), Reservation: u.size("memory-reservation"), Swap: u.size("memory-swap"),
+		},
+		CPU: &specs.LinuxCPU{
+			Shares: u.unsigned("cpu-share"), Quota: u.signed("cpu-quota"), Period: u.unsigned("cpu-period"),
+			Burst: u.unsigned("cpu-burst"), RealtimePeriod: u.unsigned("cpu-rt-period"),
+			RealtimeRuntime: u.signed("cpu-rt-runtime"), Idle: u.signed("cpu-idle"),
+			Cpus: c.String("cpuset-cpus"), Mems: c.String("cpuset-mems"),
+		},
+	}
+	if u.err != nil {
+		return nil, u.err
+	}
+	if c.IsSet("kernel-memory") || c.IsSet("kernel-memory-tcp") {
+		rt.Log.Warn("Kernel memory settings are ignored and will be removed")
+	}
+	if w := c.Int("blkio-weight"); w != 0 {
+		if w < 0 || w > 1000 {
+			return nil, fmt.Errorf("invalid --blkio-weight %d: want 10 to 1000", w)
 		}
-		v := c.String(name)
-		if v == "-1" {
-			n := int64(-1)
-			return &n, nil
-		}
-		n, err := spec.ParseSize(v)
-		if err != nil {
-			return nil, fmt.Errorf("--%s: %w", name, err)
-		}
-		return &n, nil
+		weight := uint16(w)
+		r.BlockIO = &specs.LinuxBlockIO{Weight: &weight}
 	}
-	integer := func(name string) (*int64, error) {
-		if !c.IsSet(name) {
-			return nil, nil
-		}
-		n, err := strconv.ParseInt(c.String(name), 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("invalid --%s %q: want a whole number", name, c.String(name))
-		}
-		return &n, nil
-	}
-	var err error
-	mem := func(dst **int64, name string) {
-		if err == nil {
-			var v *int64
-			if v, err = size(name); v != nil {
-				if r.Memory == nil {
-					r.Memory = &specs.LinuxMemory{}
-				}
-				*dst = v
-			}
-		}
-	}
-	if r.Memory == nil {
-		r.Memory = &specs.LinuxMemory{}
-	}
-	mem(&r.Memory.Limit, "memory")
-	mem(&r.Memory.Reservation, "memory-reservation")
-	mem(&r.Memory.Swap, "memory-swap")
-	if err != nil {
-		return nil, err
-	}
-	if r.CPU == nil {
-		r.CPU = &specs.LinuxCPU{}
-	}
-	if q, err := integer("cpu-quota"); err != nil {
-		return nil, err
-	} else if q != nil {
-		r.CPU.Quota = q
-	}
-	for name, dst := range map[string]**uint64{"cpu-period": &r.CPU.Period, "cpu-share": &r.CPU.Shares} {
-		v, err := integer(name)
-		if err != nil {
-			return nil, err
-		}
-		if v != nil {
-			if *v < 0 {
-				return nil, fmt.Errorf("invalid --%s %d: must not be negative", name, *v)
-			}
-			u := uint64(*v)
-			*dst = &u
-		}
-	}
-	if c.IsSet("cpuset-cpus") {
-		r.CPU.Cpus = c.String("cpuset-cpus")
-	}
-	if c.IsSet("cpuset-mems") {
-		r.CPU.Mems = c.String("cpuset-mems")
-	}
-	if p, err := integer("pids-limit"); err != nil {
-		return nil, err
-	} else if p != nil {
-		r.Pids = &specs.LinuxPids{Limit: p}
+	if c.IsSet("pids-limit") {
+		n := int64(c.Int("pids-limit"))
+		r.Pids = &specs.LinuxPids{Limit: &n}
 	}
 	if *r.Memory == (specs.LinuxMemory{}) {
 		r.Memory = nil
 	}
-	if r.CPU.Shares == nil && r.CPU.Quota == nil && r.CPU.Period == nil && r.CPU.Cpus == "" && r.CPU.Mems == "" {
+	if reflect.ValueOf(*r.CPU).IsZero() {
 		r.CPU = nil
 	}
 	return r, nil
+}
+
+// flagReader parses update's numeric flags; the first error sticks.
+type flagReader struct {
+	c   *cli.Context
+	err error
+}
+
+func (f *flagReader) value(name string) (string, bool) {
+	if f.err != nil || !f.c.IsSet(name) {
+		return "", false
+	}
+	return f.c.String(name), true
+}
+
+// size reads a byte count (64M, 1G, bytes) or -1 for unlimited.
+func (f *flagReader) size(name string) *int64 {
+	v, ok := f.value(name)
+	if !ok {
+		return nil
+	}
+	n := int64(-1)
+	if v != "-1" {
+		if n, f.err = spec.ParseSize(v); f.err != nil {
+			f.err = fmt.Errorf("--%s: %w", name, f.err)
+			return nil
+		}
+	}
+	return &n
+}
+
+func (f *flagReader) signed(name string) *int64 {
+	v, ok := f.value(name)
+	if !ok {
+		return nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		f.err = fmt.Errorf("invalid --%s %q: want a whole number", name, v)
+		return nil
+	}
+	return &n
+}
+
+func (f *flagReader) unsigned(name string) *uint64 {
+	v, ok := f.value(name)
+	if !ok {
+		return nil
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		f.err = fmt.Errorf("invalid --%s %q: want a whole number, not negative", name, v)
+		return nil
+	}
+	return &n
 }
 
 var eventsCommand = &cli.Command{

@@ -10,6 +10,13 @@ import (
 
 // Update applies new resource limits to a created, running or paused container, and records them
 // in the saved config so a later read (state, a second update) sees what is in force.
+//
+// As runc's update:
+//   - device rules are left as they are: rewriting them (deny all, then allow) opens a window in
+//     which the container's own devices are refused, and engines send the container's whole
+//     resources, devices included, with every update;
+//   - a CFS quota or period given alone keeps the other at the value in force (cgroup v2 writes
+//     both in one file).
 func (c *Container) Update(r *specs.LinuxResources) error {
 	d, st, err := c.open(true)
 	if err != nil {
@@ -19,13 +26,6 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	if statusOf(d, st) == Stopped {
 		return ErrNotRunning
 	}
-	m, err := cgroups.Load(st.CgroupPaths)
-	if err != nil {
-		return fmt.Errorf("load cgroup: %w", err)
-	}
-	if err := m.Set(r); err != nil {
-		return fmt.Errorf("update resources: %w", err)
-	}
 	cfg, err := d.LoadConfig()
 	if err != nil {
 		return fmt.Errorf("load config: %w", err)
@@ -33,8 +33,38 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	if cfg.Linux == nil {
 		cfg.Linux = &specs.Linux{}
 	}
-	cfg.Linux.Resources = mergeResources(cfg.Linux.Resources, r)
+	upd := *r
+	upd.Devices = nil
+	keepCPUPair(&upd, cfg.Linux.Resources)
+	m, err := cgroups.Load(st.CgroupPaths)
+	if err != nil {
+		return fmt.Errorf("load cgroup: %w", err)
+	}
+	if err := m.Set(&upd); err != nil {
+		return fmt.Errorf("update resources: %w", err)
+	}
+	cfg.Linux.Resources = mergeResources(cfg.Linux.Resources, &upd)
 	return d.SaveConfig(cfg)
+}
+
+// keepCPUPair fills in the quota or the period in force when the update sets only the other.
+func keepCPUPair(upd, old *specs.LinuxResources) {
+	if upd.CPU == nil || old == nil || old.CPU == nil {
+		return
+	}
+	setQuota := upd.CPU.Quota != nil && *upd.CPU.Quota != 0
+	setPeriod := upd.CPU.Period != nil && *upd.CPU.Period != 0
+	if setQuota == setPeriod {
+		return
+	}
+	cpu := *upd.CPU
+	if setQuota && old.CPU.Period != nil {
+		cpu.Period = old.CPU.Period
+	}
+	if setPeriod && old.CPU.Quota != nil {
+		cpu.Quota = old.CPU.Quota
+	}
+	upd.CPU = &cpu
 }
 
 // mergeResources overlays the fields update set on the ones in force.
@@ -78,6 +108,20 @@ func mergeResources(old, upd *specs.LinuxResources) *specs.LinuxResources {
 		}
 		if upd.CPU.Mems != "" {
 			cpu.Mems = upd.CPU.Mems
+		}
+		for _, f := range []struct{ dst, src **uint64 }{
+			{&cpu.Burst, &upd.CPU.Burst}, {&cpu.RealtimePeriod, &upd.CPU.RealtimePeriod},
+		} {
+			if *f.src != nil {
+				*f.dst = *f.src
+			}
+		}
+		for _, f := range []struct{ dst, src **int64 }{
+			{&cpu.RealtimeRuntime, &upd.CPU.RealtimeRuntime}, {&cpu.Idle, &upd.CPU.Idle},
+		} {
+			if *f.src != nil {
+				*f.dst = *f.src
+			}
 		}
 		out.CPU = &cpu
 	}
