@@ -4,11 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
+	"os/user"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -25,6 +29,16 @@ var listCommand = &cli.Command{
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only ids"},
 	},
 	Action: action(func(c *cli.Context, rt *libcontain.Runtime) error {
+		if err := checkArgs(c, 0, exactArgs); err != nil {
+			return err
+		}
+		// A --root that was asked for must exist (runc's rule); the default one may be missing
+		// before the first container.
+		if c.IsSet("root") {
+			if _, err := os.Stat(rt.Store.Root); err != nil {
+				return err
+			}
+		}
 		list, err := libcontain.List(rt)
 		if err != nil {
 			return err
@@ -36,10 +50,7 @@ var listCommand = &cli.Command{
 			}
 			return nil
 		case c.String("format") == "json":
-			if list == nil {
-				list = []*libcontain.Info{}
-			}
-			return printJSON(c, list)
+			return json.NewEncoder(c.App.Writer).Encode(listEntries(rt.Store.Root, list))
 		case c.String("format") != "table":
 			return fmt.Errorf("invalid --format %q: want table or json", c.String("format"))
 		}
@@ -47,10 +58,53 @@ var listCommand = &cli.Command{
 		fmt.Fprint(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n")
 		for _, in := range list {
 			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", in.ID, in.Pid, in.Status, in.Bundle,
-				in.Created.Format(time.RFC3339Nano), in.Owner)
+				in.Created.Format(time.RFC3339Nano), owner(rt.Store.Root, in.ID))
 		}
 		return w.Flush()
 	}),
+}
+
+// listEntry is one container of `list --format json`, with runc's fields in runc's order.
+type listEntry struct {
+	Version     string            `json:"ociVersion"`
+	ID          string            `json:"id"`
+	Pid         int               `json:"pid"`
+	Status      string            `json:"status"`
+	Bundle      string            `json:"bundle"`
+	Rootfs      string            `json:"rootfs"`
+	Created     time.Time         `json:"created"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Owner       string            `json:"owner"`
+}
+
+// listEntries converts the list; none at all is JSON null, as runc prints it.
+func listEntries(root string, list []*libcontain.Info) []listEntry {
+	var out []listEntry
+	for _, in := range list {
+		out = append(out, listEntry{
+			Version: in.Version, ID: in.ID, Pid: in.Pid, Status: string(in.Status), Bundle: in.Bundle,
+			Rootfs: in.Rootfs, Created: in.Created, Annotations: in.Annotations, Owner: owner(root, in.ID),
+		})
+	}
+	return out
+}
+
+// owner is who owns the container's state dir: a user name, or "#uid" when the uid has none
+// (runc's list column).
+func owner(root, id string) string {
+	fi, err := os.Stat(filepath.Join(root, id))
+	if err != nil {
+		return ""
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return ""
+	}
+	uid := strconv.FormatUint(uint64(st.Uid), 10)
+	if u, err := user.LookupId(uid); err == nil {
+		return u.Username
+	}
+	return "#" + uid
 }
 
 var psCommand = &cli.Command{
@@ -68,11 +122,16 @@ var psCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		if c.String("format") == "json" {
-			if pids == nil {
-				pids = []int{}
+		switch c.String("format") {
+		case "json":
+			// runc's shape: one compact line, null when there is no process.
+			if len(pids) == 0 {
+				pids = nil
 			}
-			return printJSON(c, pids)
+			return json.NewEncoder(c.App.Writer).Encode(pids)
+		case "table":
+		default:
+			return fmt.Errorf("invalid --format %q: want table or json", c.String("format"))
 		}
 		psArgs := c.Args().Tail()
 		if len(psArgs) == 0 {

@@ -46,7 +46,7 @@ func main() {
 	}
 	app := newApp(os.Stderr)
 	app.Metadata = map[string]any{inheritedFdsKey: inherited}
-	if err := app.Run(os.Args); err != nil {
+	if err := app.Run(reorderArgs(app, os.Args)); err != nil {
 		var ec cli.ExitCoder
 		if errors.As(err, &ec) && ec.ExitCode() != 0 {
 			os.Exit(ec.ExitCode())
@@ -71,11 +71,20 @@ func newApp(stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			createCommand, startCommand, stateCommand, killCommand, deleteCommand, runCommand,
 			listCommand, psCommand, pauseCommand, resumeCommand, specCommand, featuresCommand,
-			execCommand, eventsCommand, updateCommand, initCommand, monitorCommand,
-			serveCommand, gcCommand,
+			execCommand, eventsCommand, updateCommand, checkpointCommand, restoreCommand, initCommand,
+			monitorCommand, serveCommand, gcCommand, helpCommand,
 		},
+		// Our own help command (below) replaces urfave's, which prints nothing for an unknown
+		// topic under our ExitErrHandler.
 		HideHelpCommand: true,
-		ErrWriter:       stderr,
+		// A first argument that names no command: runc's words and exit status.
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return cli.ShowAppHelp(c)
+			}
+			return noHelpTopic(c, c.Args().First())
+		},
+		ErrWriter: stderr,
 		// Errors are reported once, by exitWith; keep urfave from printing them again.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
@@ -188,6 +197,29 @@ func exitWith(c *cli.Context, log *slog.Logger, err error) error {
 		code = xe.code
 	}
 	return cli.Exit("", code)
+}
+
+// helpCommand is runc's `help [command]`.
+var helpCommand = &cli.Command{
+	Name: "help", Aliases: []string{"h"}, Usage: "show the commands, or the help of one command",
+	ArgsUsage: "[command]", HideHelpCommand: true,
+	Action: func(c *cli.Context) error {
+		if c.NArg() == 0 {
+			return cli.ShowAppHelp(c)
+		}
+		name := c.Args().First()
+		if findCommand(c.App, name) == nil {
+			return noHelpTopic(c, name)
+		}
+		// The app's context: ShowCommandHelp looks the name up among its context's commands.
+		return cli.ShowCommandHelp(c.Lineage()[1], name)
+	},
+}
+
+// noHelpTopic is runc's answer to a name that is no command: one line, exit status 3.
+func noHelpTopic(c *cli.Context, name string) error {
+	fmt.Fprintf(c.App.ErrWriter, "contain: No help topic for '%s'\n", name)
+	return cli.Exit("", 3)
 }
 
 type usageError string

@@ -1,7 +1,9 @@
 package libcontain
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 
 	"github.com/contain-runtime/contain/libcontain/cgroups"
 )
@@ -16,13 +18,26 @@ func (c *Container) Resume() error {
 	return c.withCgroup("resume", Paused, func(m cgroups.Manager) error { return m.Thaw() })
 }
 
-// Pids lists the host pids of every process in the container.
+// Pids lists the host pids of every process in the container's cgroup, whatever its status: a
+// stopped container has none, unless it shared a pid namespace and left processes behind (runc
+// lists those too).
 func (c *Container) Pids() ([]int, error) {
-	var pids []int
-	err := c.withCgroup("ps", "", func(m cgroups.Manager) (err error) {
-		pids, err = m.Pids()
-		return err
-	})
+	d, st, err := c.open(false)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	if len(st.CgroupPaths) == 0 {
+		return nil, nil
+	}
+	m, err := cgroups.Load(st.CgroupPaths)
+	if err != nil {
+		return nil, fmt.Errorf("load cgroup: %w", err)
+	}
+	pids, err := m.Pids()
+	if errors.Is(err, fs.ErrNotExist) && statusOf(d, st) == Stopped {
+		return nil, nil
+	}
 	return pids, err
 }
 

@@ -15,7 +15,7 @@ type Runtime struct {
 	WorkDir string
 }
 
-// NewRuntime opens (creating if needed) the state root.
+// NewRuntime opens the state root (made by the first create).
 func NewRuntime(root, workDir string, log *slog.Logger, debug bool) (*Runtime, error) {
 	st, err := state.NewStore(root)
 	if err != nil {

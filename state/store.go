@@ -21,11 +21,9 @@ func NewStore(root string) (*Store, error) {
 	if !filepath.IsAbs(root) {
 		return nil, fmt.Errorf("state root %q: must be an absolute path", root)
 	}
-	root = filepath.Clean(root)
-	if err := os.MkdirAll(root, 0o700); err != nil {
-		return nil, fmt.Errorf("create state root: %w", err)
-	}
-	return &Store{Root: root}, nil
+	// The root is made by the first Create, as runc makes it: commands that only read
+	// (list, state) must not leave a directory behind when pointed at a wrong --root.
+	return &Store{Root: filepath.Clean(root)}, nil
 }
 
 // Create makes the directory of a new container and returns it exclusively locked. The mkdir is
@@ -33,6 +31,9 @@ func NewStore(root string) (*Store, error) {
 func (s *Store) Create(id string) (*Dir, error) {
 	if err := ValidateID(id); err != nil {
 		return nil, err
+	}
+	if err := os.MkdirAll(s.Root, 0o700); err != nil {
+		return nil, fmt.Errorf("create state root: %w", err)
 	}
 	path := filepath.Join(s.Root, id)
 	if err := os.Mkdir(path, 0o711); err != nil {

@@ -23,6 +23,10 @@ func newStore(t *testing.T) *Store {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// As after a first create: the tests below work in an existing root.
+	if err := os.Mkdir(s.Root, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	return s
 }
 
@@ -59,6 +63,10 @@ func TestNewStore(t *testing.T) {
 				}
 				return
 			}
+			if _, err := os.Stat(s.Root); !errors.Is(err, fs.ErrNotExist) {
+				t.Fatalf("NewStore made the root (%v): only the first Create may", err)
+			}
+			create(t, s, "first")
 			fi, err := os.Stat(s.Root)
 			if err != nil {
 				t.Fatal(err)
