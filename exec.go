@@ -127,16 +127,20 @@ func execProcess(c *cli.Context, ct *libcontain.Container) (*specs.Process, erro
 			if !strings.HasPrefix(cp, "CAP_") {
 				cp = "CAP_" + cp
 			}
+			// As runc: bounding, effective and permitted. Not inheritable, so ambient only
+			// where the process has an inheritable set already (the kernel raises an ambient
+			// capability only if it is inheritable too).
 			pc.Bounding = append(pc.Bounding, cp)
 			pc.Effective = append(pc.Effective, cp)
 			pc.Permitted = append(pc.Permitted, cp)
-			pc.Inheritable = append(pc.Inheritable, cp)
-			pc.Ambient = append(pc.Ambient, cp)
+			if pc.Inheritable != nil {
+				pc.Ambient = append(pc.Ambient, cp)
+			}
 		}
 		p.Capabilities = &pc
 	}
-	if c.Bool("no-new-privs") {
-		p.NoNewPrivileges = true
+	if c.IsSet("no-new-privs") {
+		p.NoNewPrivileges = c.Bool("no-new-privs")
 	}
 	return p, nil
 }
