@@ -73,6 +73,34 @@ func checkLinux(p *problems, s *specs.Spec) {
 	if l.Resources != nil {
 		checkResources(p, l.Resources)
 	}
+	checkProcessSetup(p, l, s.Process, ns)
+}
+
+// checkProcessSetup checks what init applies to the process besides ids and capabilities, with
+// runc's words: the memory policy, the personality, the time namespace's offsets and the exec
+// CPU affinity.
+func checkProcessSetup(p *problems, l *specs.Linux, proc *specs.Process, ns nsSet) {
+	if _, err := ParseMemoryPolicy(l.MemoryPolicy); err != nil {
+		*p = append(*p, err)
+	}
+	if l.Personality != nil {
+		if _, err := Personality(l.Personality); err != nil {
+			*p = append(*p, err)
+		}
+	}
+	if l.TimeOffsets != nil {
+		switch {
+		case !ns.has(specs.TimeNamespace):
+			p.add("time namespace offsets specified, but time namespace isn't enabled in the config")
+		case !ns.isNew(specs.TimeNamespace):
+			p.add("time namespace enabled, but both namespace path and time offsets specified -- you may only provide one")
+		}
+	}
+	if proc != nil {
+		if _, err := ParseCPUAffinity(proc.ExecCPUAffinity); err != nil {
+			*p = append(*p, err)
+		}
+	}
 }
 
 // checkNamespaces checks the list's shape: known types, each listed once, joined ones by

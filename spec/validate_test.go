@@ -343,6 +343,18 @@ func TestValidateRejects(t *testing.T) {
 		{"device rule type", func(s *specs.Spec, _ string) {
 			s.Linux.Resources.Devices = append(s.Linux.Resources.Devices, specs.LinuxDeviceCgroup{Allow: true, Type: "p", Access: "r"})
 		}, `linux.resources.devices[1]: type "p" is not one of a, b, c`},
+		{"memory policy mode", func(s *specs.Spec, _ string) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: "INTERLEAVE", Nodes: "0"}
+		}, `invalid memory policy mode "INTERLEAVE"`},
+		{"personality domain", func(s *specs.Spec, _ string) {
+			s.Linux.Personality = &specs.LinuxPersonality{Domain: "LINUX64"}
+		}, "invalid personality domain LINUX64"},
+		{"time offsets without a time namespace", func(s *specs.Spec, _ string) {
+			s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"monotonic": {Secs: 1}}
+		}, "time namespace offsets specified, but time namespace isn't enabled in the config"},
+		{"exec cpu affinity", func(s *specs.Spec, _ string) {
+			s.Process.ExecCPUAffinity = &specs.CPUAffinity{Initial: "1-0"}
+		}, "bad CPUAffinity.Initial: invalid range: 1-0"},
 		{"unified key with slash", func(s *specs.Spec, _ string) {
 			s.Linux.Resources.Unified = map[string]string{"../memory.max": "1"}
 		}, `linux.resources.unified: "../memory.max" is not a cgroup file name`},
