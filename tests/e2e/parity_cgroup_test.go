@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -346,4 +347,53 @@ func TestParityCgroupDeviceAccessLetters(t *testing.T) {
 	if res := r.must("exec", c.id, "sh", "-c", "echo ok >/dev/null && echo ok"); strings.TrimSpace(res.stdout) != "ok" {
 		t.Errorf("/dev/null not writable: %s", res)
 	}
+}
+
+// TestParityCgroupEventsOOM: `events` reports {"type":"oom","id":ID} when the kernel OOM-kills
+// a process of the container, here one started by exec, while init lives on.
+func TestParityCgroupEventsOOM(t *testing.T) {
+	w := newWDRunner(t)
+	c := w.newContainer(func(s *specs.Spec) {
+		s.Process.Args = []string{"sleep", "60"}
+		memoryLimit(s)
+	})
+	w.must("run", "-d", "--bundle", c.bundle, c.id)
+	ch := w.events(c.id)
+	// A shell variable that grows until the 32 MiB limit.
+	w.must("exec", "-d", c.id, "sh", "-c", "x=$(dd if=/dev/urandom ibs=5120k)")
+	e, _ := waitEvent(t, ch, "oom", 30*time.Second*time.Duration(slowFactor()))
+	if e.ID != c.id || len(e.Data) != 0 {
+		t.Errorf("oom event %+v, want id %s and no data", e, c.id)
+	}
+	w.waitStatus(c.id, specs.StateRunning)
+}
+
+// TestParityCgroupEventsOOMKillerDisabled: with the OOM killer disabled (cgroup v1's
+// memory.oom_control) an OOM kills nothing, the process waits; `events` still reports it, as
+// runc does through the kernel's OOM notification.
+func TestParityCgroupEventsOOMKillerDisabled(t *testing.T) {
+	if unified() {
+		t.Skip("needs cgroup v1: cgroup v2 cannot disable the OOM killer")
+	}
+	w := newWDRunner(t)
+	c := w.newContainer(func(s *specs.Spec) {
+		s.Process.Args = []string{"sleep", "60"}
+		memoryLimit(s)
+		s.Linux.Resources.Memory.DisableOOMKiller = boolp(true)
+	})
+	w.must("run", "-d", "--bundle", c.bundle, c.id)
+	ch := w.events(c.id)
+	w.must("exec", "-d", c.id, "sh", "-c", "x=$(dd if=/dev/urandom ibs=5120k)")
+	waitEvent(t, ch, "oom", 30*time.Second*time.Duration(slowFactor()))
+	if n := readKeyed(t, filepath.Join(mustDir(t, "memory", c.cgroupsPath()), "memory.oom_control"), "oom_kill"); n != 0 {
+		t.Errorf("oom_kill %d with the OOM killer disabled", n)
+	}
+}
+
+func boolp(b bool) *bool { return &b }
+
+func mustDir(t *testing.T, ctrl, rel string) string {
+	t.Helper()
+	dir, _ := controllerDir(t, ctrl, rel)
+	return dir
 }

@@ -25,5 +25,8 @@ func newWDRunner(t *testing.T) *wdRunner {
 // global returns the global flags runner.run gives the runtime followed by args, for tests
 // that start the binary themselves (a background `events`, a create whose pipes they watch).
 func (w *wdRunner) global(args ...string) []string {
+	if isRunc() { // runc has no --work-dir
+		return append([]string{"--root", w.root}, args...)
+	}
 	return append([]string{"--root", w.root, "--work-dir", w.work}, args...)
 }
