@@ -95,25 +95,33 @@ func TestParityCgroupKillHostPidNS(t *testing.T) {
 	})
 	t.Run("init gone", func(t *testing.T) {
 		r := newRunner(t)
-		c := r.newContainer(hostPidNS)
-		r.must("run", "-d", "--bundle", c.bundle, c.id)
-		pids := r.waitTwoPids(c.id)
-		st := r.waitStatus(c.id, specs.StateRunning)
-		if err := unix.Kill(st.Pid, unix.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		r.waitStatus(c.id, specs.StateStopped)
-		var left []int
-		for _, p := range pids {
-			if p != st.Pid {
-				left = append(left, p)
-			}
-		}
-		if len(left) != 1 || processGone(left[0]) {
-			t.Fatalf("want init's child alive after init died: pids %v, init %d", pids, st.Pid)
-		}
+		c, left := r.hostPidNSInitGone()
 		r.must("kill", c.id, "KILL")
 		allGone(t, left)
 		r.must("delete", c.id)
 	})
+}
+
+// hostPidNSInitGone runs a host-pid-namespace container, kills its init from outside and
+// returns it, stopped, with the pid of init's child, which lives on.
+func (r *runner) hostPidNSInitGone() (*container, []int) {
+	r.t.Helper()
+	c := r.newContainer(hostPidNS)
+	r.must("run", "-d", "--bundle", c.bundle, c.id)
+	pids := r.waitTwoPids(c.id)
+	st := r.waitStatus(c.id, specs.StateRunning)
+	if err := unix.Kill(st.Pid, unix.SIGKILL); err != nil {
+		r.t.Fatal(err)
+	}
+	r.waitStatus(c.id, specs.StateStopped)
+	var left []int
+	for _, p := range pids {
+		if p != st.Pid {
+			left = append(left, p)
+		}
+	}
+	if len(left) != 1 || processGone(left[0]) {
+		r.t.Fatalf("want init's child alive after init died: pids %v, init %d", pids, st.Pid)
+	}
+	return c, left
 }
