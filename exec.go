@@ -29,6 +29,9 @@ var execCommand = &cli.Command{
 		&cli.StringSliceFlag{Name: "cap", Aliases: []string{"c"}, Usage: "add a capability (CAP_NET_ADMIN)"},
 		&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs for the process"},
 		&cli.IntFlag{Name: "preserve-fds", Usage: "number of extra fds (from 3) to pass into the process"},
+		&cli.BoolFlag{Name: "ignore-paused", Usage: "exec into a paused container too (the process starts once it is resumed)"},
+		&cli.StringSliceFlag{Name: "cgroup", Usage: "run in an existing sub-cgroup: PATH (all hierarchies, v2) or CONTROLLER[,CONTROLLER]:PATH (v1)"},
+		&cli.StringFlag{Name: "pidfd-socket", Usage: "unix socket that receives a pidfd of the process"},
 	},
 	Action: action(func(c *cli.Context, rt *libcontain.Runtime) error {
 		if err := checkArgs(c, 1, minArgs); err != nil {
@@ -61,10 +64,43 @@ func execAction(c *cli.Context, rt *libcontain.Runtime) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	sub, err := parseSubCgroups(c.StringSlice("cgroup"))
+	if err != nil {
+		return -1, err
+	}
 	return ct.Exec(libcontain.ExecOpts{
 		Process: p, Detach: c.Bool("detach"), PidFile: c.String("pid-file"), ConsoleSocket: c.String("console-socket"),
-		PreserveFds: fds,
+		PreserveFds: fds, IgnorePaused: c.Bool("ignore-paused"), SubCgroups: sub, PidfdSocket: c.String("pidfd-socket"),
 	})
+}
+
+// parseSubCgroups reads --cgroup as runc does: one PATH for every hierarchy (cgroup v2's one),
+// or CONTROLLER[,CONTROLLER]:PATH for each of some cgroup v1 hierarchies.
+func parseSubCgroups(args []string) (map[string]string, error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]string, len(args))
+	for _, a := range args {
+		ctrls, p, ok := strings.Cut(a, ":")
+		if !ok {
+			if len(args) != 1 {
+				return nil, fmt.Errorf("invalid --cgroup argument: %s (missing <controller>: prefix)", a)
+			}
+			out[""] = a
+			continue
+		}
+		for _, ctrl := range strings.Split(ctrls, ",") {
+			if ctrl == "" {
+				return nil, fmt.Errorf("invalid --cgroup argument: %s (empty <controller> prefix)", a)
+			}
+			if _, dup := out[ctrl]; dup {
+				return nil, fmt.Errorf("invalid --cgroup argument(s): controller %s specified multiple times", ctrl)
+			}
+			out[ctrl] = p
+		}
+	}
+	return out, nil
 }
 
 // execProcess is --process as given, or the container's own process with the command line

@@ -25,6 +25,7 @@ func createFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-pivot", Usage: "use MS_MOVE + chroot instead of pivot_root (for ramfs roots)"},
 		&cli.BoolFlag{Name: "no-new-keyring", Usage: "accepted for runc compatibility: contain never makes a session keyring"},
 		&cli.IntFlag{Name: "preserve-fds", Usage: "number of extra fds (from 3) to pass into the container"},
+		&cli.StringFlag{Name: "pidfd-socket", Usage: "unix socket that receives a pidfd of the container's process"},
 	}
 }
 
@@ -36,6 +37,7 @@ func createOpts(c *cli.Context) (libcontain.CreateOpts, error) {
 	return libcontain.CreateOpts{
 		ID: c.Args().First(), Bundle: c.String("bundle"), PidFile: c.String("pid-file"),
 		ConsoleSocket: c.String("console-socket"), NoPivot: c.Bool("no-pivot"), PreserveFds: fds,
+		PidfdSocket: c.String("pidfd-socket"),
 	}, nil
 }
 
@@ -57,7 +59,9 @@ var createCommand = &cli.Command{
 
 var runCommand = &cli.Command{
 	Name: "run", Usage: "create and start a container, and wait for it", ArgsUsage: "<container-id>",
-	Flags: append(append(createFlags(), &cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once started"}),
+	Flags: append(append(createFlags(),
+		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once started"},
+		&cli.BoolFlag{Name: "keep", Usage: "do not delete the container once it stopped (delete it later)"}),
 		quickFlags()...),
 	Action: action(func(c *cli.Context, rt *libcontain.Runtime) error {
 		if c.IsSet("rootfs") {
@@ -70,6 +74,7 @@ var runCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
+		o.Keep = c.Bool("keep")
 		// An isolator or the OOM killer ending the container is worth a line: say why.
 		o.OnExit = func(e libcontain.Exit) {
 			if e.Reason != "" {
@@ -128,10 +133,11 @@ var killCommand = &cli.Command{
 	}),
 }
 
-// parseSignal accepts numbers (9) and names with or without SIG (KILL, SIGKILL, kill).
+// parseSignal accepts numbers (9; 0 only checks that init is alive, as kill(2)) and names with
+// or without SIG (KILL, SIGKILL, kill).
 func parseSignal(s string) (unix.Signal, error) {
 	if n, err := strconv.Atoi(s); err == nil {
-		if n <= 0 || n > 64 {
+		if n < 0 || n > 64 {
 			return 0, fmt.Errorf("invalid signal %q", s)
 		}
 		return unix.Signal(n), nil

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -21,7 +22,7 @@ func TestParseSignal(t *testing.T) {
 		{"SIGKILL", unix.SIGKILL, false},
 		{"kill", unix.SIGKILL, false},
 		{"sigusr1", unix.SIGUSR1, false},
-		{"0", 0, true},
+		{"0", 0, false},
 		{"65", 0, true},
 		{"-1", 0, true},
 		{"SIGFOO", 0, true},
@@ -60,5 +61,25 @@ func TestRefusedGlobalFlagSaysWhy(t *testing.T) {
 				t.Errorf("stderr %q, want one line starting %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestParseSubCgroups(t *testing.T) {
+	for _, tc := range []struct {
+		in   []string
+		want map[string]string
+		err  bool
+	}{
+		{nil, nil, false},
+		{[]string{"sub"}, map[string]string{"": "sub"}, false},
+		{[]string{"pids:a", "cpu,cpuacct:b"}, map[string]string{"pids": "a", "cpu": "b", "cpuacct": "b"}, false},
+		{[]string{"a", "b"}, nil, true},
+		{[]string{":a"}, nil, true},
+		{[]string{"pids:a", "pids:b"}, nil, true},
+	} {
+		got, err := parseSubCgroups(tc.in)
+		if (err != nil) != tc.err || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("parseSubCgroups(%q) = %v, %v", tc.in, got, err)
+		}
 	}
 }

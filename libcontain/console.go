@@ -1,7 +1,6 @@
 package libcontain
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -16,17 +15,33 @@ import (
 // sendConsole passes the pty master to the client's --console-socket, as runc does: one
 // message whose data is the pty name and whose SCM_RIGHTS carry the fd.
 func sendConsole(socketPath string, master *os.File) error {
+	return sendFd(socketPath, "console", master.Name(), int(master.Fd()))
+}
+
+// sendPidfd passes a pidfd of pid to the client's --pidfd-socket (runc 1.2+'s): the client can
+// then signal and wait for the process without racing a reused pid.
+func sendPidfd(socketPath string, pid int) error {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return fmt.Errorf("open pidfd: %w", os.NewSyscallError("pidfd_open", err))
+	}
+	defer unix.Close(fd)
+	return sendFd(socketPath, "pidfd", "pidfd", fd)
+}
+
+// sendFd sends fd over a connection to the unix socket at socketPath, with name as the data.
+func sendFd(socketPath, what, name string, fd int) error {
 	conn, err := net.Dial("unix", socketPath)
 	if err != nil {
-		return fmt.Errorf("connect to console socket: %w", err)
+		return fmt.Errorf("connect to %s socket: %w", what, err)
 	}
 	defer conn.Close()
 	uc, ok := conn.(*net.UnixConn)
 	if !ok {
-		return errors.New("console socket is not a unix socket")
+		return fmt.Errorf("%s socket is not a unix socket", what)
 	}
-	if _, _, err := uc.WriteMsgUnix([]byte(master.Name()), unix.UnixRights(int(master.Fd())), nil); err != nil {
-		return fmt.Errorf("send pty to console socket: %w", err)
+	if _, _, err := uc.WriteMsgUnix([]byte(name), unix.UnixRights(fd), nil); err != nil {
+		return fmt.Errorf("send %s to its socket: %w", what, err)
 	}
 	return nil
 }

@@ -27,6 +27,8 @@ type Container struct {
 	progress  func(string)
 	onExit    func(Exit)
 	wantUsage bool
+	// keep: a foreground run does not delete the container once it stopped (run --keep).
+	keep bool
 }
 
 // Load returns the container named id, or ErrNotExist.

@@ -32,12 +32,16 @@ type CreateOpts struct {
 	Bundle        string
 	PidFile       string
 	ConsoleSocket string
-	NoPivot       bool
+	// PidfdSocket receives a pidfd of init once it is set up (runc's --pidfd-socket).
+	PidfdSocket string
+	NoPivot     bool
 	// PreserveFds: the caller's fds 3..3+PreserveFds-1 go into the container's process as
 	// they are (runc's --preserve-fds; podman passes sockets this way).
 	PreserveFds int
 	// Foreground: the caller stays to proxy a terminal (run without --detach).
 	Foreground bool
+	// Keep: a foreground run leaves the stopped container, cgroup and all, for delete.
+	Keep bool
 	// Spec, when set, is used instead of <Bundle>/config.json (quick mode builds it in memory).
 	Spec *specs.Spec
 	// Overlay puts a copy-on-write layer over the rootfs (quick mode's --overlay).
@@ -237,6 +241,11 @@ func (b *builder) build() error {
 	}
 	if b.proc, err = l.launch(); err != nil {
 		return err
+	}
+	if b.o.PidfdSocket != "" {
+		if err := sendPidfd(b.o.PidfdSocket, b.proc.Pid); err != nil {
+			return err
+		}
 	}
 	if b.o.PidFile != "" {
 		if err := state.WriteFile(b.o.PidFile, []byte(strconv.Itoa(b.proc.Pid)), 0o644); err != nil {

@@ -46,6 +46,10 @@ func (c *Container) Delete(force bool) error {
 		if err := killAndWait(st); err != nil {
 			return err
 		}
+	} else if cfg, err := d.LoadConfig(); err == nil && !privatePidNamespace(cfg) {
+		// Init's death took nobody with it (no pid namespace of its own): what is left in the
+		// cgroup goes now, or the cgroup could not be removed (runc does the same).
+		killRemaining(st)
 	}
 	return c.destroy(d, st)
 }

@@ -15,7 +15,7 @@ var (
 	ErrNotRunning       = errors.New("container not running")
 	// exec refuses a container whose init is gone, or frozen.
 	ErrExecStopped = errors.New("cannot exec in a stopped container")
-	ErrExecPaused  = errors.New("cannot exec in a paused container")
+	ErrExecPaused  = errors.New("cannot exec in a paused container (use --ignore-paused to override)")
 )
 
 // kindError is a sentinel with a fixed text that also matches a more general error.

@@ -6,7 +6,9 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"path"
 	"strconv"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -26,6 +28,15 @@ type ExecOpts struct {
 	ConsoleSocket string
 	// PreserveFds: the caller's fds 3..3+PreserveFds-1 go into the process as they are.
 	PreserveFds int
+	// IgnorePaused lets the process join a paused container; it starts once the container is
+	// resumed (runc's --ignore-paused).
+	IgnorePaused bool
+	// SubCgroups puts the process in existing cgroups below the container's (runc's --cgroup):
+	// controller -> path relative to the container's cgroup in that hierarchy; the key "" is
+	// every hierarchy (and the one on cgroup v2).
+	SubCgroups map[string]string
+	// PidfdSocket receives a pidfd of the process once it is set up.
+	PidfdSocket string
 }
 
 // Exec starts another process in a created or running container: in all of its namespaces
@@ -53,7 +64,11 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 		case Running, Created:
 			st.Status = specs.ContainerState(status)
 		case Paused:
-			err = ErrExecPaused
+			if o.IgnorePaused {
+				st.Status = specs.ContainerState(status)
+			} else {
+				err = ErrExecPaused
+			}
 		default:
 			err = ErrExecStopped
 		}
@@ -83,9 +98,15 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	}
 	var cg cgroups.Manager
 	if len(st.CgroupPaths) > 0 {
-		if cg, err = cgroups.Load(st.CgroupPaths); err != nil {
+		paths, err := subCgroupPaths(st.CgroupPaths, o.SubCgroups)
+		if err != nil {
+			return -1, err
+		}
+		if cg, err = cgroups.Load(paths); err != nil {
 			return -1, fmt.Errorf("join cgroup: %w", err)
 		}
+	} else if len(o.SubCgroups) > 0 {
+		return -1, errors.New("exec --cgroup: the container has no cgroup")
 	}
 	// A container whose pids limit is used up cannot take one more process, and the runtime's
 	// part that joins it is one (with the Go runtime's threads): it would die in pthread_create
@@ -128,6 +149,12 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 		}
 		return -1, err
 	}
+	if o.PidfdSocket != "" {
+		if err := sendPidfd(o.PidfdSocket, proc.Pid); err != nil {
+			_ = proc.Kill()
+			return -1, err
+		}
+	}
 	if o.PidFile != "" {
 		if err := state.WriteFile(o.PidFile, []byte(strconv.Itoa(proc.Pid)), 0o644); err != nil {
 			_ = proc.Kill()
@@ -159,4 +186,43 @@ func pidsFull(id string, p stats.PidsStats) error {
 		return nil
 	}
 	return fmt.Errorf("container %s is at its pids limit (pids.max %d, pids.current %d): no process can join it", id, p.Limit, p.Current)
+}
+
+// subCgroupPaths is where exec --cgroup puts the process: the container's cgroup paths with the
+// requested ones moved to a sub-cgroup, which must stay below the container's (as runc checks).
+// The cgroups must exist already: the process joining one that does not fails.
+func subCgroupPaths(paths, sub map[string]string) (map[string]string, error) {
+	if len(sub) == 0 {
+		return paths, nil
+	}
+	out := make(map[string]string, len(paths))
+	for ctrl, base := range paths {
+		out[ctrl] = base
+	}
+	set := func(ctrl, base, rel string) error {
+		p := path.Join(base, rel)
+		if p != base && !strings.HasPrefix(p, base+"/") {
+			return fmt.Errorf("exec --cgroup: bad sub cgroup path: %s", rel)
+		}
+		out[ctrl] = p
+		return nil
+	}
+	if rel, ok := sub[""]; ok {
+		for ctrl, base := range paths {
+			if err := set(ctrl, base, rel); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	for ctrl, rel := range sub {
+		base, ok := paths[ctrl]
+		if !ok {
+			return nil, fmt.Errorf("exec --cgroup: unknown controller %s", ctrl)
+		}
+		if err := set(ctrl, base, rel); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

@@ -43,6 +43,7 @@ func Run(rt *Runtime, o CreateOpts, detach bool) (int, error) {
 	if detach {
 		return 0, nil
 	}
+	c.keep = o.Keep
 	return c.waitForeground(sigs)
 }
 
@@ -51,11 +52,13 @@ func (c *Container) waitForeground(sigs chan os.Signal) (int, error) {
 	if c.onExit != nil && werr == nil {
 		c.onExit(c.exitInfo(ps, code, c.wantUsage))
 	}
-	if c.progress != nil {
-		c.progress("cleaning up cgroups")
-	}
-	if err := c.Delete(true); err != nil && !errors.Is(err, ErrNotExist) {
-		return code, fmt.Errorf("delete after exit: %w", err)
+	if !c.keep {
+		if c.progress != nil {
+			c.progress("cleaning up cgroups")
+		}
+		if err := c.Delete(true); err != nil && !errors.Is(err, ErrNotExist) {
+			return code, fmt.Errorf("delete after exit: %w", err)
+		}
 	}
 	if werr != nil {
 		return -1, fmt.Errorf("wait for init: %w", werr)

@@ -125,3 +125,64 @@ func (r *runner) hostPidNSInitGone() (*container, []int) {
 	}
 	return c, left
 }
+
+// TestParityKillSignalZero: signal 0 checks that init is alive: success while it runs, runc's
+// "container not running" once it stopped.
+func TestParityKillSignalZero(t *testing.T) {
+	r := newRunner(t)
+	c := r.newContainer(args("sleep", "60"))
+	r.must("run", "-d", "--bundle", c.bundle, c.id)
+	r.must("kill", c.id, "0")
+	st := r.waitStatus(c.id, specs.StateRunning)
+	if err := unix.Kill(st.Pid, unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	r.waitStatus(c.id, specs.StateStopped)
+	res := r.run("kill", c.id, "0")
+	if res.code == 0 || !strings.Contains(res.stderr, "container not running") {
+		t.Fatalf(`want "container not running": %s`, res)
+	}
+}
+
+// TestParityRunKeep: run --keep leaves the stopped container, cgroup and all, for delete.
+func TestParityRunKeep(t *testing.T) {
+	r := newRunner(t)
+	c := r.newContainer(args("true"))
+	r.must("run", "--keep", "--bundle", c.bundle, c.id)
+	r.waitStatus(c.id, specs.StateStopped)
+	dir, _ := controllerDir(t, "pids", c.cgroupsPath())
+	if !fileExists(dir) {
+		t.Errorf("cgroup %s gone after run --keep", dir)
+	}
+	r.must("delete", c.id)
+	if fileExists(dir) {
+		t.Errorf("cgroup %s left after delete", dir)
+	}
+}
+
+// TestParityCgroupDeleteHostPidNS: without a pid namespace of its own, the container's other
+// processes outlive init; delete of the stopped container (with and without --force) kills them
+// and removes the cgroup.
+func TestParityCgroupDeleteHostPidNS(t *testing.T) {
+	for _, force := range []bool{false, true} {
+		name := "delete"
+		if force {
+			name = "delete --force"
+		}
+		t.Run(name, func(t *testing.T) {
+			r := newRunner(t)
+			c, pids := r.hostPidNSInitGone()
+			cmd := []string{"delete", c.id}
+			if force {
+				cmd = []string{"delete", "--force", c.id}
+			}
+			r.must(cmd...)
+			allGone(t, pids)
+			for _, d := range cgroupDirs(t, c.cgroupsPath()) {
+				if fileExists(d) {
+					t.Errorf("cgroup %s left after delete", d)
+				}
+			}
+		})
+	}
+}
