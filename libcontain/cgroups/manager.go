@@ -208,7 +208,38 @@ func newLegacy(c Config, root string, entries []ProcCgroup, mounts []Mount) (Man
 	if len(pathOf) == 0 {
 		return nil, fmt.Errorf("place cgroup: no cgroup v1 controller of /proc/self/cgroup is mounted under %s", root)
 	}
+	if err := addHybrid(c, root, entries, mounts, mountOf, pathOf); err != nil {
+		return nil, err
+	}
 	return fs1.New(mountOf, pathOf)
+}
+
+// addHybrid adds the unified (v2) hierarchy of a hybrid host (mounted under the v1 root, at
+// /sys/fs/cgroup/unified) as the key "", placed like the v1 ones: runc's containers join it too,
+// so /proc/<pid>/cgroup shows their cgroup on the "0::" line, and its cgroup.kill reaches them.
+// A host without one, or one that hides our own cgroup there, is left as it is.
+func addHybrid(c Config, root string, entries []ProcCgroup, mounts []Mount, mountOf, pathOf map[string]string) error {
+	for _, e := range entries {
+		if !e.unified() {
+			continue
+		}
+		for _, m := range mounts {
+			if m.FSType != "cgroup2" || !below(m.Mountpoint, root) || filepath.Clean(m.Mountpoint) == root {
+				continue
+			}
+			rel, err := relPath(c.Path, c.ID, e.Path, m.Root)
+			if errors.Is(err, errNotVisible) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("place cgroup: %w", err)
+			}
+			mountOf[""] = filepath.Clean(m.Mountpoint)
+			pathOf[""] = filepath.Join(m.Mountpoint, rel)
+			return nil
+		}
+	}
+	return nil
 }
 
 // servedBy reports whether mount m is the hierarchy of /proc/self/cgroup line e: every
@@ -249,10 +280,8 @@ func LoadWithCreated(paths map[string]string, created []string) (Manager, error)
 			return nil, fmt.Errorf("load cgroup: created path %q is not clean and absolute", p)
 		}
 	}
-	if dir, ok := paths[""]; ok {
-		if len(paths) != 1 {
-			return nil, errors.New(`load cgroup: saved paths mix the v2 "" key with v1 controllers`)
-		}
+	// "" alone is a v2 cgroup; beside v1 controllers it is a hybrid host's unified hierarchy.
+	if dir, ok := paths[""]; ok && len(paths) == 1 {
 		return fs2.Load(dir, created), nil
 	}
 	return fs1.Load(paths, created), nil

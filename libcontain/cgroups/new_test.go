@@ -9,8 +9,8 @@ import (
 )
 
 // fakeV1 returns a temp root and mountinfo naming cgroup v1 mounts below it, shaped like this
-// hybrid host (plus a co-mounted net_cls,net_prio, name=systemd, and the ignored other named
-// and unified mounts).
+// hybrid host (plus a co-mounted net_cls,net_prio, name=systemd, the ignored other named mount
+// and the unified one, which hybrid placement joins as the key "").
 func fakeV1(t *testing.T) (root string, mountinfo []byte) {
 	t.Helper()
 	root = t.TempDir()
@@ -43,11 +43,12 @@ func TestNewV1Paths(t *testing.T) {
 		{"default nests under own", "", map[string]string{
 			"cpu": "cpu/c1", "cpuacct": "cpuacct/c1", "memory": "memory/process_api/h/c1", "pids": "pids/c1",
 			"net_cls": "net_cls,net_prio/c1", "net_prio": "net_cls,net_prio/c1", "name=systemd": "systemd/c1",
+			"": "unified/v2own/c1",
 		}},
 		{"absolute", "/default/c1", map[string]string{
 			"cpu": "cpu/default/c1", "cpuacct": "cpuacct/default/c1", "memory": "memory/default/c1", "pids": "pids/default/c1",
 			"net_cls": "net_cls,net_prio/default/c1", "net_prio": "net_cls,net_prio/default/c1",
-			"name=systemd": "systemd/default/c1",
+			"name=systemd": "systemd/default/c1", "": "unified/default/c1",
 		}},
 	}
 	for _, tt := range tests {
@@ -116,9 +117,12 @@ func TestLoad(t *testing.T) {
 	if got := m.Paths()["memory"]; got != "/sys/fs/cgroup/memory/x" {
 		t.Fatalf("memory path %q", got)
 	}
+	// "" beside v1 controllers: a hybrid host's unified hierarchy, driven by fs1.
+	if m, err := Load(map[string]string{"": "/sys/fs/cgroup/unified/x", "cpu": "/sys/fs/cgroup/cpu/x"}); err != nil || len(m.Paths()) != 2 {
+		t.Fatalf("hybrid Load = %v, %v", m, err)
+	}
 	for _, bad := range []map[string]string{
 		nil,
-		{"": "/a", "cpu": "/b"},
 		{"cpu": "relative"},
 		{"cpu": "/a/../b"},
 	} {

@@ -18,7 +18,9 @@ const cgroupRoot = "/sys/fs/cgroup/"
 //
 // cgroup v1 (CgroupPaths has named controllers): a tmpfs with one bind of the container's
 // directory per hierarchy, so the container sees only its own subtree (runc's layout:
-// co-mounted controllers share one directory, e.g. "cpu,cpuacct", with a symlink per controller).
+// co-mounted controllers share one directory, e.g. "cpu,cpuacct", with a symlink per controller;
+// a hybrid host's unified hierarchy is not shown; "ro" makes the binds read-only, the tmpfs
+// stays writable, as runc 1.5 leaves it).
 //
 // cgroup v2: in a cgroup namespace a fresh cgroup2 mount is rooted at the container's cgroup, so
 // that is mounted; without one a cgroup2 mount would show the host's whole tree, so the
@@ -62,7 +64,6 @@ func (m *mounter) mountCgroupV2(o *mountOpts) error {
 func (m *mounter) mountCgroupV1(o *mountOpts) error {
 	const cgFlags = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
 	ro := o.flags&unix.MS_RDONLY != 0
-	// The tmpfs stays writable until the directories and symlinks exist, then follows o's ro.
 	t := *o
 	t.fstype, t.source, t.data = "tmpfs", "tmpfs", "mode=755"
 	t.flags = o.flags&^(unix.MS_RDONLY|unix.MS_BIND|unix.MS_REC|unix.MS_REMOUNT) | cgFlags
@@ -93,11 +94,6 @@ func (m *mounter) mountCgroupV1(o *mountOpts) error {
 		return err
 	}
 	defer top.Close()
-	if ro {
-		if err := mount("", procFd(top), "", unix.MS_REMOUNT|unix.MS_RDONLY|t.flags, t.data); err != nil {
-			return fmt.Errorf("make cgroup tmpfs read-only: %w", err)
-		}
-	}
 	return setPropagation(top, o.propagation)
 }
 
@@ -117,7 +113,7 @@ func cgroupHierarchies(paths map[string]string) []cgroupHierarchy {
 	byDir := map[string]*cgroupHierarchy{}
 	for _, ctrl := range slices.Sorted(maps.Keys(paths)) {
 		dir := paths[ctrl]
-		if dir == "" {
+		if dir == "" || ctrl == "" {
 			continue
 		}
 		h := byDir[dir]

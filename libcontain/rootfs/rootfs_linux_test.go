@@ -764,8 +764,9 @@ func checkCgroupV1(req *childRequest) error {
 	if err := unix.Statfs("/sys", &st); err != nil || st.Type != unix.SYSFS_MAGIC || st.Flags&unix.ST_RDONLY == 0 {
 		return fmt.Errorf("/sys is not a read-only sysfs: %v", err)
 	}
-	if err := unix.Statfs("/sys/fs/cgroup", &st); err != nil || st.Type != unix.TMPFS_MAGIC || st.Flags&unix.ST_RDONLY == 0 {
-		return fmt.Errorf("/sys/fs/cgroup is not a read-only tmpfs: %v", err)
+	// runc 1.5's layout: "ro" makes the binds read-only; the tmpfs holding them stays writable.
+	if err := unix.Statfs("/sys/fs/cgroup", &st); err != nil || st.Type != unix.TMPFS_MAGIC || st.Flags&unix.ST_RDONLY != 0 {
+		return fmt.Errorf("/sys/fs/cgroup is not a writable tmpfs: %v", err)
 	}
 	ents, err := os.ReadDir("/sys/fs/cgroup")
 	if err != nil {

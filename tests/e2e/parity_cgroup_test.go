@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -396,4 +397,67 @@ func mustDir(t *testing.T, ctrl, rel string) string {
 	t.Helper()
 	dir, _ := controllerDir(t, ctrl, rel)
 	return dir
+}
+
+// TestParityCgroupV1Mount: on cgroup v1 a "ro" cgroup mount is a writable tmpfs holding a
+// read-only bind of the container's cgroup per hierarchy, as runc 1.5 lays it out; a hybrid
+// host's unified hierarchy is not among them.
+func TestParityCgroupV1Mount(t *testing.T) {
+	if unified() {
+		t.Skip("needs cgroup v1")
+	}
+	out := runOutput(t, args("grep", " /sys/fs/cgroup", "/proc/mounts"))
+	binds := 0
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 4 {
+			continue
+		}
+		switch {
+		case f[1] == "/sys/fs/cgroup":
+			if f[2] != "tmpfs" || !strings.HasPrefix(f[3], "rw,") {
+				t.Errorf("/sys/fs/cgroup: %q, want a writable tmpfs", l)
+			}
+		case f[1] == "/sys/fs/cgroup/unified":
+			t.Errorf("the unified hierarchy is shown: %q", l)
+		default:
+			binds++
+			if !strings.HasPrefix(f[3], "ro,") {
+				t.Errorf("%s: %q, want read-only", f[1], l)
+			}
+		}
+	}
+	if binds == 0 {
+		t.Errorf("no cgroup hierarchy under /sys/fs/cgroup:\n%s", out)
+	}
+}
+
+// TestParityCgroupHybridUnified: on a hybrid host (cgroup v1 with the v2 hierarchy mounted at
+// /sys/fs/cgroup/unified) the container joins the unified hierarchy too, so /proc/PID/cgroup
+// shows its path on the "0::" line; so does an exec'd process.
+func TestParityCgroupHybridUnified(t *testing.T) {
+	if !hybrid() {
+		t.Skip("needs a hybrid cgroup host (/sys/fs/cgroup/unified)")
+	}
+	r := newRunner(t)
+	c := r.newContainer(args("sleep", "60"))
+	r.must("run", "-d", "--bundle", c.bundle, c.id)
+	st := r.waitStatus(c.id, specs.StateRunning)
+	want := "/" + c.cgroupsPath()
+	unifiedPath := func(pid string) string {
+		for _, l := range readCgroupLines(t, pid) {
+			if len(l.controllers) == 0 {
+				return l.path
+			}
+		}
+		return ""
+	}
+	if got := unifiedPath(strconv.Itoa(st.Pid)); !strings.HasSuffix(got, want) {
+		t.Errorf("init's 0:: cgroup %q, want one ending in %s", got, want)
+	}
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	r.must("exec", "-d", "--pid-file", pidFile, c.id, "sleep", "30")
+	if got := unifiedPath(strings.TrimSpace(readFile(t, pidFile))); !strings.HasSuffix(got, want) {
+		t.Errorf("exec'd process's 0:: cgroup %q, want one ending in %s", got, want)
+	}
 }
