@@ -56,10 +56,12 @@ type consoleProxy struct {
 
 func startConsoleProxy(master *os.File) *consoleProxy {
 	p := &consoleProxy{master: master, restore: func() {}, out: make(chan struct{})}
+	clearONLCR(master)
 	userTerm := term.IsTerminal(int(os.Stdin.Fd()))
 	if userTerm {
 		if st, err := term.MakeRaw(int(os.Stdin.Fd())); err == nil {
 			p.restore = func() { _ = term.Restore(int(os.Stdin.Fd()), st) }
+			keepOutputProcessing(os.Stdin)
 		}
 		p.resize()
 	}
@@ -97,4 +99,28 @@ func (p *consoleProxy) finish() {
 	}
 	p.restore()
 	p.hangup()
+}
+
+// keepOutputProcessing turns output processing (OPOST) back on for the user's terminal, which
+// raw mode turned off: the container's pty no longer adds a CR to each newline (clearONLCR), the
+// user's terminal does, as with runc.
+func keepOutputProcessing(f *os.File) {
+	t, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	if err != nil {
+		return
+	}
+	t.Oflag |= unix.OPOST
+	_ = unix.IoctlSetTermios(int(f.Fd()), unix.TCSETS, t)
+}
+
+// clearONLCR stops the pty from turning the container's "\n" into "\r\n" on the way out: the
+// proxy's own output is the user's terminal (which adds its own CR) or a file (which should get
+// the bytes the process wrote), as runc's proxy does it.
+func clearONLCR(master *os.File) {
+	t, err := unix.IoctlGetTermios(int(master.Fd()), unix.TCGETS)
+	if err != nil {
+		return
+	}
+	t.Oflag &^= unix.ONLCR
+	_ = unix.IoctlSetTermios(int(master.Fd()), unix.TCSETS, t)
 }

@@ -155,6 +155,8 @@ type builder struct {
 	hookState specs.State
 	// rec is what create has said it makes (halfcreate.go), saved before each piece is made.
 	rec createRecord
+	// setup is what init applies to itself before the process runs.
+	setup protocol.ProcessSetup
 }
 
 func (b *builder) build() error {
@@ -205,6 +207,9 @@ func (b *builder) build() error {
 			}
 		}
 		b.o.Progress("creating namespaces: " + strings.Join(names, " "))
+	}
+	if b.setup, err = processSetup(b.rt.Log, b.spec, b.spec.Process, true); err != nil {
+		return err
 	}
 	if err := b.makeCgroup(); err != nil {
 		return err
@@ -285,6 +290,14 @@ func (b *builder) makeCgroup() error {
 		return fmt.Errorf("create cgroup: %w", err)
 	}
 	b.cg = m
+	// The CPUs and memory nodes are set before init runs, unlike the other limits (see
+	// applyResources): they restrict nothing init does, and init's scheduler setup must see
+	// them (sched_setattr refuses a deadline policy to a task that may not run on every CPU).
+	if r := b.spec.Linux.Resources; r != nil && r.CPU != nil && (r.CPU.Cpus != "" || r.CPU.Mems != "") {
+		if err := m.Set(&specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: r.CPU.Cpus, Mems: r.CPU.Mems}}); err != nil {
+			return fmt.Errorf("apply resources: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -326,7 +339,7 @@ func (b *builder) initConfig(pid int) *protocol.InitConfig {
 	return &protocol.InitConfig{
 		Spec: b.spec, Rootfs: b.rootfs, NoPivot: b.o.NoPivot, CgroupPaths: b.cg.Paths(),
 		State: b.hookState, Debug: b.rt.Debug, Overlay: b.o.Overlay, Progress: b.o.Progress != nil,
-		Jail: b.iso.Jail,
+		Jail: b.iso.Jail, Setup: b.setup,
 	}
 }
 

@@ -121,12 +121,20 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 			limitHits = s.Pids.LimitHits
 		}
 	}
+	setup, err := processSetup(c.rt.Log, &execSpec, p, false)
+	if err != nil {
+		return -1, err
+	}
+	affinity, err := spec.ParseCPUAffinity(p.ExecCPUAffinity)
+	if err != nil {
+		return -1, err
+	}
 	var console *os.File
 	l := &launcher{
 		kind: protocol.KindExec, log: c.rt.Log, preserved: preserved,
-		join: &nsenter.Request{Pid: st.Pid}, cg: cg,
+		join: &nsenter.Request{Pid: st.Pid}, cg: cg, affinity: affinity,
 		config: func(int) *protocol.InitConfig {
-			return &protocol.InitConfig{Spec: &execSpec, Exec: true, Jail: iso.Jail, Debug: c.rt.Debug, CgroupPaths: st.CgroupPaths}
+			return &protocol.InitConfig{Spec: &execSpec, Exec: true, Jail: iso.Jail, Debug: c.rt.Debug, CgroupPaths: st.CgroupPaths, Setup: setup}
 		},
 	}
 	l.handlers = handlers{

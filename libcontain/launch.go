@@ -1,12 +1,15 @@
 package libcontain
 
 import (
+	"bytes"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"syscall"
+	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -17,6 +20,7 @@ import (
 	"github.com/contain-runtime/contain/libcontain/nsenter"
 	"github.com/contain-runtime/contain/libcontain/rootfs"
 	"github.com/contain-runtime/contain/libcontain/seccomp"
+	"github.com/contain-runtime/contain/spec"
 )
 
 // launcher starts the runtime's child — a new container's init (create) or a process joining a
@@ -39,6 +43,10 @@ type launcher struct {
 	join             *nsenter.Request
 	// cg is the cgroup the child starts in; nil: none.
 	cg cgroups.Manager
+	// affinity is exec's process.execCPUAffinity: the CPUs the child starts on and those it
+	// runs on once in the cgroup. nil: it gets every CPU the cgroup allows, whatever the
+	// runtime's own affinity was.
+	affinity *spec.CPUAffinity
 	// config is what the child is sent, once its pid is known.
 	config   func(pid int) *protocol.InitConfig
 	handlers handlers
@@ -146,7 +154,7 @@ func (l *launcher) start(exe, sock, logW *os.File) (*os.Process, error) {
 			return nil, fmt.Errorf("join namespaces: %w", err)
 		}
 	}
-	if err := cmd.Start(); err != nil {
+	if err := l.startWithAffinity(cmd); err != nil {
 		if h != nil {
 			h.Close()
 		}
@@ -173,6 +181,10 @@ func (l *launcher) start(exe, sock, logW *os.File) (*os.Process, error) {
 			killChild(proc)
 			return nil, fmt.Errorf("join cgroup: %w", err)
 		}
+	}
+	if err := l.finalAffinity(proc.Pid); err != nil {
+		killChild(proc)
+		return nil, err
 	}
 	return proc, nil
 }
@@ -253,4 +265,44 @@ func orStd(f, def *os.File) *os.File {
 		return f
 	}
 	return def
+}
+
+// startWithAffinity starts cmd with the initial CPU affinity, when one is set: from a thread of
+// its own with that affinity, which the child inherits. The thread is never unlocked, so it ends
+// with the goroutine and its affinity is never reused.
+func (l *launcher) startWithAffinity(cmd *exec.Cmd) error {
+	if l.affinity == nil || l.affinity.Initial == nil {
+		return cmd.Start()
+	}
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := unix.SchedSetaffinity(0, l.affinity.Initial); err != nil {
+			errc <- fmt.Errorf("set initial CPU affinity: %w", err)
+			return
+		}
+		errc <- cmd.Start()
+	}()
+	return <-errc
+}
+
+// finalAffinity runs once the child is in its cgroup: the final exec CPU affinity, or, with none
+// configured at all, every CPU, so the container does not inherit the runtime's affinity (a
+// `taskset -c 0 contain run` would pin it), as runc resets it. The kernel narrows any mask to the
+// cgroup's cpuset.
+func (l *launcher) finalAffinity(pid int) error {
+	switch {
+	case l.affinity == nil:
+		// Far more CPUs than any kernel has: the kernel clamps the mask to its own.
+		all := bytes.Repeat([]byte{0xff}, 64*1024/8)
+		_, _, errno := unix.RawSyscall(unix.SYS_SCHED_SETAFFINITY, uintptr(pid), uintptr(len(all)), uintptr(unsafe.Pointer(&all[0])))
+		if errno != 0 {
+			l.log.Warn(fmt.Sprintf("reset the CPU affinity of pid %d: %v: the container may keep the runtime's", pid, errno))
+		}
+	case l.affinity.Final != nil:
+		if err := unix.SchedSetaffinity(pid, l.affinity.Final); err != nil {
+			return fmt.Errorf("set final CPU affinity: %w", err)
+		}
+	}
+	return nil
 }

@@ -100,6 +100,9 @@ func checkProcessSetup(p *problems, l *specs.Linux, proc *specs.Process, ns nsSe
 		if _, err := ParseCPUAffinity(proc.ExecCPUAffinity); err != nil {
 			*p = append(*p, err)
 		}
+		if _, err := SchedAttr(proc.Scheduler); err != nil {
+			*p = append(*p, err)
+		}
 	}
 }
 

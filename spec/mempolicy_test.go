@@ -106,6 +106,21 @@ func TestParseCPUAffinity(t *testing.T) {
 	}
 }
 
+func TestSchedAttr(t *testing.T) {
+	a, err := SchedAttr(&specs.Scheduler{Policy: "SCHED_DEADLINE", Flags: []specs.LinuxSchedulerFlag{"SCHED_FLAG_RESET_ON_FORK"}, Runtime: 42000, Deadline: 100000, Period: 1000000})
+	if err != nil || a.Policy != 6 || a.Flags != 1 || a.Runtime != 42000 {
+		t.Fatalf("got %+v, %v", a, err)
+	}
+	for _, bad := range []specs.Scheduler{
+		{}, {Policy: "SCHED_NOPE"}, {Policy: "SCHED_BATCH", Nice: 20}, {Policy: "SCHED_OTHER", Priority: 1},
+		{Policy: "SCHED_OTHER", Runtime: 1}, {Policy: "SCHED_OTHER", Flags: []specs.LinuxSchedulerFlag{"x"}},
+	} {
+		if _, err := SchedAttr(&bad); err == nil {
+			t.Errorf("SchedAttr(%+v) accepted", bad)
+		}
+	}
+}
+
 func FuzzParseCPUList(f *testing.F) {
 	f.Add("0-3,7")
 	f.Add(" ,1-")

@@ -2,7 +2,6 @@ package spec
 
 import (
 	"path/filepath"
-	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -54,29 +53,12 @@ func checkProcess(p *problems, proc *specs.Process) {
 			p.add("process.env[%d] %q holds a NUL byte", i, e)
 		}
 	}
-	if c := proc.Capabilities; c != nil {
-		known := KnownCapabilities()
-		checkCapabilities(p, known, "bounding", c.Bounding)
-		checkCapabilities(p, known, "effective", c.Effective)
-		checkCapabilities(p, known, "inheritable", c.Inheritable)
-		checkCapabilities(p, known, "permitted", c.Permitted)
-		checkCapabilities(p, known, "ambient", c.Ambient)
-	}
+	// Capability names are not checked: runc ignores the ones it does not know, with a warning
+	// (init gives it), so a config written for another kernel or with a typo still runs.
 	checkRlimits(p, proc.Rlimits)
 	// The kernel takes -1000..1000 in /proc/<pid>/oom_score_adj and refuses anything else.
 	if a := proc.OOMScoreAdj; a != nil && (*a < -1000 || *a > 1000) {
 		p.add("process.oomScoreAdj %d is outside -1000..1000", *a)
-	}
-}
-
-// checkCapabilities rejects names that are no capability at all (typos such as "CAP_FOO" or a
-// missing CAP_ prefix). A known capability the running kernel lacks is accepted, as runc does,
-// so a config written for a newer kernel still runs; init leaves such capabilities out.
-func checkCapabilities(p *problems, known []string, set string, caps []string) {
-	for _, c := range caps {
-		if !slices.Contains(known, c) {
-			p.add("process.capabilities.%s: unknown capability %q", set, c)
-		}
 	}
 }
 

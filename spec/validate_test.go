@@ -182,21 +182,6 @@ func TestValidateRejects(t *testing.T) {
 		{"env without =", func(s *specs.Spec, _ string) { s.Process.Env = append(s.Process.Env, "FOO") }, `process.env[2] "FOO" must be in NAME=value form`},
 		{"env empty name", func(s *specs.Spec, _ string) { s.Process.Env = append(s.Process.Env, "=x") }, "has an empty name"},
 		{"env NUL", func(s *specs.Spec, _ string) { s.Process.Env = append(s.Process.Env, "A=b\x00c") }, "holds a NUL byte"},
-		{"unknown bounding cap", func(s *specs.Spec, _ string) {
-			s.Process.Capabilities.Bounding = append(s.Process.Capabilities.Bounding, "CAP_FOO")
-		}, `process.capabilities.bounding: unknown capability "CAP_FOO"`},
-		{"unknown effective cap", func(s *specs.Spec, _ string) { s.Process.Capabilities.Effective = []string{"CAP_FOO"} },
-			`process.capabilities.effective: unknown capability "CAP_FOO"`},
-		{"unknown inheritable cap", func(s *specs.Spec, _ string) { s.Process.Capabilities.Inheritable = []string{"CAP_FOO"} },
-			`process.capabilities.inheritable: unknown capability "CAP_FOO"`},
-		{"unknown permitted cap", func(s *specs.Spec, _ string) { s.Process.Capabilities.Permitted = []string{"CAP_FOO"} },
-			`process.capabilities.permitted: unknown capability "CAP_FOO"`},
-		{"unknown ambient cap", func(s *specs.Spec, _ string) { s.Process.Capabilities.Ambient = []string{"CAP_FOO"} },
-			`process.capabilities.ambient: unknown capability "CAP_FOO"`},
-		{"cap without prefix", func(s *specs.Spec, _ string) { s.Process.Capabilities.Bounding = []string{"KILL"} },
-			`unknown capability "KILL"`},
-		{"lower-case cap", func(s *specs.Spec, _ string) { s.Process.Capabilities.Bounding = []string{"cap_kill"} },
-			`unknown capability "cap_kill"`},
 		{"unknown rlimit", func(s *specs.Spec, _ string) {
 			s.Process.Rlimits = append(s.Process.Rlimits, specs.POSIXRlimit{Type: "RLIMIT_FOO", Hard: 1, Soft: 1})
 		}, `process.rlimits: unknown rlimit type "RLIMIT_FOO"`},

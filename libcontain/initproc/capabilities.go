@@ -2,18 +2,23 @@ package initproc
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/moby/sys/capability"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
-// capabilitySets builds the five capability sets of the spec, to be applied by setupUser.
-//
-// The kernel raises an ambient capability only if it is both permitted and inheritable. `runc
-// spec` lists ambient capabilities with no inheritable set, and runc runs that config: the
-// ambient ones that cannot be raised are left out and returned, for a warning.
-func capabilitySets(caps *specs.LinuxCapabilities) (c capability.Capabilities, ignoredAmbient []string, err error) {
+// capabilitySets builds the five capability sets of the spec, to be applied by setupUser, and
+// the warnings runc gives for what it leaves out:
+//   - names the kernel or the library does not know are ignored, with one warning naming them
+//     all (runc's "ignoring unknown or unavailable capabilities: [...]");
+//   - the kernel raises an ambient capability only if it is both permitted and inheritable
+//     (`runc spec` lists ambient ones with no inheritable set, and runc runs that config): the
+//     others are left out, each with runc's "can't raise ambient capability CAP_X: ...".
+func capabilitySets(caps *specs.LinuxCapabilities) (c capability.Capabilities, warnings []string, err error) {
 	if caps == nil {
 		caps = &specs.LinuxCapabilities{}
 	}
@@ -35,14 +40,17 @@ func capabilitySets(caps *specs.LinuxCapabilities) (c capability.Capabilities, i
 		{capability.AMBIENT, caps.Ambient},
 	}
 	c.Clear(capability.CAPS | capability.BOUNDS | capability.AMBS)
+	unknown := map[string]bool{}
 	for _, set := range sets {
-		list, err := capList(set.names)
-		if err != nil {
-			return nil, nil, err
-		}
-		c.Set(set.which, list...)
+		c.Set(set.which, capList(set.names, unknown)...)
 	}
-	return c, dropUnraisableAmbient(c), nil
+	if len(unknown) > 0 {
+		warnings = append(warnings, fmt.Sprintf("ignoring unknown or unavailable capabilities: %v", slices.Sorted(maps.Keys(unknown))))
+	}
+	for _, name := range dropUnraisableAmbient(c) {
+		warnings = append(warnings, fmt.Sprintf("can't raise ambient capability %s: %v", name, unix.EPERM))
+	}
+	return c, warnings, nil
 }
 
 // dropUnraisableAmbient takes out of c's ambient set every capability that is not in both its
@@ -58,7 +66,9 @@ func dropUnraisableAmbient(c capability.Capabilities) []string {
 	return dropped
 }
 
-func capList(names []string) ([]capability.Cap, error) {
+// capList converts names to capabilities; a name the library or this kernel does not know is
+// added to unknown instead.
+func capList(names []string, unknown map[string]bool) []capability.Cap {
 	known := make(map[string]capability.Cap)
 	for _, c := range capability.ListKnown() {
 		known["CAP_"+strings.ToUpper(c.String())] = c
@@ -66,14 +76,12 @@ func capList(names []string) ([]capability.Cap, error) {
 	last, _ := capability.LastCap()
 	out := make([]capability.Cap, 0, len(names))
 	for _, n := range names {
-		c, ok := known[strings.ToUpper(n)]
-		if !ok {
-			return nil, fmt.Errorf("unknown capability %q", n)
-		}
-		if c > last {
-			continue // known to the library, not to this kernel: runc skips these too
+		c, ok := known[n] // exact names, as runc matches them: "cap_kill" is unknown
+		if !ok || c > last {
+			unknown[n] = true
+			continue
 		}
 		out = append(out, c)
 	}
-	return out, nil
+	return out
 }

@@ -16,6 +16,13 @@ func (in *initProc) console(bindDevConsole bool) (op string, err error) {
 		return "set up console", err
 	}
 	defer master.Close()
+	// process.consoleSize (exec -p gives one): the size before the client attaches.
+	if cs := in.cfg.Spec.Process.ConsoleSize; cs != nil && cs.Height != 0 && cs.Width != 0 {
+		ws := &unix.Winsize{Row: uint16(cs.Height), Col: uint16(cs.Width)}
+		if err := unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws); err != nil {
+			return "set console size", os.NewSyscallError("ioctl TIOCSWINSZ", err)
+		}
+	}
 	if err := in.c.Console(master); err != nil {
 		return "send console", err
 	}

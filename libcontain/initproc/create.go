@@ -33,6 +33,12 @@ func (in *initProc) create() (string, error) {
 		UserNS: namespaces.IsNew(nss, specs.UserNamespace), Overlay: cfg.Overlay, Progress: in.progress,
 		Sources: in.mountSource,
 	}
+	in.log.Debug("init: setting up the container", "pid", os.Getpid())
+	if namespaces.IsNew(nss, specs.TimeNamespace) {
+		if op, err := newTimeNamespace(cfg.Setup.TimeOffsets); err != nil {
+			return op, err
+		}
+	}
 	// Namespaces given by path were joined before the Go runtime started (package nsenter).
 	// The parent has put us in the container's cgroups before sending the config: a new cgroup
 	// namespace made now is rooted there.
@@ -62,6 +68,7 @@ func (in *initProc) create() (string, error) {
 		}
 	}
 	in.progress("setting up rootfs: " + cfg.Rootfs)
+	in.log.Debug("init: preparing the rootfs", "rootfs", cfg.Rootfs)
 	if err := rootfs.Prepare(rc); err != nil {
 		return "prepare rootfs", err
 	}
@@ -73,6 +80,7 @@ func (in *initProc) create() (string, error) {
 			return "run createContainer hooks", err
 		}
 	}
+	in.log.Debug("init: pivoting to the rootfs")
 	if err := rootfs.Pivot(rc); err != nil {
 		return "pivot root", err
 	}
@@ -108,7 +116,7 @@ func (in *initProc) create() (string, error) {
 	if s.Hooks != nil {
 		st := cfg.State
 		st.Status = specs.StateCreated
-		if err := hooks.Run(context.Background(), "startContainer", s.Hooks.StartContainer, &st); err != nil {
+		if err := hooks.Run(context.Background(), "startContainer", withEnv(s.Hooks.StartContainer, in.env), &st); err != nil {
 			fmt.Fprintln(os.Stderr, "contain:", err)
 			os.Exit(1)
 		}
@@ -116,4 +124,17 @@ func (in *initProc) create() (string, error) {
 	in.execve(path)
 	runtime.KeepAlive(fifo)
 	return "", nil
+}
+
+// withEnv gives the hooks that set no environment of their own env: startContainer hooks run with
+// the container process's environment, as runc's always have.
+func withEnv(hs []specs.Hook, env []string) []specs.Hook {
+	out := make([]specs.Hook, len(hs))
+	for i, h := range hs {
+		if h.Env == nil {
+			h.Env = env
+		}
+		out[i] = h
+	}
+	return out
 }

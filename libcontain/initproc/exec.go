@@ -5,18 +5,18 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
 // exec is the child of `contain exec`: nsenter has put us in the container's namespaces; there is
 // nothing to mount, only a console, the process's identity and the execve.
 func (in *initProc) exec() (string, error) {
+	in.log.Debug("exec: joined the container", "pid", os.Getpid())
 	if in.cfg.Spec.Process.Terminal {
+		in.log.Debug("exec: setting up the console")
 		if op, err := in.console(false); err != nil {
 			return op, err
 		}
@@ -30,7 +30,7 @@ func (in *initProc) exec() (string, error) {
 }
 
 // becomeProcess turns init into the container's process, short of execve: seccomp, user and
-// capabilities, cwd; it returns the executable's path. create and exec share it.
+// capabilities, cwd, environment; it returns the executable's path. create and exec share it.
 func (in *initProc) becomeProcess() (string, string, error) {
 	s, cfg, p := in.cfg.Spec, in.cfg, in.cfg.Spec.Process
 	filters, err := buildFilters(s, cfg.Jail)
@@ -48,22 +48,43 @@ func (in *initProc) becomeProcess() (string, string, error) {
 			return "", "load seccomp filter", err
 		}
 	}
-	ignored, err := setupUser(p, s)
+	// The cwd is entered while we are still root with every capability (the process's user may
+	// not be allowed in, exec --user 0 into a cwd only its owner may enter), and again as the
+	// process's user if root was refused (a directory only that user may enter), as runc does.
+	chdirLater := false
+	if p.Cwd != "" {
+		err := unix.Chdir(p.Cwd)
+		if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
+			chdirLater = true
+		} else if err != nil {
+			return "", "change to cwd", fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", p.Cwd, err)
+		}
+	}
+	// The environment is built in the container, from its /etc/passwd (runc issue 4688).
+	if in.env, err = processEnv(p.Env, int(p.User.UID), openPasswd); err != nil {
+		return "", "prepare environment", err
+	}
+	in.log.Debug("setting up user", "uid", p.User.UID, "gid", p.User.GID)
+	fixStdioOwner(int(p.User.UID))
+	warnings, err := setupUser(p, s)
 	if err != nil {
 		return "", "set user", err
 	}
-	if len(ignored) > 0 {
-		in.log.Warn("ambient capabilities not raised (not both permitted and inheritable): " + strings.Join(ignored, ", "))
+	for _, w := range warnings {
+		in.log.Warn(w)
 	}
-	if p.Cwd != "" {
+	if chdirLater {
 		if err := unix.Chdir(p.Cwd); err != nil {
-			return "", "change to cwd", &os.PathError{Op: "chdir", Path: p.Cwd, Err: err}
+			return "", "change to cwd", fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", p.Cwd, err)
 		}
 		if err := checkCwd(); err != nil {
 			return "", "change to cwd", fmt.Errorf("%s: %w", p.Cwd, err)
 		}
 	}
-	path, err := lookPath(p)
+	// The executable is looked up now, so that a missing or non-executable one fails create
+	// (runc's words: exec: "sh": executable file not found in $PATH), with the process's PATH
+	// only: runc has no fallback.
+	path, err := lookPath(p.Args, in.env)
 	if err != nil {
 		return "", "find executable", err
 	}
@@ -78,20 +99,14 @@ func (in *initProc) becomeProcess() (string, string, error) {
 // execve replaces us with the container's process; it returns only to exit 127. Every fd from
 // fdBase up (all above 2 but the preserved ones) is marked close-on-exec first (CVE-2024-21626:
 // a leaked runtime fd, e.g. of a host cgroup dir, lets the container escape), whatever opened it
-// and however.
+// and however. Signals the runtime's caller ignored get their default handling back.
 func (in *initProc) execve(path string) {
 	p := in.cfg.Spec.Process
 	err := markCloexec(in.fdBase)
 	if err == nil {
-		env := p.Env
-		if !hasEnv(env, "HOME") {
-			home := "/"
-			if p.User.UID == 0 {
-				home = "/root"
-			}
-			env = append(env, "HOME="+home)
-		}
-		if err = unix.Exec(path, p.Args, env); err != nil {
+		in.log.Debug("exec " + path)
+		resetSignals()
+		if err = unix.Exec(path, p.Args, in.env); err != nil {
 			err = fmt.Errorf("exec %s: %w", path, err)
 		}
 	}
@@ -99,35 +114,50 @@ func (in *initProc) execve(path string) {
 	os.Exit(127)
 }
 
-// lookPath finds args[0] in the container (we have pivoted), with the container's PATH. The error
-// keeps "no such file or directory" / "executable file not found": podman maps it to exit 127.
-func lookPath(p *specs.Process) (string, error) {
-	if len(p.Args) == 0 {
+// lookPath finds args[0] in the container (we have pivoted) as execve will see it, with the PATH
+// of env (none: a bare name is not found), and checks that it is executable: os/exec's rules
+// and words ("permission denied", "is a directory", "executable file not found in $PATH"),
+// which engines map to exit statuses 126 and 127.
+func lookPath(args, env []string) (string, error) {
+	if len(args) == 0 {
 		return "", errors.New("process.args is empty")
 	}
-	name := p.Args[0]
-	if strings.Contains(name, "/") {
-		if _, err := os.Stat(name); err != nil {
-			return "", fmt.Errorf("exec %q: %w", name, errors.Unwrap(err))
-		}
-		return name, nil
-	}
-	path := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-	for _, e := range p.Env {
-		if v, ok := strings.CutPrefix(e, "PATH="); ok {
-			path = v
+	path, ok := "", false
+	for _, e := range env {
+		if v, found := strings.CutPrefix(e, "PATH="); found {
+			path, ok = v, true
 		}
 	}
-	for _, dir := range filepath.SplitList(path) {
-		if dir == "" {
-			dir = "."
-		}
-		f := filepath.Join(dir, name)
-		if st, err := os.Stat(f); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
-			return f, nil
-		}
+	var err error
+	if ok {
+		err = os.Setenv("PATH", path)
+	} else {
+		err = os.Unsetenv("PATH")
 	}
-	return "", fmt.Errorf("exec: %q: %w", name, exec.ErrNotFound)
+	if err != nil {
+		return "", err
+	}
+	name, err := exec.LookPath(args[0])
+	if errors.Is(err, exec.ErrDot) {
+		err = nil // a relative PATH entry is the config's choice, as it is for runc
+	}
+	return name, err
+}
+
+// fixStdioOwner gives stdin, stdout and stderr to the process's user (not /dev/null, and only
+// the owner: a pty's group is devpts' gid=), so it can use its terminal, as runc does. A file it
+// may not chown (another user namespace's, a read-only mount) is left as it is.
+func fixStdioOwner(uid int) {
+	for fd := 0; fd < 3; fd++ {
+		var st unix.Stat_t
+		if unix.Fstat(fd, &st) != nil || int(st.Uid) == uid {
+			continue
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == unix.Mkdev(1, 3) {
+			continue // /dev/null
+		}
+		_ = unix.Fchown(fd, uid, -1)
+	}
 }
 
 // markCloexec marks every fd from `from` up close-on-exec. close_range does it in one call;
@@ -157,16 +187,6 @@ func markCloexec(from int) error {
 	}
 	return nil
 }
-
-func hasEnv(env []string, key string) bool {
-	for _, e := range env {
-		if strings.HasPrefix(e, key+"=") {
-			return true
-		}
-	}
-	return false
-}
-
 // checkCwd makes sure the working directory is inside the container's root. A cwd reached
 // through an fd the runtime still held (process.cwd "/proc/self/fd/N", CVE-2024-21626) can be a
 // directory the container's root does not contain; getcwd then answers with a path that does

@@ -75,6 +75,8 @@ type initProc struct {
 	fdBase int
 	// detached: the sync socket is closed, the runtime has returned.
 	detached bool
+	// env is the process's environment, built by becomeProcess.
+	env []string
 }
 
 // finishSetup is the common end of create's and exec's setup: oom_score_adj and no_new_privs,
@@ -93,6 +95,10 @@ func (in *initProc) finishSetup() (path, op string, err error) {
 			return "", "set no_new_privs", os.NewSyscallError("prctl", err)
 		}
 	}
+	if op, err := applySetup(in.cfg.Setup); err != nil {
+		return "", op, err
+	}
+	in.log.Debug("setup done, waiting for the runtime (ready)")
 	if err := in.c.Ready(); err != nil {
 		return "", "wait for the runtime", err
 	}

@@ -15,9 +15,9 @@ import (
 // setupUser drops to the spec's user with exactly the spec's capabilities. Order matters:
 // the bounding set is cut while we still hold CAP_SETPCAP; PR_SET_KEEPCAPS keeps the permitted
 // set across setuid; then the five sets are applied and the umask set. It returns the ambient
-// capabilities that could not be raised (see capabilitySets), for a warning.
-func setupUser(p *specs.Process, s *specs.Spec) (ignoredAmbient []string, err error) {
-	c, ignoredAmbient, err := capabilitySets(p.Capabilities)
+// capabilities that could not be raised and the unknown names (see capabilitySets), as warnings.
+func setupUser(p *specs.Process, s *specs.Spec) (warnings []string, err error) {
+	c, warnings, err := capabilitySets(p.Capabilities)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +59,7 @@ func setupUser(p *specs.Process, s *specs.Spec) (ignoredAmbient []string, err er
 	} else {
 		unix.Umask(0o022)
 	}
-	return ignoredAmbient, nil
+	return warnings, nil
 }
 
 // inUserNSWithoutSetgroups: in a user namespace whose setgroups is "deny", setgroups fails even

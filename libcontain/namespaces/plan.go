@@ -42,10 +42,14 @@ type Plan struct {
 // A new cgroup namespace is in neither: it is rooted at the cgroup its creator is in, so init
 // makes it itself once the parent has put it in the container's cgroups. Made at clone, it would
 // be rooted at the runtime's cgroup, and the container would see its own as /../<name>.
+//
+// Nor is a new time namespace: its clocks' offsets can be set only before any process is in it,
+// and clone would put init in at once; init unshares it (only its children and its execve enter
+// it) and writes the offsets first.
 func PlanInit(ns []specs.LinuxNamespace) (Plan, error) {
 	joins := Joins(ns)
 	if len(joins) == 0 {
-		return Plan{CloneFlags: CloneFlags(ns) &^ unix.CLONE_NEWCGROUP}, nil
+		return Plan{CloneFlags: CloneFlags(ns) &^ (unix.CLONE_NEWCGROUP | unix.CLONE_NEWTIME)}, nil
 	}
 	p := Plan{Join: joins}
 	for _, t := range NewTypes(ns) {

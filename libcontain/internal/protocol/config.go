@@ -18,4 +18,5 @@ type InitConfig struct {
 	Progress    bool              `json:"progress,omitempty"` // report steps as progress log lines
 	Jail        bool              `json:"jail,omitempty"`     // io.contain.jail: no new namespaces from exec on
 	Exec        bool              `json:"exec,omitempty"`     // exec into a running container, not create
+	Setup       ProcessSetup      `json:"setup"`
 }
