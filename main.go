@@ -67,6 +67,8 @@ func newApp(stderr io.Writer) *cli.App {
 			&cli.BoolFlag{Name: "debug", Usage: "log debug messages"},
 			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd"},
 			&cli.StringFlag{Name: "work-dir", Value: sandbox.DefaultWorkDir, EnvVars: []string{"CONTAIN_WORK_DIR"}, Usage: "directory for per-container sandboxes"},
+			// urfave adds --help itself only when the app has no help command of its own.
+			cli.HelpFlag,
 		},
 		Commands: []*cli.Command{
 			createCommand, startCommand, stateCommand, killCommand, deleteCommand, runCommand,
@@ -88,6 +90,7 @@ func newApp(stderr io.Writer) *cli.App {
 		// Errors are reported once, by exitWith; keep urfave from printing them again.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			fmt.Fprintln(c.App.ErrWriter, "contain:", err)
 			return usageError(err.Error())
 		},
 	}

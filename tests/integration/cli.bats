@@ -34,6 +34,16 @@ start_sleeper() {
 	done
 }
 
+@test "-h, --help and help list the commands" {
+	for form in "-h" "--help" "help"; do
+		run "$RUNTIME" $form
+		echo "$RUNTIME_NAME $form (status=$status): ${lines[*]:0:2}" >&2
+		[ "$status" -eq 0 ]
+		[[ ${lines[0]} == NAME:* ]]
+		[[ $output == *"COMMANDS:"* ]]
+	done
+}
+
 @test "help of a command that does not exist: No help topic, exit 3" {
 	for form in "foo -h" "help foo" "foo"; do
 		# shellcheck disable=SC2086
