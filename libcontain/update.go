@@ -2,6 +2,7 @@ package libcontain
 
 import (
 	"fmt"
+	"reflect"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -11,12 +12,12 @@ import (
 // Update applies new resource limits to a created, running or paused container, and records them
 // in the saved config so a later read (state, a second update) sees what is in force.
 //
-// As runc's update:
-//   - device rules are left as they are: rewriting them (deny all, then allow) opens a window in
-//     which the container's own devices are refused, and engines send the container's whole
-//     resources, devices included, with every update;
-//   - a CFS quota or period given alone keeps the other at the value in force (cgroup v2 writes
-//     both in one file).
+// Device rules are rewritten only when they change: engines send the container's whole
+// resources, devices included, with every update, and rewriting them on cgroup v1 (deny all, then
+// allow) opens a window in which the container's own devices are refused. runc never rewrites
+// them in update; contain applies a real change (on v2 the new filter is attached before the old
+// one goes). As runc's update, a CFS quota or period given alone keeps the other at the value in
+// force (cgroup v2 writes both in one file).
 func (c *Container) Update(r *specs.LinuxResources) error {
 	d, st, err := c.open(true)
 	if err != nil {
@@ -34,7 +35,9 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 		cfg.Linux = &specs.Linux{}
 	}
 	upd := *r
-	upd.Devices = nil
+	if old := cfg.Linux.Resources; old != nil && reflect.DeepEqual(upd.Devices, old.Devices) {
+		upd.Devices = nil
+	}
 	keepCPUPair(&upd, cfg.Linux.Resources)
 	m, err := cgroups.Load(st.CgroupPaths)
 	if err != nil {
@@ -133,6 +136,9 @@ func mergeResources(old, upd *specs.LinuxResources) *specs.LinuxResources {
 	}
 	if upd.Unified != nil {
 		out.Unified = upd.Unified
+	}
+	if upd.Devices != nil {
+		out.Devices = upd.Devices
 	}
 	return &out
 }
