@@ -145,7 +145,7 @@ bench-clients: build rootfs
 # in Debian's 6.1 kernel booted with cgroup v2 only (qemu, tests/vm). Exit status is run.sh's.
 test-v2:
 	bash tests/vm/payload.sh $(CURDIR)/build/vm-payload
-	VM_TIMEOUT=$${VM_TIMEOUT:-720} bash tests/vm/run.sh $(CURDIR)/build/vm-payload
+	VM_TIMEOUT=$${VM_TIMEOUT:-960} bash tests/vm/run.sh $(CURDIR)/build/vm-payload
 
 # The OCI runtime-tools validation suite (pinned in tests/validation/run.sh), judged against the
 # ratchet tests/validation/expected-pass.txt. `make validation RUNTIME=/usr/sbin/runc` for runc.
