@@ -187,6 +187,7 @@ func markCloexec(from int) error {
 	}
 	return nil
 }
+
 // checkCwd makes sure the working directory is inside the container's root. A cwd reached
 // through an fd the runtime still held (process.cwd "/proc/self/fd/N", CVE-2024-21626) can be a
 // directory the container's root does not contain; getcwd then answers with a path that does
