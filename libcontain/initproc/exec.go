@@ -41,16 +41,11 @@ func (in *initProc) becomeProcess() (string, string, error) {
 	if err := markCloexec(in.fdBase); err != nil {
 		return "", "mark fds close-on-exec", err
 	}
-	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load before dropping it.
-	// With it, load as late as possible, so the profile governs as little of init as can be.
-	if !p.NoNewPrivileges {
-		if err := in.loadFilters(filters); err != nil {
-			return "", "load seccomp filter", err
-		}
-	}
 	// The cwd is entered while we are still root with every capability (the process's user may
 	// not be allowed in, exec --user 0 into a cwd only its owner may enter), and again as the
 	// process's user if root was refused (a directory only that user may enter), as runc does.
+	// The first chdir and its check come before any profile is loaded: a profile that refuses
+	// getcwd (runtime-tools' linux_seccomp) must not make the check fail. runc loads it first.
 	chdirLater := false
 	if p.Cwd != "" {
 		err := unix.Chdir(p.Cwd)
@@ -58,6 +53,15 @@ func (in *initProc) becomeProcess() (string, string, error) {
 			chdirLater = true
 		} else if err != nil {
 			return "", "change to cwd", fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", p.Cwd, err)
+		} else if err := checkCwd(); err != nil {
+			return "", "change to cwd", fmt.Errorf("%s: %w", p.Cwd, err)
+		}
+	}
+	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load before dropping it.
+	// With it, load as late as possible, so the profile governs as little of init as can be.
+	if !p.NoNewPrivileges {
+		if err := in.loadFilters(filters); err != nil {
+			return "", "load seccomp filter", err
 		}
 	}
 	// The environment is built in the container, from its /etc/passwd (runc issue 4688).

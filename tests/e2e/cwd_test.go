@@ -5,6 +5,7 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -58,6 +59,38 @@ func TestMissingCwdIsCreated(t *testing.T) {
 			}
 			if entries, _ := os.ReadDir(hostDir); len(entries) != 0 {
 				t.Errorf("the cwd was made on the host, in %s", hostDir)
+			}
+		})
+	}
+}
+
+// TestCwdCheckedBeforeSeccomp: the working-directory check (getcwd after chdir, CVE-2024-21626)
+// runs before the profile is loaded, so a profile that refuses getcwd does not stop the process
+// from starting (runtime-tools' linux_seccomp). Without no_new_privs the profile is loaded
+// before the capabilities are dropped, and so before the cwd check unless the chdir comes
+// first: run and exec then failed with "getcwd: operation not permitted", as runc 1.5.3 does.
+// With no_new_privs the profile is loaded last and never stood in the way.
+func TestCwdCheckedBeforeSeccomp(t *testing.T) {
+	containOnly(t, "runc 1.5.3 loads the profile before its cwd check and fails on getcwd")
+	refuseGetcwd := &specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow,
+		Syscalls:      []specs.LinuxSyscall{{Names: []string{"getcwd"}, Action: specs.ActErrno}},
+	}
+	for _, nnp := range []bool{false, true} {
+		t.Run("noNewPrivileges="+strconv.FormatBool(nnp), func(t *testing.T) {
+			r := newRunner(t)
+			c := r.newContainer(func(s *specs.Spec) {
+				s.Linux.Seccomp = refuseGetcwd
+				s.Process.NoNewPrivileges = nnp
+				s.Process.Cwd = "/tmp"
+				s.Process.Args = []string{"sleep", "600"}
+			})
+			r.must("run", "--detach", "--bundle", c.bundle, c.id)
+			defer r.runQuiet("delete", "--force", c.id)
+			// The profile is in force (seccomp mode 2) and "." is /tmp (the same inode).
+			res := r.must("exec", c.id, "sh", "-c", "grep -c '^Seccomp:.2' /proc/self/status; ls -di . /tmp")
+			if f := strings.Fields(res.stdout); len(f) != 5 || f[0] != "1" || f[1] != f[3] {
+				t.Errorf("want the exec'd process under the profile, in /tmp (seccomp mode 2, ls -di . /tmp): %s", res)
 			}
 		})
 	}
