@@ -149,26 +149,23 @@ func (f *flagReader) size(name string) *int64 {
 }
 
 func (f *flagReader) signed(name string) *int64 {
-	v, ok := f.value(name)
-	if !ok {
-		return nil
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		f.err = fmt.Errorf("invalid --%s %q: want a whole number", name, v)
-		return nil
-	}
-	return &n
+	return whole(f, name, func(v string) (int64, error) { return strconv.ParseInt(v, 10, 64) }, "")
 }
 
 func (f *flagReader) unsigned(name string) *uint64 {
+	return whole(f, name, func(v string) (uint64, error) { return strconv.ParseUint(v, 10, 64) }, ", not negative")
+}
+
+// whole reads flag name as a whole number with parse; what follows "want a whole number" in its
+// error.
+func whole[T int64 | uint64](f *flagReader, name string, parse func(string) (T, error), what string) *T {
 	v, ok := f.value(name)
 	if !ok {
 		return nil
 	}
-	n, err := strconv.ParseUint(v, 10, 64)
+	n, err := parse(v)
 	if err != nil {
-		f.err = fmt.Errorf("invalid --%s %q: want a whole number, not negative", name, v)
+		f.err = fmt.Errorf("invalid --%s %q: want a whole number%s", name, v, what)
 		return nil
 	}
 	return &n
