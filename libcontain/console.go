@@ -56,7 +56,6 @@ type consoleProxy struct {
 
 func startConsoleProxy(master *os.File) *consoleProxy {
 	p := &consoleProxy{master: master, restore: func() {}, out: make(chan struct{})}
-	clearONLCR(master)
 	userTerm := term.IsTerminal(int(os.Stdin.Fd()))
 	if userTerm {
 		if st, err := term.MakeRaw(int(os.Stdin.Fd())); err == nil {
@@ -115,7 +114,8 @@ func keepOutputProcessing(f *os.File) {
 
 // clearONLCR stops the pty from turning the container's "\n" into "\r\n" on the way out: the
 // proxy's own output is the user's terminal (which adds its own CR) or a file (which should get
-// the bytes the process wrote), as runc's proxy does it.
+// the bytes the process wrote), as runc's proxy does it. A master sent to --console-socket is
+// left as it is, as runc leaves it.
 func clearONLCR(master *os.File) {
 	t, err := unix.IoctlGetTermios(int(master.Fd()), unix.TCGETS)
 	if err != nil {

@@ -246,6 +246,9 @@ func driveChild(p *protocol.Parent, cfg *protocol.InitConfig, h handlers) error 
 func consoleTo(socket string, keep **os.File) func(*os.File) error {
 	return func(master *os.File) error {
 		if socket == "" {
+			// Before the ready ack, so before the process can write: its first "\n" does not
+			// come out as "\r\n" (clearing it when the proxy started raced an exec'd echo).
+			clearONLCR(master)
 			*keep = master
 			return nil
 		}
