@@ -85,20 +85,11 @@ func TestParityEnvDuplicates(t *testing.T) {
 				s.Process.Args = []string{"env"}
 				s.Process.Env = append([]string{"PATH=/usr/bin:/bin"}, tc.env...)
 			})
-			if n := envCount(out, tc.key); n != 1 || !containsLine(out, tc.want) {
+			if n := envCount(out, tc.key); n != 1 || !containsLine(strings.Split(out, "\n"), tc.want) {
 				t.Fatalf("want %s set once, got %d times in:\n%s", tc.want, n, out)
 			}
 		})
 	}
-}
-
-func containsLine(out, line string) bool {
-	for _, l := range strings.Split(out, "\n") {
-		if l == line {
-			return true
-		}
-	}
-	return false
 }
 
 // TestParityEnvHomeFromPasswd: with no HOME in the environment the process gets its user's home
@@ -128,7 +119,7 @@ func TestParityEnvHomeFromPasswd(t *testing.T) {
 		t.Fatal(err)
 	}
 	res = r.must("exec", "-p", proc, c.id)
-	if !containsLine(res.stdout, "FOO=bar") || !containsLine(res.stdout, "HOME=/root") || envCount(res.stdout, "PATH") != 0 {
+	if lines := strings.Split(res.stdout, "\n"); !containsLine(lines, "FOO=bar") || !containsLine(lines, "HOME=/root") || envCount(res.stdout, "PATH") != 0 {
 		t.Errorf("exec -p: want FOO=bar and HOME=/root only, got:\n%s", res.stdout)
 	}
 
