@@ -479,9 +479,9 @@ func TestParityNotExecutable(t *testing.T) {
 }
 
 // TestParitySignalsReset: a signal the caller of run -d ignores (an engine started under nohup)
-// is not ignored in the container: its process starts with default dispositions. (runc resets
-// them only where it handles signals itself, run; contain resets them for create too.)
+// is not ignored in the container: its process starts with default dispositions.
 func TestParitySignalsReset(t *testing.T) {
+	containOnly(t, "runc 1.5.3 un-ignores signals with signal.Notify in a goroutine racing its init's start (newSignalHandler): SIGHUP stayed ignored in 1 run of 6")
 	r := newRunner(t)
 	c := r.newContainer(args("sleep", "60"))
 	signal.Ignore(unix.SIGHUP)
