@@ -225,7 +225,7 @@ func (b *builder) build() error {
 		}
 	}
 	l := &launcher{
-		kind: protocol.KindInit, log: b.rt.Log, progress: b.o.Progress,
+		kind: protocol.KindInit, log: b.rt.Log, sealDir: b.rt.Store.Root, progress: b.o.Progress,
 		stdin: b.o.Stdin, stdout: b.o.Stdout, stderr: b.o.Stderr, preserved: b.preserved, fifo: fifo,
 		cloneFlags: plan.CloneFlags, uidMaps: b.spec.Linux.UIDMappings, gidMaps: b.spec.Linux.GIDMappings,
 		cg: b.cg, config: b.initConfig,

@@ -131,7 +131,7 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	}
 	var console *os.File
 	l := &launcher{
-		kind: protocol.KindExec, log: c.rt.Log, preserved: preserved,
+		kind: protocol.KindExec, log: c.rt.Log, sealDir: c.rt.Store.Root, preserved: preserved,
 		join: &nsenter.Request{Pid: st.Pid}, cg: cg, affinity: affinity,
 		config: func(int) *protocol.InitConfig {
 			return &protocol.InitConfig{Spec: &execSpec, Exec: true, Jail: iso.Jail, Debug: c.rt.Debug, CgroupPaths: st.CgroupPaths, Setup: setup}

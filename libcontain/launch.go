@@ -31,6 +31,7 @@ import (
 type launcher struct {
 	kind     protocol.Kind
 	log      *slog.Logger
+	sealDir  string       // a directory for sealedSelf: the state root
 	progress func(string) // takes the child's progress lines; nil: they are logged
 	// stdio of the child; a nil entry is the runtime's own.
 	stdin, stdout, stderr *os.File
@@ -68,7 +69,7 @@ type handlers struct {
 // launch starts the child and returns it once it has closed its end of the socket. On failure
 // the child is killed and reaped.
 func (l *launcher) launch() (*os.Process, error) {
-	exe, err := sealedSelf(len(l.preserved))
+	exe, err := sealedSelf(l.log, l.sealDir, len(l.preserved))
 	if err != nil {
 		return nil, err
 	}
