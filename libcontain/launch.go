@@ -136,8 +136,10 @@ func (l *launcher) start(exe, sock, logW *os.File) (*os.Process, error) {
 		// none (sethostname, mount... would fail with EPERM).
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
 	}
-	// On cgroup v2, clone straight into the container's cgroup (CLONE_INTO_CGROUP): the child
-	// never runs a single instruction outside its limits. nsenter's fork inherits it.
+	// The child starts in the container's cgroup and never runs a single instruction outside
+	// its limits: on v2 it is cloned straight into it (CLONE_INTO_CGROUP), on v1 it is forked by
+	// a thread that moved itself there first (startPlaced). nsenter's fork inherits it.
+	var placer cgroups.ThreadJoiner
 	if l.cg != nil {
 		if dir, ok := l.cg.Paths()[""]; ok && len(l.cg.Paths()) == 1 {
 			cgfd, err := os.Open(dir)
@@ -146,6 +148,8 @@ func (l *launcher) start(exe, sock, logW *os.File) (*os.Process, error) {
 			}
 			defer cgfd.Close()
 			cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(cgfd.Fd())
+		} else if j, ok := l.cg.(cgroups.ThreadJoiner); ok {
+			placer = j
 		}
 	}
 	var h *nsenter.Handle
@@ -155,7 +159,7 @@ func (l *launcher) start(exe, sock, logW *os.File) (*os.Process, error) {
 			return nil, fmt.Errorf("join namespaces: %w", err)
 		}
 	}
-	if err := l.startWithAffinity(cmd); err != nil {
+	if err := l.startWithAffinity(cmd, placer); err != nil {
 		if h != nil {
 			h.Close()
 		}
@@ -177,7 +181,7 @@ func (l *launcher) start(exe, sock, logW *os.File) (*os.Process, error) {
 			}
 		}
 	}
-	if l.cg != nil && !cmd.SysProcAttr.UseCgroupFD {
+	if l.cg != nil && !cmd.SysProcAttr.UseCgroupFD && placer == nil {
 		if err := l.cg.Join(proc.Pid); err != nil {
 			killChild(proc)
 			return nil, fmt.Errorf("join cgroup: %w", err)
@@ -188,6 +192,47 @@ func (l *launcher) start(exe, sock, logW *os.File) (*os.Process, error) {
 		return nil, err
 	}
 	return proc, nil
+}
+
+// startPlaced starts cmd from a new OS thread that has first run prepare (the initial CPU
+// affinity, which the child inherits) and moved itself into the container's v1 cgroups (placer),
+// so the child is forked there. The thread is never handed back: its goroutine returns still
+// locked to it, and the Go runtime then ends the thread instead of reusing it, so nothing else of
+// ours ever runs in the container's cgroups or with the container's affinity. With neither it is a
+// plain cmd.Start.
+func startPlaced(cmd *exec.Cmd, placer cgroups.ThreadJoiner, prepare func() error) error {
+	if placer == nil && prepare == nil {
+		return cmd.Start()
+	}
+	done := make(chan error, 1)
+	go startOnPlacedThread(cmd, placer, prepare, done)
+	return <-done
+}
+
+func startOnPlacedThread(cmd *exec.Cmd, placer cgroups.ThreadJoiner, prepare func() error, done chan<- error) {
+	runtime.LockOSThread()
+	if unix.Gettid() == unix.Getpid() {
+		// The main thread, which the Go runtime never ends. Holding it here makes the goroutine
+		// below run on another one.
+		inner := make(chan error, 1)
+		go startOnPlacedThread(cmd, placer, prepare, inner)
+		done <- <-inner
+		runtime.UnlockOSThread()
+		return
+	}
+	if prepare != nil {
+		if err := prepare(); err != nil {
+			done <- err
+			return
+		}
+	}
+	if placer != nil {
+		if err := placer.JoinThread(); err != nil {
+			done <- fmt.Errorf("join cgroup: %w", err)
+			return
+		}
+	}
+	done <- cmd.Start()
 }
 
 // driveChild sends cfg and answers the child's messages, in the order package protocol checks,
@@ -274,20 +319,17 @@ func orStd(f, def *os.File) *os.File {
 // startWithAffinity starts cmd with the initial CPU affinity, when one is set: from a thread of
 // its own with that affinity, which the child inherits. The thread is never unlocked, so it ends
 // with the goroutine and its affinity is never reused.
-func (l *launcher) startWithAffinity(cmd *exec.Cmd) error {
-	if l.affinity == nil || l.affinity.Initial == nil {
-		return cmd.Start()
-	}
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		if err := unix.SchedSetaffinity(0, l.affinity.Initial); err != nil {
-			errc <- fmt.Errorf("set initial CPU affinity: %w", err)
-			return
+func (l *launcher) startWithAffinity(cmd *exec.Cmd, placer cgroups.ThreadJoiner) error {
+	var prepare func() error
+	if l.affinity != nil && l.affinity.Initial != nil {
+		prepare = func() error {
+			if err := unix.SchedSetaffinity(0, l.affinity.Initial); err != nil {
+				return fmt.Errorf("set initial CPU affinity: %w", err)
+			}
+			return nil
 		}
-		errc <- cmd.Start()
-	}()
-	return <-errc
+	}
+	return startPlaced(cmd, placer, prepare)
 }
 
 // finalAffinity runs once the child is in its cgroup: the final exec CPU affinity, or, with none

@@ -55,6 +55,13 @@ type Manager interface {
 	Paths() map[string]string
 }
 
+// ThreadJoiner is implemented by the v1 driver: JoinThread moves the calling OS thread (not its
+// process) into the container's cgroups, so that a child it forks starts there, as
+// CLONE_INTO_CGROUP does on v2.
+type ThreadJoiner interface {
+	JoinThread() error
+}
+
 // Created is implemented by both drivers: the dirs Create made, outermost first.
 type Created interface {
 	Created() []string
