@@ -202,11 +202,17 @@ func printJSON(c *cli.Context, v any) error {
 var initCommand = &cli.Command{
 	Name: "init", Hidden: true, Usage: "the container's init (internal)",
 	Action: func(c *cli.Context) error {
-		if err := initproc.Init(); err != nil {
-			os.Exit(1)
-		}
+		runInit()
 		return nil
 	},
+}
+
+// runInit is `contain init`; it returns only by exiting (or, on success, by execve).
+func runInit() {
+	if err := initproc.Init(); err != nil {
+		os.Exit(1)
+	}
+	os.Exit(0)
 }
 
 func jsonIndent(v any) ([]byte, error) {

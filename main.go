@@ -1,4 +1,13 @@
 // Command contain is an OCI container runtime with runc's command line.
+//
+// Go 1.25+ sizes GOMAXPROCS from the cgroup CPU limit: before main it reads /proc/self/cgroup,
+// /proc/self/mountinfo and the CPU quota files, keeps those open and re-reads them in the
+// background. A container start runs this binary twice (runtime and init), for a few ms each,
+// and init would carry open fds of a host cgroup into the container until it seals them. The
+// runtime's work is short and mostly on one thread: the CPU count is enough.
+//
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
 package main
 
 import (
@@ -36,6 +45,11 @@ func init() {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "init" {
+		// The launcher starts init as `contain init`: straight there, without building the
+		// command line app the container's startup would wait for.
+		runInit()
+	}
 	inherited := 0
 	if len(os.Args) < 2 || os.Args[1] != "init" {
 		// Whatever the caller left open beyond stdio (containerd leaves a socket on fd 3) must
