@@ -48,7 +48,7 @@ help:
 	@echo 'man         regenerate contrib/man from the command table (make test checks they match)'
 	@echo 'fuzz        every Fuzz target for FUZZTIME (default 10s) each'
 	@echo 'stress      STRESS_CYCLES create/start/delete cycles, STRESS_KILLS with a kill -9; leaks must be 0'
-	@echo 'bench       hyperfine: contain run vs runc run of /bin/true'
+	@echo 'bench       hyperfine: contain vs the reference runc (run, exec, cycle, state, list, 2 at a time)'
 	@echo 'install     install contain to $$(DESTDIR)$(BINDIR), its man pages to $$(DESTDIR)$(MANDIR)/man8'
 	@echo 'clean       remove ./contain and build/'
 
@@ -174,8 +174,10 @@ fuzz:
 	done; \
 	if [ -n "$$failed" ]; then echo "make fuzz: FAIL:$$failed"; exit 1; else echo "make fuzz: PASS"; fi
 
-bench: build rootfs
-	RUNC=$(RUNC) bash tests/bench/run.sh $(BINARY) $(ROOTFS) build/bench
+# BENCH_RUNC: the runc to compare with (the reference runc unless given).
+BENCH_RUNC ?= $(REF_RUNC)
+bench: build rootfs $(if $(filter $(REF_RUNC),$(BENCH_RUNC)),ref-runc)
+	RUNC=$(BENCH_RUNC) bash tests/bench/run.sh $(BINARY) $(ROOTFS) build/bench
 
 install: build
 	install -D -m 0755 $(BINARY) $(DESTDIR)$(BINDIR)/contain
