@@ -70,7 +70,8 @@ func TestEscapeDeviceAllowList(t *testing.T) {
 // The attacker here loops over every pid, holds each exe open and tries to append to it, while
 // the test runs 40 execs. The runtime under test is a private copy, so a successful attack
 // damages only the copy; its hash must not change and no write may succeed.
-// Defence: the runtime starts its in-container part from a sealed memfd copy of itself
+// Defence: the runtime starts its in-container part from itself seen through a private read-only
+// overlayfs mount, or from a sealed memfd copy where no overlay can be made
 // (libcontain/selfexe.go); with the original binary executed instead, the attack writes.
 func TestEscapeRuntimeBinary(t *testing.T) {
 	needs.Root(t)
