@@ -23,13 +23,17 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 		return fmt.Errorf("write %s: %w", path, &os.PathError{Op: "open", Path: dir, Err: err})
 	}
 	defer unix.Close(dfd)
-	return writeAt(dfd, dir, filepath.Base(abs), data, perm)
+	return writeAt(dfd, dir, filepath.Base(abs), data, perm, true)
 }
 
-// writeAt replaces name in the directory dirfd (at dirPath, for messages) with data, even across
-// a crash: temp file with a random name in the same dir, write, fsync, rename over, fsync the
-// dir (without the last fsync the rename itself may be lost on power failure).
-func writeAt(dirfd int, dirPath, name string, data []byte, perm os.FileMode) (err error) {
+// writeAt replaces name in the directory dirfd (at dirPath, for messages) with data: temp file
+// with a random name in the same dir, write, rename over. Every reader, and a runtime process
+// killed at any point, sees the old file or the new one, whole.
+//
+// durable adds what only a crash of the machine needs: fsync of the file before the rename and
+// of the dir after it (without the last the rename itself may be lost on power failure). The
+// state dir's own files do without it (see Dir.writeAtomic).
+func writeAt(dirfd int, dirPath, name string, data []byte, perm os.FileMode, durable bool) (err error) {
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:]) // never fails (crypto/rand panics instead)
 	tmp := "." + name + "." + hex.EncodeToString(rnd[:]) + ".tmp"
@@ -48,15 +52,20 @@ func writeAt(dirfd int, dirPath, name string, data []byte, perm os.FileMode) (er
 		f.Close()
 		return fmt.Errorf("write %s: %w", name, err)
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", name, err)
+	if durable {
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return fmt.Errorf("write %s: %w", name, err)
+		}
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	if err := unix.Renameat(dirfd, tmp, dirfd, name); err != nil {
 		return fmt.Errorf("write %s: %w", name, &os.LinkError{Op: "rename", Old: tmpPath, New: filepath.Join(dirPath, name), Err: err})
+	}
+	if !durable {
+		return nil
 	}
 	if err := unix.Fsync(dirfd); err != nil {
 		return fmt.Errorf("write %s: %w", name, &os.PathError{Op: "fsync", Path: dirPath, Err: err})

@@ -122,10 +122,10 @@ func (d *Dir) Save(st *State) error {
 	return d.writeAtomic(stateFile, data)
 }
 
-// Load reads state.json. A missing file (a create that died before saving) gives an error
-// wrapping fs.ErrNotExist.
+// Load reads state.json. A missing file (a create that died before saving) or an empty one (see
+// writeAtomic) gives an error wrapping fs.ErrNotExist.
 func (d *Dir) Load() (*State, error) {
-	data, err := d.read(stateFile)
+	data, err := d.readNonEmpty(stateFile)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +158,17 @@ func (d *Dir) SaveCreating(data []byte) error {
 
 // LoadCreating reads create's record; a missing one wraps fs.ErrNotExist.
 func (d *Dir) LoadCreating() ([]byte, error) {
-	return d.read(creatingFile)
+	return d.readNonEmpty(creatingFile)
+}
+
+// readNonEmpty is read, with an empty file taken for a missing one: a file whose data a crash of
+// the machine lost (see writeAtomic). A live writer never leaves one: it renames a full file in.
+func (d *Dir) readNonEmpty(name string) ([]byte, error) {
+	data, err := d.read(name)
+	if err == nil && len(data) == 0 {
+		return nil, fmt.Errorf("read %s: empty (its data lost in a crash): %w", filepath.Join(d.Path, name), fs.ErrNotExist)
+	}
+	return data, err
 }
 
 // DropCreating removes create's record once state.json holds everything it said.
@@ -222,11 +232,18 @@ func (d *Dir) needExclusive(what string) error {
 
 // writeAtomic replaces name in the locked directory with data (see writeAt). Everything is
 // relative to the locked fd, so it lands in the directory we hold the lock on.
+//
+// Not fsynced (two waits for the disk per file, four files per create, where the root is not a
+// tmpfs): these files describe processes, cgroups and mounts of this boot, which a crash of the
+// machine takes with it, while a runtime process killed at any point loses nothing (the data is in
+// the page cache, and the rename is atomic). After such a crash a file may be missing, old, or
+// empty (its data never written); Load and LoadCreating take an empty one for a missing one, so
+// list skips the container and delete --force removes its dir.
 func (d *Dir) writeAtomic(name string, data []byte) error {
 	if err := d.needExclusive("write " + name + " of container"); err != nil {
 		return err
 	}
-	return writeAt(d.fd, d.Path, name, data, 0o600)
+	return writeAt(d.fd, d.Path, name, data, 0o600, false)
 }
 
 // read returns the contents of name in the locked directory.

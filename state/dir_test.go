@@ -86,6 +86,31 @@ func TestLoadMissing(t *testing.T) {
 	}
 }
 
+// TestLoadEmptyIsMissing: the state dir's files are not fsynced, so after a crash of the machine
+// one may be empty; Load and LoadCreating take that for a missing file, while a file with
+// anything in it that does not parse is still refused as it is.
+func TestLoadEmptyIsMissing(t *testing.T) {
+	s := newStore(t)
+	d := create(t, s, "c1")
+	for _, name := range []string{"state.json", "creating.json"} {
+		if err := os.WriteFile(filepath.Join(d.Path, name), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := d.Load(); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Load of an empty state.json: %v, want fs.ErrNotExist", err)
+	}
+	if _, err := d.LoadCreating(); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("LoadCreating of an empty creating.json: %v, want fs.ErrNotExist", err)
+	}
+	if err := os.WriteFile(filepath.Join(d.Path, "state.json"), []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Load(); err == nil || errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Load of a corrupt state.json: %v, want an error other than fs.ErrNotExist", err)
+	}
+}
+
 func TestLoadRejects(t *testing.T) {
 	tests := []struct {
 		name string

@@ -3,11 +3,16 @@
 package e2e
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/contain-runtime/contain/tests/bundle"
 )
 
 // TestBadInput: every bad input gives a non-zero exit and one clear line on stderr, and leaves
@@ -153,4 +158,28 @@ func unknownID(cmd string) func(*testing.T, *runner, *container) ([]string, []st
 func TestDeleteForceMissing(t *testing.T) {
 	r := newRunner(t)
 	r.must("delete", "--force", "e2e-never-created")
+}
+
+// TestEmptyStateAfterCrash: the state dir's files are not fsynced (state/dir.go writeAtomic),
+// so after a crash of the machine a container's state.json may be empty. list must still list
+// the other containers, and delete --force must remove the leftover dir.
+func TestEmptyStateAfterCrash(t *testing.T) {
+	containOnly(t, "runc 1.5.3's delete --force of a container with an empty state.json fails with EOF")
+	r := newRunner(t)
+	c := r.newContainer(args("true"))
+	r.must("create", "--bundle", c.bundle, c.id)
+	lost := bundle.UniqueName("e2e-lost-")
+	if err := os.MkdirAll(filepath.Join(r.root, lost), 0o711); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(r.root, lost, "state.json"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if res := r.run("list", "-q"); res.code != 0 || !strings.Contains(res.stdout, c.id) || strings.Contains(res.stdout, lost) {
+		t.Errorf("list with an empty state.json beside: want exit 0 and %s without %s: %s", c.id, lost, res)
+	}
+	r.must("delete", "--force", lost)
+	if _, err := os.Stat(filepath.Join(r.root, lost)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("delete --force left %s: %v", lost, err)
+	}
 }
