@@ -43,24 +43,29 @@ var listCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
+		// One write for the whole listing, not one per id or per table cell (13 a row).
+		out := bufio.NewWriter(c.App.Writer)
 		switch {
 		case c.Bool("quiet"):
 			for _, in := range list {
-				fmt.Fprintln(c.App.Writer, in.ID)
+				fmt.Fprintln(out, in.ID)
 			}
-			return nil
+			return out.Flush()
 		case c.String("format") == "json":
 			return json.NewEncoder(c.App.Writer).Encode(listEntries(rt.Store.Root, list))
 		case c.String("format") != "table":
 			return fmt.Errorf("invalid --format %q: want table or json", c.String("format"))
 		}
-		w := tabwriter.NewWriter(c.App.Writer, 12, 1, 3, ' ', 0)
+		w := tabwriter.NewWriter(out, 12, 1, 3, ' ', 0)
 		fmt.Fprint(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n")
 		for _, in := range list {
 			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", in.ID, in.Pid, in.Status, in.Bundle,
 				in.Created.Format(time.RFC3339Nano), owner(rt.Store.Root, in.ID))
 		}
-		return w.Flush()
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		return out.Flush()
 	}),
 }
 
