@@ -59,9 +59,11 @@ bundle "$out/bundle-many" '["/bin/true"]' ""
 leftovers() {
 	local p=${prefix[$1]}
 	local f
-	for f in "${root[$1]}/$p"* /sys/fs/cgroup/*/"$p"* /sys/fs/cgroup/"$p"*; do
+	for f in "${root[$1]}/$p"*; do
 		[[ -e $f ]] && echo "$f"
 	done
+	# Without a cgroupsPath a container's cgroup is named by its id, below ours on cgroup v1.
+	find /sys/fs/cgroup -mindepth 1 -maxdepth 8 -type d -name "$p*" 2>/dev/null || true
 	pgrep -a -f -- "$p" || true
 }
 
