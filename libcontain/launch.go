@@ -2,6 +2,7 @@ package libcontain
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"syscall"
+	"time"
 	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -139,16 +141,19 @@ func (l *launcher) start(exe, sock, logW *os.File) (*os.Process, error) {
 	// The child starts in the container's cgroup and never runs a single instruction outside
 	// its limits: on v2 it is cloned straight into it (CLONE_INTO_CGROUP), on v1 it is forked by
 	// a thread that moved itself there first (startPlaced). nsenter's fork inherits it.
+	// A hybrid host's unified hierarchy ("" beside the v1 controllers) is joined the v2 way too:
+	// a thread cannot move alone into a cgroup2 domain.
 	var placer cgroups.ThreadJoiner
 	if l.cg != nil {
-		if dir, ok := l.cg.Paths()[""]; ok && len(l.cg.Paths()) == 1 {
+		if dir, ok := l.cg.Paths()[""]; ok {
 			cgfd, err := os.Open(dir)
 			if err != nil {
 				return nil, fmt.Errorf("open cgroup: %w", err)
 			}
 			defer cgfd.Close()
 			cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(cgfd.Fd())
-		} else if j, ok := l.cg.(cgroups.ThreadJoiner); ok {
+		}
+		if j, ok := l.cg.(cgroups.ThreadJoiner); ok {
 			placer = j
 		}
 	}
@@ -198,41 +203,67 @@ func (l *launcher) start(exe, sock, logW *os.File) (*os.Process, error) {
 // affinity, which the child inherits) and moved itself into the container's v1 cgroups (placer),
 // so the child is forked there. The thread is never handed back: its goroutine returns still
 // locked to it, and the Go runtime then ends the thread instead of reusing it, so nothing else of
-// ours ever runs in the container's cgroups or with the container's affinity. With neither it is a
-// plain cmd.Start.
+// ours ever runs in the container's cgroups or with the container's affinity. With a placer,
+// startPlaced returns once that thread is gone: until then our process shows in the container's
+// cgroup.procs, where the cgroup's kill or freeze at the end of a short foreground `run` would
+// reach the runtime itself (it froze itself while killing itself, under load, before this wait).
+// With neither it is a plain cmd.Start.
 func startPlaced(cmd *exec.Cmd, placer cgroups.ThreadJoiner, prepare func() error) error {
 	if placer == nil && prepare == nil {
 		return cmd.Start()
 	}
-	done := make(chan error, 1)
+	done := make(chan placed, 1)
 	go startOnPlacedThread(cmd, placer, prepare, done)
-	return <-done
+	r := <-done
+	if placer != nil {
+		awaitThreadExit(r.tid)
+	}
+	return r.err
 }
 
-func startOnPlacedThread(cmd *exec.Cmd, placer cgroups.ThreadJoiner, prepare func() error, done chan<- error) {
+// placed is what the starting thread reports: its id and how cmd.Start went.
+type placed struct {
+	tid int
+	err error
+}
+
+func startOnPlacedThread(cmd *exec.Cmd, placer cgroups.ThreadJoiner, prepare func() error, done chan<- placed) {
 	runtime.LockOSThread()
 	if unix.Gettid() == unix.Getpid() {
 		// The main thread, which the Go runtime never ends. Holding it here makes the goroutine
 		// below run on another one.
-		inner := make(chan error, 1)
+		inner := make(chan placed, 1)
 		go startOnPlacedThread(cmd, placer, prepare, inner)
 		done <- <-inner
 		runtime.UnlockOSThread()
 		return
 	}
+	tid := unix.Gettid()
 	if prepare != nil {
 		if err := prepare(); err != nil {
-			done <- err
+			done <- placed{tid, err}
 			return
 		}
 	}
 	if placer != nil {
 		if err := placer.JoinThread(); err != nil {
-			done <- fmt.Errorf("join cgroup: %w", err)
+			done <- placed{tid, fmt.Errorf("join cgroup: %w", err)}
 			return
 		}
 	}
-	done <- cmd.Start()
+	done <- placed{tid, cmd.Start()}
+}
+
+// awaitThreadExit waits, for a second at most, until our thread tid has ended.
+func awaitThreadExit(tid int) {
+	task := "/proc/self/task/" + strconv.Itoa(tid)
+	wait := 20 * time.Microsecond
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); wait = min(2*wait, 5*time.Millisecond) {
+		if err := unix.Access(task, unix.F_OK); errors.Is(err, unix.ENOENT) {
+			return
+		}
+		time.Sleep(wait)
+	}
 }
 
 // driveChild sends cfg and answers the child's messages, in the order package protocol checks,

@@ -171,8 +171,13 @@ func (m *Manager) Join(pid int) error {
 // and that waits for an RCU grace period (5-15 ms per command on a busy host), while moving only
 // the writer itself does not take it (cgroup_procs_write_start in kernel/cgroup/cgroup.c). The
 // caller must let the thread die afterwards: its process would otherwise count in the container.
+// A hybrid host's unified hierarchy (key "") is left out: cgroup2 moves no single thread into a
+// domain cgroup, and the caller clones the child into it (CLONE_INTO_CGROUP) instead.
 func (m *Manager) JoinThread() error {
 	for _, dir := range m.dirs() {
+		if dir == m.paths[""] {
+			continue
+		}
 		if err := cgfs.Write(dir, "tasks", "0"); err != nil {
 			return fmt.Errorf("join %s: %w", dir, err)
 		}
