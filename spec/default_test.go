@@ -96,3 +96,52 @@ func isSubset(small, big []string) bool {
 	}
 	return true
 }
+
+// TestToRootless: `contain spec --rootless` reshapes the default as `runc spec --rootless` does
+// (testdata/runc-spec-rootless.json, written by runc 1.5.3 as uid 0): the same mounts with the
+// same options, the same id mappings and namespaces (but the cgroup one, which our default has
+// on every host and runc's only on v2), and no resources.
+func TestToRootless(t *testing.T) {
+	s, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ToRootless(s, 0, 0)
+	runc := loadTestdata(t, "runc-spec-rootless.json")
+	render := func(s *specs.Spec) (mounts, nss string) {
+		var m, n []string
+		for _, x := range s.Mounts {
+			m = append(m, x.Destination+" "+x.Type+" "+x.Source+" "+strings.Join(x.Options, ","))
+		}
+		for _, x := range s.Linux.Namespaces {
+			if x.Type != specs.CgroupNamespace {
+				n = append(n, string(x.Type))
+			}
+		}
+		return strings.Join(m, "\n"), strings.Join(n, " ")
+	}
+	gotM, gotN := render(s)
+	wantM, wantN := render(runc)
+	if gotM != wantM {
+		t.Errorf("mounts:\n%s\nwant (runc):\n%s", gotM, wantM)
+	}
+	if gotN != wantN {
+		t.Errorf("namespaces %q, want %q", gotN, wantN)
+	}
+	if !slices.Equal(s.Linux.UIDMappings, runc.Linux.UIDMappings) || !slices.Equal(s.Linux.GIDMappings, runc.Linux.GIDMappings) {
+		t.Errorf("mappings %v %v, want %v %v", s.Linux.UIDMappings, s.Linux.GIDMappings, runc.Linux.UIDMappings, runc.Linux.GIDMappings)
+	}
+	if s.Linux.Resources != nil || runc.Linux.Resources != nil {
+		t.Errorf("resources %+v (runc's %+v), want none", s.Linux.Resources, runc.Linux.Resources)
+	}
+	ToRootless(s, 1000, 1001)
+	if m := s.Linux.UIDMappings[0]; m.HostID != 1000 || m.ContainerID != 0 || m.Size != 1 {
+		t.Errorf("uid mapping %+v", m)
+	}
+	if m := s.Linux.GIDMappings[0]; m.HostID != 1001 {
+		t.Errorf("gid mapping %+v", m)
+	}
+	if n := len(s.Linux.Namespaces); s.Linux.Namespaces[n-1].Type != specs.UserNamespace || n != len(runc.Linux.Namespaces)+1 {
+		t.Errorf("namespaces after a second ToRootless: %v", s.Linux.Namespaces)
+	}
+}
