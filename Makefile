@@ -23,7 +23,7 @@ LDFLAGS := -X main.gitCommit=$(COMMIT) -X main.version=$(VERSION)
 BINARY  := $(CURDIR)/contain
 ROOTFS  := $(CURDIR)/build/rootfs
 
-.PHONY: all help deps build build-static rootfs ref-runc test test-parity test-v2 test-clients test-cri bench-clients test-unit test-e2e test-bats test-vm-harness lint man validation fuzz bench install clean
+.PHONY: all help deps build build-static rootfs ref-runc test test-parity test-v2 test-systemd test-clients test-cri bench-clients test-unit test-e2e test-bats test-vm-harness lint man validation fuzz bench install clean
 
 all: build
 
@@ -40,6 +40,7 @@ help:
 	@echo 'test-vm-harness the VM harness'"'"'s accelerator choice, against a stub qemu (seconds, no root)'
 	@echo 'test-parity the runc parity tests (e2e TestParity*, bats tag "parity") against build/ref/runc'
 	@echo 'test-v2     cgroup v2 e2e tests in a qemu VM (tests/vm; CONTAIN_V2_RUN narrows)'
+	@echo 'test-systemd systemd as PID 1 in a Debian VM: the systemd cgroup driver, podman, rootless (tests/vm/systemd)'
 	@echo 'test-clients containerd + podman run containers through ./contain (root; RUNTIME=/usr/sbin/runc to compare)'
 	@echo 'test-cri    containerd CRI plays the kubelet: pods with handlers contain and runc side by side (root)'
 	@echo 'bench-clients hyperfine: podman run --rm /bin/true with contain vs runc'
@@ -146,6 +147,13 @@ bench-clients: build rootfs
 test-v2:
 	bash tests/vm/payload.sh $(CURDIR)/build/vm-payload
 	VM_TIMEOUT=$${VM_TIMEOUT:-960} bash tests/vm/run.sh $(CURDIR)/build/vm-payload
+
+# systemd as PID 1 (tests/vm/systemd): the systemd cgroup driver's tests, root podman with
+# cgroup_manager = "systemd" and a rootless user, in a Debian 12 VM built from Debian's packages
+# (cached in tests/.cache/vm, or VM_CACHE_DIR). Exit status is run.sh's.
+test-systemd:
+	bash tests/vm/systemd/payload.sh $(CURDIR)/build/systemd-payload
+	VM_TIMEOUT=$${VM_TIMEOUT:-900} bash tests/vm/systemd/run.sh $(CURDIR)/build/systemd-payload
 
 # The OCI runtime-tools validation suite (pinned in tests/validation/run.sh), judged against the
 # ratchet tests/validation/expected-pass.txt. `make validation RUNTIME=/usr/sbin/runc` for runc.

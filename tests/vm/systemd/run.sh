@@ -107,7 +107,7 @@ fi
 nonce=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 qemu=(-nodefaults -display none -serial stdio -no-reboot -m "${VM_MEM:-2048}" -smp "${VM_SMP:-2}"
 	-kernel "$img/vmlinuz" -initrd "$work/initrd"
-	-append "console=ttyS0 panic=-1 quiet $cgroup containvm.nonce=$nonce containvm.timeout=$test_timeout ${VM_APPEND:-}"
+	-append "console=ttyS0 panic=-1 quiet loglevel=3 $cgroup containvm.nonce=$nonce containvm.timeout=$test_timeout ${VM_APPEND:-}"
 	-drive "file=$img/root.img,if=virtio,format=raw,snapshot=on"
 	-virtfs "local,path=$payload,mount_tag=host0,security_model=passthrough,id=host0,readonly=on")
 log "booting $(basename "$img") (${VM_CGROUP:-v2}; timeout ${vm_timeout}s, payload ${test_timeout}s)"
