@@ -194,20 +194,24 @@ var resumeCommand = &cli.Command{
 
 var specCommand = &cli.Command{
 	Name: "spec", Usage: "write a default config.json into the bundle",
-	Flags: []cli.Flag{bundleFlag},
+	Flags: []cli.Flag{bundleFlag,
+		&cli.BoolFlag{Name: "rootless", Usage: "a config for an unprivileged user (user namespace mapping the caller to root)"}},
 	Action: func(c *cli.Context) error {
-		err := writeSpec(c.String("bundle") + "/config.json")
+		err := writeSpec(c.String("bundle")+"/config.json", c.Bool("rootless"))
 		return exitWith(c, nil, err)
 	},
 }
 
-func writeSpec(path string) error {
+func writeSpec(path string, rootless bool) error {
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("file %s exists: remove it first", path)
 	}
 	s, err := spec.Default()
 	if err != nil {
 		return err
+	}
+	if rootless {
+		spec.ToRootless(s, uint32(os.Geteuid()), uint32(os.Getegid()))
 	}
 	b, err := jsonIndent(s)
 	if err != nil {

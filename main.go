@@ -45,6 +45,9 @@ func init() {
 }
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == libcontain.UsernsHoldArg {
+		libcontain.HoldUserns() // a rootless launch's user namespace, until init has joined it
+	}
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		// The launcher starts init as `contain init`: straight there, without building the
 		// command line app the container's startup would wait for.
@@ -130,9 +133,6 @@ func newApp(stderr io.Writer) *cli.App {
 }
 
 func checkGlobalFlags(c *cli.Context) error {
-	if c.Bool("systemd-cgroup") {
-		return errors.New("the systemd cgroup driver is not supported yet: drop --systemd-cgroup to use cgroupfs")
-	}
 	switch c.String("log-format") {
 	case "text", "json":
 	default:
@@ -174,7 +174,7 @@ func action(fn func(c *cli.Context, rt *libcontain.Runtime) error) cli.ActionFun
 			return exitWith(c, nil, err)
 		}
 		defer closeLog()
-		rt, err := libcontain.NewRuntime(c.String("root"), c.String("work-dir"), log, c.Bool("debug"))
+		rt, err := newRuntime(c, log)
 		if err == nil {
 			err = fn(c, rt)
 		}

@@ -45,7 +45,6 @@ func TestRefusedGlobalFlagSaysWhy(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--systemd-cgroup", "list"}, "contain: the systemd cgroup driver is not supported yet"},
 		{[]string{"--log-format", "xml", "list"}, `contain: invalid --log-format "xml"`},
 	}
 	for _, tc := range tests {

@@ -58,17 +58,24 @@ func quickRun(c *cli.Context, rt *libcontain.Runtime) error {
 	if err != nil {
 		return err
 	}
+	if rt.Rootless {
+		uidMaps, gidMaps, err := libcontain.RootlessIDMaps()
+		if err != nil {
+			return err
+		}
+		spec.QuickRootless(s, uidMaps, gidMaps)
+	}
 	if _, err := libcontain.Load(rt, q.name); err == nil {
 		return fmt.Errorf("%w: %s", libcontain.ErrExist, q.name)
 	}
-	sb, err := sandbox.Create(c.String("work-dir"), q.name, time.Now())
+	sb, err := sandbox.Create(rt.WorkDir, q.name, time.Now())
 	if err != nil {
 		return err
 	}
 	code, err := q.run(rt, sb, s)
 	if err != nil {
 		// Nothing of a run that never started may stay behind.
-		_ = sb.Remove(c.String("work-dir"))
+		_ = sb.Remove(rt.WorkDir)
 		return err
 	}
 	if code != 0 {
@@ -197,7 +204,13 @@ func parseUser(s string) (uid, gid uint32, err error) {
 func (q *quick) progress(msg string) { fmt.Fprintf(q.out, "[contain] %s\n", msg) }
 
 func (q *quick) run(rt *libcontain.Runtime, sb *sandbox.Sandbox, s *specs.Spec) (int, error) {
-	co := libcontain.CreateOpts{ID: q.name, Bundle: sb.Dir, Spec: s, Progress: q.progress, OnExit: q.report, Usage: true, Sandbox: sb, CgroupGroup: true, PreserveFds: q.preserveFds}
+	// With the systemd driver the container is the unit <prefix>-<name>.scope of the default
+	// slice instead of a dir in the shared contain/ group.
+	group := !rt.SystemdCgroup
+	if rt.SystemdCgroup {
+		s.Linux.CgroupsPath = ""
+	}
+	co := libcontain.CreateOpts{ID: q.name, Bundle: sb.Dir, Spec: s, Progress: q.progress, OnExit: q.report, Usage: true, Sandbox: sb, CgroupGroup: group, PreserveFds: q.preserveFds}
 	if q.overlay {
 		upper, err := sb.Mkdir(sandbox.OverlayDir+"/upper", 0o755)
 		if err != nil {

@@ -9,7 +9,6 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/contain-runtime/contain/libcontain/cgroups"
 	"github.com/contain-runtime/contain/spec"
 	"github.com/contain-runtime/contain/state"
 )
@@ -112,9 +111,9 @@ func infoOf(d *state.Dir, st *state.State) *Info {
 	in.Status = specs.ContainerState(status)
 	if status == Stopped {
 		in.Pid = 0
-		if in.Annotations[spec.AnnotationLimitation] == "" && len(st.CgroupPaths) > 0 {
+		if in.Annotations[spec.AnnotationLimitation] == "" {
 			// The kernel's OOM killer is the memory isolator: say so like the others.
-			if m, err := cgroups.Load(st.CgroupPaths); err == nil {
+			if m, err := loadCgroup(st); err == nil && m != nil {
 				if n, err := m.OOMKillCount(); err == nil && n > 0 {
 					a := make(map[string]string, len(in.Annotations)+2)
 					for k, v := range in.Annotations {

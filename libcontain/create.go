@@ -270,46 +270,24 @@ func (b *builder) mountSource(index int) (*rootfs.MountSource, error) {
 	return src, nil
 }
 
-func (b *builder) makeCgroup() error {
-	path := ""
-	if b.spec.Linux != nil {
-		path = b.spec.Linux.CgroupsPath
-	}
-	m, err := cgroups.New(cgroups.Config{Path: path, ID: b.o.ID})
-	if err != nil {
-		return fmt.Errorf("cgroup: %w", err)
-	}
-	// Recorded before they exist: only the dirs missing now are create's to remove later.
-	if err := b.record(func(r *createRecord) {
-		r.CgroupPaths, r.CgroupNew, r.CgroupGroup = m.Paths(), missingDirs(m.Paths()), b.o.CgroupGroup
-	}); err != nil {
-		return err
-	}
-	if err := m.Create(); err != nil {
-		_ = m.Destroy()
-		return fmt.Errorf("create cgroup: %w", err)
-	}
-	b.cg = m
-	// The CPUs and memory nodes are set before init runs, unlike the other limits (see
-	// applyResources): they restrict nothing init does, and init's scheduler setup must see
-	// them (sched_setattr refuses a deadline policy to a task that may not run on every CPU).
-	if r := b.spec.Linux.Resources; r != nil && r.CPU != nil && (r.CPU.Cpus != "" || r.CPU.Mems != "") {
-		if err := m.Set(&specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: r.CPU.Cpus, Mems: r.CPU.Mems}}); err != nil {
-			return fmt.Errorf("apply resources: %w", err)
-		}
-	}
-	return nil
-}
-
 // applyResources sets the spec's limits, at the ready rendezvous as runc does: init's own setup
 // (the Go runtime's threads, mknod of the default devices) must not be refused by limits meant
 // for the container's process — a pids.max of 1 or a tight memory or device rule would kill or
 // block the runtime's init instead of governing the container.
 func (b *builder) applyResources() error {
-	if b.spec.Linux == nil || b.spec.Linux.Resources == nil {
-		return nil
+	if c, ok := b.cg.(cgroups.Created); ok && b.rec.SystemdUnit != "" && len(c.Created()) > 0 {
+		// The unit has started (Join): on v1 the dirs made beside systemd's are known now.
+		if err := b.record(func(r *createRecord) { r.CgroupNew = c.Created() }); err != nil {
+			return err
+		}
+	}
+	if b.spec.Linux == nil || b.spec.Linux.Resources == nil || b.cg == nil {
+		return nil // no cgroup: a rootless container without delegation (makeCgroup said so)
 	}
 	res := b.spec.Linux.Resources
+	if b.rt.Rootless {
+		res = withoutDevices(res)
+	}
 	if b.o.Progress != nil {
 		if d := describeResources(res); d != "" {
 			b.o.Progress("applying cgroup limits: " + d)
@@ -337,7 +315,7 @@ func (b *builder) initConfig(pid int) *protocol.InitConfig {
 		Bundle: b.bundle, Annotations: b.spec.Annotations,
 	}
 	return &protocol.InitConfig{
-		Spec: b.spec, Rootfs: b.rootfs, NoPivot: b.o.NoPivot, CgroupPaths: b.cg.Paths(),
+		Spec: b.spec, Rootfs: b.rootfs, NoPivot: b.o.NoPivot, CgroupPaths: cgroupPaths(b.cg),
 		State: b.hookState, Debug: b.rt.Debug, Overlay: b.o.Overlay, Progress: b.o.Progress != nil,
 		Jail: b.iso.Jail, Setup: b.setup,
 	}
@@ -382,7 +360,6 @@ func (b *builder) ready() error {
 		InitStartTime: ps.StartTime,
 		Created:       time.Now().UTC(),
 		Rootfs:        b.rootfs,
-		CgroupPaths:   b.cg.Paths(),
 	}
 	b.st.Extra = map[string]string{}
 	if b.notifySocket != "" {
@@ -394,10 +371,8 @@ func (b *builder) ready() error {
 	if b.o.CgroupGroup {
 		b.st.Extra[extraCgroupGroup] = "true"
 	}
-	if c, ok := b.cg.(cgroups.Created); ok && len(c.Created()) > 0 {
-		// Parents create made (containerd's "/default" of "/default/<id>") are removed by the
-		// delete that removes the container's own cgroup: remember them.
-		b.st.Extra[extraCgroupCreated] = strings.Join(c.Created(), "\n")
+	if b.cg != nil {
+		saveCgroup(b.st, b.cg)
 	}
 	if err := b.startMonitor(); err != nil {
 		return err

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -56,11 +55,9 @@ func (c *Container) Delete(force bool) error {
 
 // killAndWait kills every process of the container and waits for init to be gone.
 func killAndWait(st *state.State) error {
-	if len(st.CgroupPaths) > 0 {
-		if m, err := cgroups.Load(st.CgroupPaths); err == nil {
-			_ = m.Thaw() // a frozen task cannot die
-			_ = m.KillAll(unix.SIGKILL)
-		}
+	if m, err := loadCgroup(st); err == nil && m != nil {
+		_ = m.Thaw() // a frozen task cannot die
+		_ = m.KillAll(unix.SIGKILL)
 	}
 	pidfd, err := unix.PidfdOpen(st.Pid, 0)
 	if err != nil {
@@ -86,11 +83,7 @@ func (c *Container) destroy(d *state.Dir, st *state.State) error {
 	var errs []error
 	stopMonitor(st)
 	if len(st.CgroupPaths) > 0 {
-		var created []string
-		if c := st.Extra[extraCgroupCreated]; c != "" {
-			created = strings.Split(c, "\n")
-		}
-		m, err := cgroups.LoadWithCreated(st.CgroupPaths, created)
+		m, err := loadCgroup(st)
 		if err == nil {
 			// Init is gone, but without a pid namespace of their own its children are not:
 			// they would keep the cgroup busy. runc kills them too.

@@ -97,7 +97,14 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 		return -1, err
 	}
 	var cg cgroups.Manager
-	if len(st.CgroupPaths) > 0 {
+	switch {
+	case len(o.SubCgroups) == 0:
+		// The container's own cgroup, whichever driver made it (none: rootless without
+		// delegation).
+		if cg, err = loadCgroup(st); err != nil {
+			return -1, fmt.Errorf("join cgroup: %w", err)
+		}
+	case len(st.CgroupPaths) > 0:
 		paths, err := subCgroupPaths(st.CgroupPaths, o.SubCgroups)
 		if err != nil {
 			return -1, err
@@ -105,7 +112,7 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 		if cg, err = cgroups.Load(paths); err != nil {
 			return -1, fmt.Errorf("join cgroup: %w", err)
 		}
-	} else if len(o.SubCgroups) > 0 {
+	default:
 		return -1, errors.New("exec --cgroup: the container has no cgroup")
 	}
 	// A container whose pids limit is used up cannot take one more process, and the runtime's

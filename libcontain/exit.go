@@ -9,7 +9,6 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/contain-runtime/contain/libcontain/cgroups"
 	"github.com/contain-runtime/contain/spec"
 )
 
@@ -50,11 +49,8 @@ func (c *Container) exitInfo(ps *os.ProcessState, code int, withUsage bool) Exit
 	if k := st.Annotations[spec.AnnotationLimitation]; k != "" {
 		e.Reason = k + " limit: " + st.Annotations[spec.AnnotationLimitationMessage]
 	}
-	if len(st.CgroupPaths) == 0 {
-		return e
-	}
-	m, err := cgroups.Load(st.CgroupPaths)
-	if err != nil {
+	m, err := loadCgroup(st)
+	if err != nil || m == nil {
 		return e
 	}
 	u := &Usage{}

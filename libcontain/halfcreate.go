@@ -37,6 +37,10 @@ type createRecord struct {
 	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
 	CgroupNew   []string          `json:"cgroupNew,omitempty"`
 	CgroupGroup bool              `json:"cgroupGroup,omitempty"`
+	// SystemdUnit is the container's transient unit (--systemd-cgroup), SystemdUser whether it is
+	// in the user's own systemd instance; CgroupNew then lists the v1 dirs made beside systemd's.
+	SystemdUnit string `json:"systemdUnit,omitempty"`
+	SystemdUser bool   `json:"systemdUser,omitempty"`
 	// SharedRootfs is the rootfs of a container without a mount namespace: what is mounted
 	// below it was mounted in the runtime's namespace.
 	SharedRootfs string `json:"sharedRootfs,omitempty"`
@@ -116,6 +120,9 @@ func (c *Container) undoHalfCreated(d *state.Dir) error {
 // removeCgroups kills whatever runs in the recorded cgroups (init, if create got that far;
 // anything it started), waits for them to be empty, and removes the dirs create made.
 func removeCgroups(rec createRecord) error {
+	if rec.SystemdUnit != "" {
+		return stopHalfStartedUnit(rec)
+	}
 	existing := map[string]string{}
 	for k, p := range rec.CgroupPaths {
 		if _, err := os.Lstat(p); err == nil {
@@ -140,6 +147,23 @@ func removeCgroups(rec createRecord) error {
 		for _, p := range rec.CgroupPaths {
 			_ = unix.Rmdir(filepath.Dir(p)) // the shared group goes with its last member
 		}
+	}
+	return nil
+}
+
+// stopHalfStartedUnit kills what runs in a killed create's unit and stops it (a unit that never
+// started, or that systemd collected when its last process died, is already gone), then
+// removes the v1 dirs made beside systemd's.
+func stopHalfStartedUnit(rec createRecord) error {
+	m, err := cgroups.LoadSystemd(rec.SystemdUnit, rec.SystemdUser, rec.CgroupPaths, rec.CgroupNew)
+	if err != nil {
+		return fmt.Errorf("remove cgroup: %w", err)
+	}
+	if err := emptyCgroup(m); err != nil {
+		return err
+	}
+	if err := m.Destroy(); err != nil {
+		return fmt.Errorf("remove cgroup: %w", err)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -129,10 +130,24 @@ func (l *launcher) start(exe, sock, logW *os.File) (*os.Process, error) {
 		ExtraFiles:  files,
 		SysProcAttr: &syscall.SysProcAttr{Cloneflags: l.cloneFlags},
 	}
-	if l.cloneFlags&unix.CLONE_NEWUSER != 0 {
+	join := l.join
+	if l.cloneFlags&unix.CLONE_NEWUSER != 0 && join == nil && needsIDHelpers(l.uidMaps, l.gidMaps) {
+		holder, err := newUsernsHolder(exe, l.uidMaps, l.gidMaps)
+		if err != nil {
+			return nil, err
+		}
+		defer holder.release()
+		if join, err = joinHeldUserns(holder, cmd.SysProcAttr.Cloneflags); err != nil {
+			return nil, err
+		}
+		cmd.SysProcAttr.Cloneflags = 0
+	}
+	if cmd.SysProcAttr.Cloneflags&unix.CLONE_NEWUSER != 0 {
 		cmd.SysProcAttr.UidMappings = namespaces.IDMaps(l.uidMaps)
 		cmd.SysProcAttr.GidMappings = namespaces.IDMaps(l.gidMaps)
-		cmd.SysProcAttr.GidMappingsEnableSetgroups = true
+		// An unprivileged writer of gid_map must deny setgroups(2) first (user_namespaces(7)):
+		// the container could otherwise drop a group that denies it access on the host.
+		cmd.SysProcAttr.GidMappingsEnableSetgroups = os.Geteuid() == 0
 		// Become root of the new user namespace before exec'ing init: execve recomputes the
 		// capabilities from the euid, and an unmapped or non-zero euid would start init with
 		// none (sethostname, mount... would fail with EPERM).
@@ -142,25 +157,29 @@ func (l *launcher) start(exe, sock, logW *os.File) (*os.Process, error) {
 	// its limits: on v2 it is cloned straight into it (CLONE_INTO_CGROUP), on v1 it is forked by
 	// a thread that moved itself there first (startPlaced). nsenter's fork inherits it.
 	// A hybrid host's unified hierarchy ("" beside the v1 controllers) is joined the v2 way too:
-	// a thread cannot move alone into a cgroup2 domain.
+	// a thread cannot move alone into a cgroup2 domain. A systemd unit's cgroup does not exist
+	// before the unit starts with the child's pid (Join).
 	var placer cgroups.ThreadJoiner
 	if l.cg != nil {
 		if dir, ok := l.cg.Paths()[""]; ok {
 			cgfd, err := os.Open(dir)
-			if err != nil {
+			_, unit := l.cg.(cgroups.Unit)
+			switch {
+			case err == nil:
+				defer cgfd.Close()
+				cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(cgfd.Fd())
+			case !unit || !errors.Is(err, fs.ErrNotExist):
 				return nil, fmt.Errorf("open cgroup: %w", err)
 			}
-			defer cgfd.Close()
-			cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(cgfd.Fd())
 		}
 		if j, ok := l.cg.(cgroups.ThreadJoiner); ok {
 			placer = j
 		}
 	}
 	var h *nsenter.Handle
-	if l.join != nil {
+	if join != nil {
 		var err error
-		if h, err = nsenter.Prepare(cmd, *l.join); err != nil {
+		if h, err = nsenter.Prepare(cmd, *join); err != nil {
 			return nil, fmt.Errorf("join namespaces: %w", err)
 		}
 	}

@@ -11,7 +11,6 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/contain-runtime/contain/libcontain/cgroups"
 	"github.com/contain-runtime/contain/libcontain/isolators/monitor"
 	"github.com/contain-runtime/contain/libcontain/namespaces"
 	"github.com/contain-runtime/contain/spec"
@@ -39,12 +38,16 @@ func (c *Container) Monitor(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m, err := cgroups.Load(st.CgroupPaths)
+	m, err := loadCgroup(st)
 	if err != nil {
 		return fmt.Errorf("load cgroup: %w", err)
 	}
+	pids := func() ([]int, error) { return []int{st.Pid}, nil } // no cgroup (rootless): init alone
+	if m != nil {
+		pids = m.Pids
+	}
 	sbDir := st.Annotations[spec.AnnotationSandbox]
-	mc := monitor.Config{ID: c.ID, Disk: iso.Disk, Ports: iso.Ports, Pids: m.Pids, Alive: c.alive}
+	mc := monitor.Config{ID: c.ID, Disk: iso.Disk, Ports: iso.Ports, Pids: pids, Alive: c.alive}
 	// What the disk limit covers: the sandbox and the container's copy-on-write layer.
 	mc.DiskPaths = []string{sbDir}
 	if up := st.Extra[extraOverlayUpper]; up != "" {

@@ -56,9 +56,12 @@ func (c *Container) withCgroup(action string, want Status, fn func(cgroups.Manag
 		}
 		return statusError(action, status)
 	}
-	m, err := cgroups.Load(st.CgroupPaths)
+	m, err := loadCgroup(st)
 	if err != nil {
 		return fmt.Errorf("load cgroup: %w", err)
+	}
+	if m == nil {
+		return errNoCgroup
 	}
 	return fn(m)
 }

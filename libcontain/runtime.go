@@ -13,6 +13,11 @@ type Runtime struct {
 	Debug bool
 	// WorkDir holds the per-container sandboxes (see package sandbox).
 	WorkDir string
+	// SystemdCgroup makes new containers' cgroups systemd units (--systemd-cgroup).
+	SystemdCgroup bool
+	// Rootless: the caller is unprivileged on the host (see Rootless()). Its containers get a
+	// user namespace, and cgroups only where delegated to it.
+	Rootless bool
 }
 
 // NewRuntime opens the state root (made by the first create).

@@ -8,7 +8,6 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/contain-runtime/contain/libcontain/cgroups"
 	"github.com/contain-runtime/contain/libcontain/proc"
 	"github.com/contain-runtime/contain/state"
 )
@@ -50,7 +49,7 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 		return err
 	}
 	if sig == unix.SIGKILL && status == Paused {
-		if m, err := cgroups.Load(st.CgroupPaths); err == nil {
+		if m, err := loadCgroup(st); err == nil && m != nil {
 			if err := m.Thaw(); err != nil {
 				return fmt.Errorf("thaw after SIGKILL: %w", err)
 			}
@@ -62,9 +61,12 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 // signalCgroup sends sig to every process in the container's cgroup (KillAll thaws a frozen
 // one after a SIGKILL); ErrNotRunning when there is none.
 func signalCgroup(st *state.State, sig unix.Signal) error {
-	m, err := cgroups.Load(st.CgroupPaths)
+	m, err := loadCgroup(st)
 	if err != nil {
 		return err
+	}
+	if m == nil {
+		return ErrNotRunning
 	}
 	pids, err := m.Pids()
 	if errors.Is(err, os.ErrNotExist) || (err == nil && len(pids) == 0) {
@@ -84,7 +86,7 @@ func killRemaining(st *state.State) {
 	if len(st.CgroupPaths) == 0 {
 		return
 	}
-	if m, err := cgroups.Load(st.CgroupPaths); err == nil {
+	if m, err := loadCgroup(st); err == nil && m != nil {
 		_ = m.KillAll(unix.SIGKILL)
 	}
 }

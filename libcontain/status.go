@@ -5,7 +5,6 @@ import (
 	"io/fs"
 	"os"
 
-	"github.com/contain-runtime/contain/libcontain/cgroups"
 	"github.com/contain-runtime/contain/libcontain/proc"
 	"github.com/contain-runtime/contain/state"
 )
@@ -56,12 +55,12 @@ func deriveStatus(p statusProbe, st *state.State) Status {
 
 // hostProbe asks /proc, the state dir and the cgroup.
 type hostProbe struct {
-	dir         *state.Dir
-	cgroupPaths map[string]string
+	dir *state.Dir
+	st  *state.State
 }
 
 func newStatusProbe(d *state.Dir, st *state.State) statusProbe {
-	return hostProbe{dir: d, cgroupPaths: st.CgroupPaths}
+	return hostProbe{dir: d, st: st}
 }
 
 func (h hostProbe) ProcStat(pid int) (proc.Stat, error) { return proc.ReadStat(pid) }
@@ -72,11 +71,8 @@ func (h hostProbe) ExecFifo() error {
 }
 
 func (h hostProbe) Frozen() (bool, error) {
-	if len(h.cgroupPaths) == 0 {
-		return false, nil
-	}
-	m, err := cgroups.Load(h.cgroupPaths)
-	if err != nil {
+	m, err := loadCgroup(h.st)
+	if err != nil || m == nil {
 		return false, err
 	}
 	return m.Frozen()

@@ -5,8 +5,6 @@ import (
 	"reflect"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-
-	"github.com/contain-runtime/contain/libcontain/cgroups"
 )
 
 // Update applies new resource limits to a created, running or paused container, and records them
@@ -39,9 +37,15 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 		upd.Devices = nil
 	}
 	keepCPUPair(&upd, cfg.Linux.Resources)
-	m, err := cgroups.Load(st.CgroupPaths)
+	if c.rt.Rootless {
+		upd = *withoutDevices(&upd)
+	}
+	m, err := loadCgroup(st)
 	if err != nil {
 		return fmt.Errorf("load cgroup: %w", err)
+	}
+	if m == nil {
+		return errNoCgroup
 	}
 	if err := m.Set(&upd); err != nil {
 		return fmt.Errorf("update resources: %w", err)

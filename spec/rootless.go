@@ -22,16 +22,44 @@ func ToRootless(s *specs.Spec, uid, gid uint32) {
 	}
 	var nss []specs.LinuxNamespace
 	for _, ns := range s.Linux.Namespaces {
-		if ns.Type != specs.NetworkNamespace && ns.Type != specs.UserNamespace {
+		if ns.Type != specs.NetworkNamespace {
+			nss = append(nss, ns)
+		}
+	}
+	s.Linux.Namespaces = nss
+	userNamespace(s, []specs.LinuxIDMapping{{ContainerID: 0, HostID: uid, Size: 1}},
+		[]specs.LinuxIDMapping{{ContainerID: 0, HostID: gid, Size: 1}})
+	s.Linux.Resources = nil
+}
+
+// QuickRootless reshapes a quick-mode spec for a rootless caller: a user namespace with the
+// given maps (the caller's ids, and its subordinate ranges where it has them), no uid=/gid= mount
+// options, and /sys bound from the host when the container shares the host's network namespace
+// (--net host). Its own network namespace (the default) is owned by its user namespace, so
+// there it mounts a sysfs of its own. Limits stay: they apply where cgroups are delegated.
+func QuickRootless(s *specs.Spec, uidMaps, gidMaps []specs.LinuxIDMapping) {
+	userNamespace(s, uidMaps, gidMaps)
+}
+
+// userNamespace adds a new user namespace with the maps (replacing one the spec had), strips
+// uid=/gid= mount options, and binds /sys read-only from the host unless the spec has a network
+// namespace of its own.
+func userNamespace(s *specs.Spec, uidMaps, gidMaps []specs.LinuxIDMapping) {
+	var nss []specs.LinuxNamespace
+	ownNet := false
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Type == specs.NetworkNamespace && ns.Path == "" {
+			ownNet = true
+		}
+		if ns.Type != specs.UserNamespace {
 			nss = append(nss, ns)
 		}
 	}
 	s.Linux.Namespaces = append(nss, specs.LinuxNamespace{Type: specs.UserNamespace})
-	s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: uid, Size: 1}}
-	s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: gid, Size: 1}}
+	s.Linux.UIDMappings, s.Linux.GIDMappings = uidMaps, gidMaps
 	for i := range s.Mounts {
 		m := &s.Mounts[i]
-		if filepath.Clean(m.Destination) == "/sys" {
+		if filepath.Clean(m.Destination) == "/sys" && !ownNet {
 			*m = specs.Mount{Destination: "/sys", Type: "none", Source: "/sys",
 				Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"}}
 			continue
@@ -44,5 +72,4 @@ func ToRootless(s *specs.Spec, uid, gid uint32) {
 		}
 		m.Options = opts
 	}
-	s.Linux.Resources = nil
 }

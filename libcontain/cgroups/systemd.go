@@ -7,6 +7,13 @@ import (
 	"github.com/contain-runtime/contain/libcontain/cgroups/systemd"
 )
 
+// Unit is implemented by managers of the systemd driver: the container's unit, to be saved with
+// its state, and whether it lives in the user's own systemd instance.
+type Unit interface {
+	UnitName() string
+	UserInstance() bool
+}
+
 // SystemdOptions are what the systemd driver needs beyond Config.
 type SystemdOptions struct {
 	// User puts the container's unit in the caller's own systemd instance (rootless, v2).

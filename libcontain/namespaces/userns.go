@@ -1,6 +1,8 @@
 package namespaces
 
 import (
+	"strconv"
+	"strings"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -31,4 +33,23 @@ func IDMaps(m []specs.LinuxIDMapping) []syscall.SysProcIDMap {
 		out[i] = syscall.SysProcIDMap{ContainerID: int(e.ContainerID), HostID: int(e.HostID), Size: int(e.Size)}
 	}
 	return out
+}
+
+// HostUID is the host's uid of uid, given the uid_map of its user namespace: uid itself in the
+// initial namespace, else the host id it maps to (rootless podman runs the runtime as root of a
+// namespace whose 0 is the user); uid when the map does not cover it.
+func HostUID(uid int, uidMap []byte) int {
+	for _, line := range strings.Split(string(uidMap), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
+		in, err1 := strconv.Atoi(f[0])
+		out, err2 := strconv.Atoi(f[1])
+		n, err3 := strconv.Atoi(f[2])
+		if err1 == nil && err2 == nil && err3 == nil && uid >= in && uid < in+n {
+			return out + uid - in
+		}
+	}
+	return uid
 }

@@ -12,6 +12,8 @@ import (
 
 	sdbus "github.com/coreos/go-systemd/v22/dbus"
 	"github.com/godbus/dbus/v5"
+
+	"github.com/contain-runtime/contain/libcontain/namespaces"
 )
 
 // Bus is what the driver asks of systemd's manager (org.freedesktop.systemd1). Start and Stop
@@ -39,8 +41,8 @@ func Connect(user bool) (Bus, error) {
 	if fi, err := os.Stat("/run/systemd/system"); err != nil || !fi.IsDir() {
 		return nil, errors.New("systemd cgroup driver: systemd is not running on this host (no /run/systemd/system); drop --systemd-cgroup to manage cgroups directly")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
-	defer cancel()
+	// Not a context with a deadline: godbus closes the connection when its context ends.
+	ctx := context.Background()
 	var (
 		conn *sdbus.Conn
 		err  error
@@ -72,7 +74,10 @@ func userConnection(ctx context.Context) (*sdbus.Conn, error) {
 	if addr == "" {
 		return nil, errors.New("systemd cgroup driver: no user bus (neither $DBUS_SESSION_BUS_ADDRESS nor $XDG_RUNTIME_DIR/bus): the user's systemd instance needs a login session or `loginctl enable-linger`, and Debian's dbus-user-session")
 	}
-	uid := strconv.Itoa(os.Getuid())
+	// The bus knows the caller by its host uid (SO_PEERCRED); rootless podman runs us as root of
+	// a user namespace whose 0 is that user.
+	uidMap, _ := os.ReadFile("/proc/self/uid_map")
+	uid := strconv.Itoa(namespaces.HostUID(os.Getuid(), uidMap))
 	conn, err := sdbus.NewConnection(func() (*dbus.Conn, error) {
 		c, err := dbus.Dial(addr, dbus.WithContext(ctx))
 		if err != nil {

@@ -113,9 +113,10 @@ func Load(unit Unit, user bool, paths map[string]string, created []string, conne
 	return m
 }
 
-// Unit is the container's unit; User says whether it is in the user's instance.
-func (m *Manager) Unit() Unit { return m.unit }
-func (m *Manager) User() bool { return m.user }
+// UnitName is the container's unit ("libpod-<id>.scope"); UserInstance says whether it is in
+// the user's own systemd instance rather than the system's.
+func (m *Manager) UnitName() string   { return m.unit.Name }
+func (m *Manager) UserInstance() bool { return m.user }
 
 func (m *Manager) getBus() (Bus, error) {
 	if m.bus != nil {
