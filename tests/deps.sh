@@ -8,13 +8,14 @@
 #   hyperfine: `make bench`; tmux: the interactive quick-mode test;
 #   containerd podman conmon umoci bsdutils util-linux: `make test-clients` (script, findmnt);
 #   ShellCheck and clang-format: `make lint`;
+#   uidmap: newuidmap/newgidmap for the rootless tests' subordinate id ranges;
 #   chromium (optional): the browser test of `contain serve`'s page, which skips, saying so,
 #   when it cannot be installed.
 #   With arguments, installs those packages instead, and nothing optional (a suite's own needs:
 #   tests/cri/run.sh).
 set -euo pipefail
 [[ $(id -u) == 0 ]] || { echo "deps: run as root (apt-get)" >&2; exit 1; }
-packages=(busybox-static bats python3 gcc libc6-dev make git runc ca-certificates libseccomp-dev pkg-config hyperfine tmux containerd podman conmon umoci bsdutils util-linux shellcheck clang-format)
+packages=(busybox-static bats python3 gcc libc6-dev make git runc ca-certificates libseccomp-dev pkg-config hyperfine tmux containerd podman conmon umoci bsdutils util-linux shellcheck clang-format uidmap)
 # Optional: a failed install only costs the browser test, which then skips with the reason.
 browser=(chromium fonts-dejavu-core)
 if (($#)); then

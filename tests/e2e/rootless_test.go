@@ -93,11 +93,26 @@ func copyExecutable(src, dst string) error {
 	return os.WriteFile(dst, b, 0o755)
 }
 
-// remove kills what the user still runs (by pid, each one the test's own), then deletes the user.
+func tempFile(t *testing.T) *os.File {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "out-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// remove kills what the user still runs (by pid, each one the test's own) and waits for it to
+// go, then deletes the user (userdel refuses while the user has processes).
 func (u *rootlessUser) remove() {
 	for _, pid := range u.pids() {
 		u.t.Errorf("process %d of %s still running after the test", pid, u.name)
 		_ = unix.Kill(pid, unix.SIGKILL)
+	}
+	deadline := time.Now().Add(statusTimeout)
+	for len(u.pids()) > 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
 	}
 	if out, err := exec.Command("userdel", "-r", u.name).CombinedOutput(); err != nil {
 		u.t.Errorf("userdel %s: %v\n%s", u.name, err, out)
@@ -135,8 +150,9 @@ func (u *rootlessUser) run(env []string, args ...string) result {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "runuser", full...)
 	cmd.Dir = u.home
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	// Files, not pipes: a detached container inherits them and would hold a pipe open.
+	outF, errF := tempFile(u.t), tempFile(u.t)
+	cmd.Stdout, cmd.Stderr = outF, errF
 	err := cmd.Run()
 	var ee *exec.ExitError
 	switch {
@@ -147,7 +163,10 @@ func (u *rootlessUser) run(env []string, args ...string) result {
 	default:
 		u.t.Fatalf("run %s: %v", strings.Join(res.args, " "), err)
 	}
-	res.stdout, res.stderr = out.String(), errb.String()
+	if ctx.Err() != nil {
+		u.t.Fatalf("%s timed out after %v", strings.Join(res.args, " "), commandTimeout)
+	}
+	res.stdout, res.stderr = readFile(u.t, outF.Name()), readFile(u.t, errF.Name())
 	u.t.Logf("%s", res)
 	return res
 }
@@ -215,6 +234,31 @@ func TestRootlessQuickMode(t *testing.T) {
 		}
 		u.checkClean(filepath.Join(u.runDir, "contain"), sandboxes)
 	})
+	t.Run("subordinate ids", func(t *testing.T) {
+		// useradd gives the user /etc/subuid and /etc/subgid ranges where those files exist;
+		// with newuidmap and newgidmap (Debian's uidmap) they are mapped from 1 up.
+		ranges := subIDRanges(t, u)
+		if _, err := exec.LookPath("newuidmap"); err != nil || ranges == 0 {
+			t.Skip("needs newuidmap/newgidmap (uidmap) and /etc/subuid ranges for the user")
+		}
+		res := u.run([]string{"XDG_RUNTIME_DIR=" + u.runDir}, "run", "--rootfs", u.rootfs, "-q", "--",
+			"sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map")
+		want := fmt.Sprintf("0 %d 1\n1 %d %d", u.uid, firstSubID(t, "/etc/subuid", u), ranges)
+		if res.code != 0 || !strings.Contains(squeeze(res.stdout), want) {
+			t.Fatalf("want maps with %q: %s", want, res)
+		}
+		u.checkClean(filepath.Join(u.runDir, "contain"), sandboxes)
+	})
+	t.Run("without subordinate ids", func(t *testing.T) {
+		if out, err := exec.Command("sed", "-i", "/^"+u.name+":/d", "/etc/subuid", "/etc/subgid").CombinedOutput(); err != nil {
+			t.Skipf("cannot drop the user's ranges: %v %s", err, out)
+		}
+		res := u.run([]string{"XDG_RUNTIME_DIR=" + u.runDir}, "run", "--rootfs", u.rootfs, "-q", "--", "cat", "/proc/self/uid_map")
+		if res.code != 0 || squeeze(res.stdout) != fmt.Sprintf("0 %d 1", u.uid) {
+			t.Fatalf("want the user's own id alone: %s", res)
+		}
+		u.checkClean(filepath.Join(u.runDir, "contain"), sandboxes)
+	})
 	t.Run("no XDG_RUNTIME_DIR", func(t *testing.T) {
 		res := u.run(nil, "run", "--rootfs", u.rootfs, "-q", "--", "echo", "hi")
 		if res.code != 0 || res.stdout != "hi\n" {
@@ -236,6 +280,48 @@ func TestRootlessQuickMode(t *testing.T) {
 		}
 		u.checkClean(filepath.Join(u.runDir, "contain"), sandboxes)
 	})
+}
+
+// squeeze joins the fields of s with single spaces, lines with newlines, trimmed.
+func squeeze(s string) string {
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
+		lines = append(lines, strings.Join(strings.Fields(l), " "))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// subIDRanges is the size of the user's first /etc/subuid range when it has one in both files.
+func subIDRanges(t *testing.T, u *rootlessUser) int {
+	t.Helper()
+	n := 0
+	for _, f := range []string{"/etc/subuid", "/etc/subgid"} {
+		b, _ := os.ReadFile(f)
+		found := false
+		for _, l := range strings.Split(string(b), "\n") {
+			if p := strings.Split(l, ":"); len(p) == 3 && p[0] == u.name {
+				n, _ = strconv.Atoi(p[2])
+				found = true
+				break
+			}
+		}
+		if !found {
+			return 0
+		}
+	}
+	return n
+}
+
+func firstSubID(t *testing.T, file string, u *rootlessUser) int {
+	t.Helper()
+	b, _ := os.ReadFile(file)
+	for _, l := range strings.Split(string(b), "\n") {
+		if p := strings.Split(l, ":"); len(p) == 3 && p[0] == u.name {
+			n, _ := strconv.Atoi(p[1])
+			return n
+		}
+	}
+	return -1
 }
 
 // cgroupsDelegatedTo reports whether the user has a systemd instance (and so, on v2, cgroups).
@@ -283,9 +369,32 @@ func TestRootlessSpecBundle(t *testing.T) {
 		t.Fatal(err)
 	}
 	state := filepath.Join(u.runDir, "state")
-	res := u.run([]string{"XDG_RUNTIME_DIR=" + u.runDir}, "--root", state, "run", "--bundle", dir, "rl1")
+	env := []string{"XDG_RUNTIME_DIR=" + u.runDir}
+	res := u.run(env, "--root", state, "run", "--bundle", dir, "rl1")
 	if res.code != 0 || res.stdout != "hi\n" {
 		t.Fatalf("want hi: %s", res)
+	}
+	u.checkClean(state, filepath.Join(u.home, ".local/share/contain/containers"))
+
+	// The whole lifecycle, with an exec joining the container's user namespace.
+	s.Process.Args = []string{"sleep", "600"}
+	if b, err = json.Marshal(&s); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"create", "--bundle", dir, "rl2"}, {"start", "rl2"}} {
+		if res := u.run(env, append([]string{"--root", state}, args...)...); res.code != 0 {
+			t.Fatalf("%s", res)
+		}
+	}
+	res = u.run(env, "--root", state, "exec", "rl2", "id", "-u")
+	if res.code != 0 || res.stdout != "0\n" {
+		t.Errorf("exec as root of the container's user namespace: %s", res)
+	}
+	if res := u.run(env, "--root", state, "delete", "--force", "rl2"); res.code != 0 {
+		t.Fatalf("%s", res)
 	}
 	u.checkClean(state, filepath.Join(u.home, ".local/share/contain/containers"))
 }

@@ -95,6 +95,10 @@ func unitProps(t *testing.T, unit string, names ...string) map[string]string {
 	m := map[string]string{}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		if k, v, ok := strings.Cut(line, "="); ok {
+			// A list property (DeviceAllow) comes as one line per entry.
+			if m[k] != "" {
+				v = m[k] + ", " + v
+			}
 			m[k] = v
 		}
 	}
@@ -292,17 +296,22 @@ func TestSystemdCgroupMemoryOOM(t *testing.T) {
 }
 
 // TestSystemdCgroupPidsFork: at TasksMax the kernel refuses fork: pids.events counts it and the
-// shell's forks beyond the limit fail.
+// shell's forks beyond the limit fail. The forks come from an exec'd shell (busybox sh exits on
+// a refused fork): init stays, and so does the scope, which systemd removes once empty.
 func TestSystemdCgroupPidsFork(t *testing.T) {
 	needsSystemd(t)
 	r := newRunner(t)
 	c := newSDContainer(t, r, "machine.slice:e2e:", func(s *specs.Spec) {
-		s.Process.Args = []string{"sh", "-c", `i=0; while [ $i -lt 20 ]; do sleep 600 & i=$((i+1)); done; sleep 600`}
+		s.Process.Args = []string{"sleep", "600"}
 		s.Linux.Resources.Pids = &specs.LinuxPids{Limit: int64p(10)}
 	})
 	sdMust(r, "create", "--bundle", c.bundle, c.id)
 	wantProps(t, c.unit, map[string]string{"TasksMax": "10"})
 	r.must("start", c.id)
+	res := r.run("exec", c.id, "sh", "-c", `i=0; while [ $i -lt 20 ]; do sleep 600 & i=$((i+1)); done; echo all forked`)
+	if res.code == 0 || strings.Contains(res.stdout, "all forked") || !strings.Contains(res.stderr, "can't fork") {
+		t.Errorf("want the forks beyond TasksMax refused: %s", res)
+	}
 	deadline := time.Now().Add(statusTimeout)
 	for {
 		ev := unitFile(t, c.unit, "pids.events", "pids", "pids.events")
