@@ -44,8 +44,8 @@ func Features() *features.Features {
 			Cgroup: &features.Cgroup{
 				V1:          &yes,
 				V2:          &yes,
-				Systemd:     &no,
-				SystemdUser: &no,
+				Systemd:     &yes,
+				SystemdUser: &yes,
 				Rdma:        &no,
 			},
 			// Seccomp is the runtime's to fill in (libcontain.Features): it needs libseccomp,

@@ -48,7 +48,7 @@ func TestFeatures(t *testing.T) {
 		{"mount options sorted", slices.IsSorted(back.MountOptions)},
 		{"namespaces", slices.Equal(back.Linux.Namespaces, []string{"pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"})},
 		{"capabilities", slices.Equal(back.Linux.Capabilities, KnownCapabilities())},
-		{"cgroup v1 and v2", *back.Linux.Cgroup.V1 && *back.Linux.Cgroup.V2 && !*back.Linux.Cgroup.Systemd},
+		{"cgroup v1, v2 and systemd", *back.Linux.Cgroup.V1 && *back.Linux.Cgroup.V2 && *back.Linux.Cgroup.Systemd && *back.Linux.Cgroup.SystemdUser},
 		{"apparmor disabled", !*back.Linux.Apparmor.Enabled},
 		{"selinux disabled", !*back.Linux.Selinux.Enabled},
 		{"idmapped mounts", *back.Linux.MountExtensions.IDMap.Enabled},
