@@ -105,27 +105,40 @@ func New(c Config) (Manager, error) {
 		root = DefaultRoot
 	}
 	root = filepath.Clean(root)
-	self, err := orRead(c.SelfCgroup, "/proc/self/cgroup")
+	entries, mounts, err := readSelf(c)
 	if err != nil {
 		return nil, err
 	}
-	entries, err := ParseProcCgroup(self)
-	if err != nil {
-		return nil, err
-	}
-	mi, err := orRead(c.MountInfo, "/proc/self/mountinfo")
-	if err != nil {
-		return nil, err
-	}
-	mounts, err := ParseCgroupMounts(mi)
-	if err != nil {
-		return nil, err
-	}
-	v2 := c.Version == 2 || (c.Version == 0 && IsCgroup2(root))
-	if v2 {
+	if c.unified(root) {
 		return newUnified(c, root, entries, mounts)
 	}
 	return newLegacy(c, root, entries, mounts)
+}
+
+// unified reports whether the hierarchy at root is v2 (Version, or the mount's type).
+func (c Config) unified(root string) bool {
+	return c.Version == 2 || (c.Version == 0 && IsCgroup2(root))
+}
+
+// readSelf parses the runtime's own cgroups and the cgroup mounts (from c, or /proc/self).
+func readSelf(c Config) ([]ProcCgroup, []Mount, error) {
+	self, err := orRead(c.SelfCgroup, "/proc/self/cgroup")
+	if err != nil {
+		return nil, nil, err
+	}
+	entries, err := ParseProcCgroup(self)
+	if err != nil {
+		return nil, nil, err
+	}
+	mi, err := orRead(c.MountInfo, "/proc/self/mountinfo")
+	if err != nil {
+		return nil, nil, err
+	}
+	mounts, err := ParseCgroupMounts(mi)
+	if err != nil {
+		return nil, nil, err
+	}
+	return entries, mounts, nil
 }
 
 func orRead(b []byte, file string) ([]byte, error) {
@@ -274,22 +287,31 @@ func Load(paths map[string]string) (Manager, error) {
 // intermediate dirs the original Create made. With created nil, Destroy removes only the dirs in
 // paths.
 func LoadWithCreated(paths map[string]string, created []string) (Manager, error) {
-	if len(paths) == 0 {
-		return nil, errors.New("load cgroup: no saved cgroup paths")
-	}
-	for k, p := range paths {
-		if !filepath.IsAbs(p) || filepath.Clean(p) != p {
-			return nil, fmt.Errorf("load cgroup: path %q for %q is not clean and absolute", p, k)
-		}
-	}
-	for _, p := range created {
-		if !filepath.IsAbs(p) || filepath.Clean(p) != p {
-			return nil, fmt.Errorf("load cgroup: created path %q is not clean and absolute", p)
-		}
+	if err := checkSaved(paths, created); err != nil {
+		return nil, err
 	}
 	// "" alone is a v2 cgroup; beside v1 controllers it is a hybrid host's unified hierarchy.
 	if dir, ok := paths[""]; ok && len(paths) == 1 {
 		return fs2.Load(dir, created), nil
 	}
 	return fs1.Load(paths, created), nil
+}
+
+// checkSaved refuses saved paths that are missing, relative or not clean: state.json is read
+// back from disk, and its dirs are later removed.
+func checkSaved(paths map[string]string, created []string) error {
+	if len(paths) == 0 {
+		return errors.New("load cgroup: no saved cgroup paths")
+	}
+	for k, p := range paths {
+		if !filepath.IsAbs(p) || filepath.Clean(p) != p {
+			return fmt.Errorf("load cgroup: path %q for %q is not clean and absolute", p, k)
+		}
+	}
+	for _, p := range created {
+		if !filepath.IsAbs(p) || filepath.Clean(p) != p {
+			return fmt.Errorf("load cgroup: created path %q is not clean and absolute", p)
+		}
+	}
+	return nil
 }

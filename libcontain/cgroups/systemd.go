@@ -42,7 +42,7 @@ func NewSystemd(c Config, o SystemdOptions) (Manager, error) {
 	}
 	root = filepath.Clean(root)
 	sc := systemd.Config{Unit: unit, User: o.User, Root: root, Extra: extra, Connect: o.Connect}
-	if !(c.Version == 2 || (c.Version == 0 && IsCgroup2(root))) {
+	if !c.unified(root) {
 		if sc.V1Mounts, err = v1Mounts(c, root); err != nil {
 			return nil, err
 		}
@@ -57,19 +57,7 @@ func NewSystemd(c Config, o SystemdOptions) (Manager, error) {
 // v1Mounts maps each v1 controller of the runtime's own cgroups to the mount point of its
 // hierarchy, from the root of each hierarchy: systemd's slices are paths from there.
 func v1Mounts(c Config, root string) (map[string]string, error) {
-	self, err := orRead(c.SelfCgroup, "/proc/self/cgroup")
-	if err != nil {
-		return nil, err
-	}
-	entries, err := ParseProcCgroup(self)
-	if err != nil {
-		return nil, err
-	}
-	mi, err := orRead(c.MountInfo, "/proc/self/mountinfo")
-	if err != nil {
-		return nil, err
-	}
-	mounts, err := ParseCgroupMounts(mi)
+	entries, mounts, err := readSelf(c)
 	if err != nil {
 		return nil, err
 	}
@@ -101,13 +89,8 @@ func LoadSystemd(unit string, user bool, paths map[string]string, created []stri
 	if unit == "" {
 		return nil, fmt.Errorf("load cgroup: no systemd unit saved")
 	}
-	if len(paths) == 0 {
-		return nil, fmt.Errorf("load cgroup: no saved cgroup paths")
-	}
-	for k, p := range paths {
-		if !filepath.IsAbs(p) || filepath.Clean(p) != p {
-			return nil, fmt.Errorf("load cgroup: path %q for %q is not clean and absolute", p, k)
-		}
+	if err := checkSaved(paths, created); err != nil {
+		return nil, err
 	}
 	return systemd.Load(systemd.Unit{Name: unit}, user, paths, created, nil), nil
 }
