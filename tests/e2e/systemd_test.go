@@ -394,3 +394,26 @@ func TestSystemdCgroupBadPath(t *testing.T) {
 		t.Errorf("state left for %s", id)
 	}
 }
+
+// TestSystemdCgroupUnavailable: on a host without systemd, --systemd-cgroup fails create with
+// one clear line and leaves no state, cgroup or process behind.
+func TestSystemdCgroupUnavailable(t *testing.T) {
+	needs.Root(t)
+	if fi, err := os.Stat("/run/systemd/system"); err == nil && fi.IsDir() {
+		t.Skip("systemd runs this host: TestSystemdCgroup* cover it")
+	}
+	if filepath.Base(binary) == "runc" {
+		t.Skip("the message is contain's")
+	}
+	r := newRunner(t)
+	id := bundle.UniqueName("sd-none-")
+	dir := bundle.New(t, func(s *specs.Spec) { s.Linux.CgroupsPath = "machine.slice:e2e:" + id })
+	res := sdRun(r, "create", "--bundle", dir, id)
+	if res.code == 0 || !strings.Contains(res.stderr, "systemd is not running on this host") ||
+		strings.Count(strings.TrimSpace(res.stderr), "\n") != 0 {
+		t.Fatalf("want one line saying systemd is not running: %s", res)
+	}
+	if _, _, ok := r.state(id); ok {
+		t.Errorf("state left for %s", id)
+	}
+}
