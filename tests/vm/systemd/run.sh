@@ -13,8 +13,9 @@
 #
 # Knobs: VM_TIMEOUT (default 600 s for the whole VM), VM_TEST_TIMEOUT (run-tests' limit in the
 # guest, default VM_TIMEOUT-90), VM_MEM (2048 MiB), VM_SMP (2), VM_APPEND (kernel command
-# line), VM_CGROUP=v1 (boot systemd with the legacy v1 hierarchies instead), VM_ACCEL (kvm or
-# tcg; see below), VM_CACHE_DIR (the image cache, image.sh).
+# line), VM_CGROUP=v1 (boot systemd with the legacy v1 hierarchies instead), VM_ACCEL, VM_KVM_PROBE,
+# VM_FIRST_OUTPUT, VM_ACCEL_MEMO (tests/vm/accel.sh), VM_CACHE_DIR (the image cache, image.sh,
+# and the kvm memo).
 #
 # Exit status, as tests/vm/run.sh's: 0 run-tests passed; 1..119 its exit code; 120 it outlived
 # VM_TEST_TIMEOUT; 121 the VM outlived VM_TIMEOUT; 122 no verdict (the guest died); 123 harness
@@ -45,39 +46,11 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
 		die "apt-get install qemu-system-x86"
 fi
 
-# The accelerator. tests/vm/accel.sh (issue 10) chooses KVM only when it proves to work and
-# falls back to TCG; until it is there, this harness uses VM_ACCEL, default tcg (on this kind of
-# machine /dev/kvm can be present and broken). Both provide vm_boot and vm_qemu_stop.
-if [[ -f $here/../accel.sh ]]; then
-	# shellcheck source=tests/vm/accel.sh
-	. "$here/../accel.sh"
-else
-	vm_qemu_pid=
-	vm_accel=${VM_ACCEL:-tcg}
-	vm_accel_why=${VM_ACCEL:+forced by VM_ACCEL}
-	vm_accel_why=${vm_accel_why:-the default until tests/vm/accel.sh exists}
-	vm_qemu_stop() {
-		[[ -n $vm_qemu_pid ]] || return 0
-		kill -TERM "$vm_qemu_pid" 2>/dev/null || true
-		wait "$vm_qemu_pid" 2>/dev/null || true
-		vm_qemu_pid=
-	}
-	# vm_boot TIMEOUT CONSOLE QEMU_ARGS...: boot, stream the console to stdout and CONSOLE.
-	vm_boot() {
-		local timeout=$1 console=$2 rc=0 reader
-		shift 2
-		log "accelerator: $vm_accel ($vm_accel_why)"
-		mkfifo "$console.fifo"
-		timeout -k 10 "$timeout" qemu-system-x86_64 -accel "$vm_accel" -cpu max "$@" </dev/null >"$console.fifo" 2>&1 &
-		vm_qemu_pid=$!
-		sed -u 's/\r$//' <"$console.fifo" | tee "$console" &
-		reader=$!
-		wait "$vm_qemu_pid" || rc=$?
-		vm_qemu_pid=
-		wait "$reader" || true
-		return "$rc"
-	}
-fi
+# The accelerator is chosen by evidence (tests/vm/accel.sh, shared with tests/vm/run.sh): kvm
+# only when it proves to work, else tcg at once; a kvm failure is remembered in the cache
+# (VM_ACCEL_MEMO, as the v2 harness does) so later boots go straight to tcg.
+# shellcheck source=tests/vm/accel.sh
+. "$here/../accel.sh"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/contain-systemd-vm.XXXXXX")
 # shellcheck disable=SC2317 # called by the EXIT trap
@@ -113,7 +86,8 @@ qemu=(-nodefaults -display none -serial stdio -no-reboot -m "${VM_MEM:-2048}" -s
 log "booting $(basename "$img") (${VM_CGROUP:-v2}; timeout ${vm_timeout}s, payload ${test_timeout}s)"
 t_boot=$SECONDS
 qrc=0
-vm_boot "$vm_timeout" "$work/console.log" "${qemu[@]}" || qrc=$?
+cache=${VM_CACHE_DIR:-$here/../../.cache/vm}
+VM_ACCEL_MEMO=${VM_ACCEL_MEMO-$cache/kvm-failed} vm_boot "$vm_timeout" "$work/console.log" "${qemu[@]}" || qrc=$?
 elapsed="boot+run $((SECONDS - t_boot)) s, total $((SECONDS - t0)) s, ${vm_accel:-?}"
 
 verdict=$(grep -ao "CONTAIN-VM-RESULT $nonce .*" "$work/console.log" | tail -n 1 || true)
