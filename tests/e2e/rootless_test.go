@@ -72,9 +72,7 @@ func newRootlessUser(t *testing.T) *rootlessUser {
 	if err := os.MkdirAll(filepath.Dir(u.bin), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := copyExecutable(binary, u.bin); err != nil {
-		t.Fatal(err)
-	}
+	copyExecutable(t, binary, u.bin)
 	bundle.CopyRootfs(t, u.rootfs)
 	if err := os.Mkdir(u.runDir, 0o700); err != nil {
 		t.Fatal(err)
@@ -83,14 +81,6 @@ func newRootlessUser(t *testing.T) *rootlessUser {
 		t.Fatal(err)
 	}
 	return u
-}
-
-func copyExecutable(src, dst string) error {
-	b, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(dst, b, 0o755)
 }
 
 func tempFile(t *testing.T) *os.File {

@@ -418,3 +418,39 @@ func TestSystemdFlagWithoutSystemd(t *testing.T) {
 		t.Errorf("state left for %s", id)
 	}
 }
+
+// TestSystemdCgroupHalfCreated: a create killed once the unit has started (in its createRuntime
+// hook) leaves only its record; delete --force stops the unit the record names and removes
+// the rest, so no scope of the container stays loaded and no process of it stays.
+func TestSystemdCgroupHalfCreated(t *testing.T) {
+	needsSystemd(t)
+	containOnly(t, "the create record is contain's")
+	r := newRunner(t)
+	marker := filepath.Join(t.TempDir(), "hook-ran")
+	c := newSDContainer(t, r, "machine.slice:e2e:", func(s *specs.Spec) {
+		s.Process.Args = []string{"sleep", "600"}
+		s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "touch " + marker + "; exec sleep 2"}}}}
+	})
+	create := exec.Command(binary, "--root", r.root, "--work-dir", filepath.Join(filepath.Dir(r.root), "work"),
+		"--systemd-cgroup", "create", "--bundle", c.bundle, c.id)
+	if err := create.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if !poll(statusTimeout, func() bool { _, err := os.Stat(marker); return err == nil }) {
+		_ = create.Process.Kill()
+		_ = create.Wait()
+		t.Fatal("the createRuntime hook never ran")
+	}
+	_ = create.Process.Kill()
+	_ = create.Wait()
+	// Init may outlive the create (then the unit is active) or end with it (then systemd has
+	// collected the empty scope): delete --force must leave neither.
+	t.Logf("after the kill: %s is %s", c.unit, unitProp(t, c.unit, "ActiveState"))
+	r.must("delete", "--force", c.id)
+	if state := unitProp(t, c.unit, "LoadState"); state != "not-found" {
+		t.Errorf("unit %s still loaded (%s) after delete --force of the half-created container", c.unit, state)
+	}
+	if _, err := os.Stat(filepath.Join(r.root, c.id)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("state dir of %s left (%v)", c.id, err)
+	}
+}

@@ -89,11 +89,11 @@ func TestProperties(t *testing.T) {
 			want: []string{"CPUQuotaPeriodUSec t 50000", "CPUQuotaPerSecUSec t 500000", "CPUWeight t 7",
 				"AllowedCPUs ay [2]", "MemoryHigh t 1000000", "TasksMax t " + max}},
 		{name: "devices", v2: true, version: 252, r: &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{
-			{Allow: false, Access: "rwm"}, {Allow: true, Type: "c", Major: i64(10), Minor: i64(200), Access: "rw"}}},
+			{Allow: false, Access: "rwm"}, {Allow: true, Type: "c", Major: i64(10), Minor: i64(229), Access: "rw"}}},
 			want: []string{"DevicePolicy s strict", "DeviceAllow a(ss) []",
-				"DeviceAllow a(ss) [{/dev/char/10:200 rw} {char-* m} {block-* m} {/dev/char/1:3 rwm} {/dev/char/1:8 rwm} " +
-					"{/dev/char/1:7 rwm} {/dev/char/5:0 rwm} {/dev/char/1:5 rwm} {/dev/char/1:9 rwm} {/dev/char/5:1 rwm} " +
-					"{char-136 rwm} {/dev/char/5:2 rwm}]"}},
+				"DeviceAllow a(ss) [{/dev/char/10:229 rw} {char-* m} {block-* m} {/dev/char/1:3 rwm} {/dev/char/1:8 rwm} " +
+					"{/dev/char/1:7 rwm} {/dev/char/5:0 rwm} {/dev/char/1:5 rwm} {/dev/char/1:9 rwm} " +
+					"{char-136 rwm} {/dev/char/5:2 rwm} {/dev/char/10:200 rwm}]"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
