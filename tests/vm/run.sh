@@ -48,7 +48,7 @@
 #   130, 143   run.sh was interrupted (SIGINT, SIGTERM); its qemu is stopped
 set -euo pipefail
 
-readonly EXIT_PAYLOAD_MAX=119 EXIT_GUEST_TIMEOUT=120 EXIT_VM_TIMEOUT=121 EXIT_NO_VERDICT=122 EXIT_HARNESS=123 EXIT_NO_GUEST=124
+readonly EXIT_HARNESS=123 # the others: tests/vm/verdict.sh
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -85,6 +85,8 @@ t_start=$(now)
 work=$(mktemp -d "${TMPDIR:-/tmp}/contain-vm.XXXXXX") || die "make a temp dir"
 # shellcheck source=tests/vm/accel.sh
 . "$here/accel.sh"
+# shellcheck source=tests/vm/verdict.sh
+. "$here/verdict.sh"
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	vm_qemu_stop # only the qemu (under timeout(1)) this script started, by pid
@@ -334,44 +336,6 @@ qrc=0
 # A broken KVM stays broken until the machine reboots: later runs skip the probe.
 VM_ACCEL_MEMO=${VM_ACCEL_MEMO-$cache/kvm-failed} vm_boot "$vm_timeout" "$console" "${qemu[@]}" || qrc=$?
 elapsed="boot+run $(since "$t_boot") under $vm_accel, total $(since "$t_start")"
-if [[ $qrc == "$VM_EXIT_NO_GUEST" ]]; then
-	log "NO GUEST: the VM never ran: $vm_accel_why ($elapsed)"
-	exit "$EXIT_NO_GUEST"
-fi
-
-verdict=$(grep -ao "CONTAIN-VM-RESULT $nonce [^\r]*" "$console" | tail -n 1 || true)
-verdict=${verdict#"CONTAIN-VM-RESULT $nonce "}
-if [[ -z $verdict ]]; then
-	if [[ $qrc -eq 124 || $qrc -eq 137 ]]; then
-		log "TIMEOUT: the VM ran past ${vm_timeout}s without a verdict; qemu killed ($elapsed)"
-		exit "$EXIT_VM_TIMEOUT"
-	fi
-	if [[ $qrc -ne 0 ]]; then
-		# qemu exits 0 on guest poweroff and on the reboot after a panic (-no-reboot).
-		log "HARNESS ERROR: qemu exited $qrc ($elapsed)"
-		exit "$EXIT_HARNESS"
-	fi
-	log "NO VERDICT: the guest stopped without a result line (kernel panic or /init died?) ($elapsed)"
-	exit "$EXIT_NO_VERDICT"
-fi
-case $verdict in
-setup-error=*)
-	log "HARNESS ERROR in the guest: ${verdict#setup-error=} ($elapsed)"
-	exit "$EXIT_HARNESS"
-	;;
-"timeout exit="*)
-	log "PAYLOAD TIMEOUT: run-tests still running after ${test_timeout}s, killed (${verdict#timeout }) ($elapsed)"
-	exit "$EXIT_GUEST_TIMEOUT"
-	;;
-exit=*)
-	rc=${verdict#exit=}
-	[[ $rc =~ ^[0-9]+$ ]] || die "unparsable verdict: $verdict"
-	if [[ $rc -eq 0 ]]; then
-		log "PASS ($elapsed)"
-		exit 0
-	fi
-	log "FAIL: run-tests exited $rc ($elapsed)"
-	exit $((rc > EXIT_PAYLOAD_MAX ? EXIT_PAYLOAD_MAX : rc))
-	;;
-esac
-die "unknown verdict: $verdict"
+rc=0
+vm_verdict "$console" "$nonce" "$qrc" "$vm_timeout" "$test_timeout" "$elapsed" || rc=$?
+exit "$rc"

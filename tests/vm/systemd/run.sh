@@ -22,7 +22,7 @@
 # or guest setup error (image build, boot failure into emergency mode); 124 the guest never ran.
 set -euo pipefail
 
-readonly EXIT_PAYLOAD_MAX=119 EXIT_GUEST_TIMEOUT=120 EXIT_VM_TIMEOUT=121 EXIT_NO_VERDICT=122 EXIT_HARNESS=123 EXIT_NO_GUEST=124
+readonly EXIT_HARNESS=123 # the others: tests/vm/verdict.sh
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -51,6 +51,8 @@ fi
 # (VM_ACCEL_MEMO, as the v2 harness does) so later boots go straight to tcg.
 # shellcheck source=tests/vm/accel.sh
 . "$here/../accel.sh"
+# shellcheck source=tests/vm/verdict.sh
+. "$here/../verdict.sh"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/contain-systemd-vm.XXXXXX")
 # shellcheck disable=SC2317 # called by the EXIT trap
@@ -87,37 +89,10 @@ log "booting $(basename "$img") (${VM_CGROUP:-v2}; timeout ${vm_timeout}s, paylo
 t_boot=$SECONDS
 qrc=0
 cache=${VM_CACHE_DIR:-$here/../../.cache/vm}
-VM_ACCEL_MEMO=${VM_ACCEL_MEMO-$cache/kvm-failed} vm_boot "$vm_timeout" "$work/console.log" "${qemu[@]}" || qrc=$?
+console=$work/console.log
+VM_ACCEL_MEMO=${VM_ACCEL_MEMO-$cache/kvm-failed} vm_boot "$vm_timeout" "$console" "${qemu[@]}" || qrc=$?
 elapsed="boot+run $((SECONDS - t_boot)) s, total $((SECONDS - t0)) s, ${vm_accel:-?}"
 
-verdict=$(grep -ao "CONTAIN-VM-RESULT $nonce .*" "$work/console.log" | tail -n 1 || true)
-verdict=${verdict#"CONTAIN-VM-RESULT $nonce "}
-if [[ -z $verdict ]]; then
-	case $qrc in
-	124 | 137) log "TIMEOUT: no verdict within ${vm_timeout}s; qemu killed ($elapsed)"; exit "$EXIT_VM_TIMEOUT" ;;
-	200) log "NO GUEST: the VM never ran (${vm_accel_why:-})"; exit "$EXIT_NO_GUEST" ;;
-	0) log "NO VERDICT: the guest stopped without a result line ($elapsed)"; exit "$EXIT_NO_VERDICT" ;;
-	*) log "HARNESS ERROR: qemu exited $qrc ($elapsed)"; exit "$EXIT_HARNESS" ;;
-	esac
-fi
-case $verdict in
-setup-error=*)
-	log "SETUP ERROR in the guest: ${verdict#setup-error=} ($elapsed)"
-	exit "$EXIT_HARNESS"
-	;;
-"timeout exit="*)
-	log "PAYLOAD TIMEOUT: run-tests ran past ${test_timeout}s and was killed ($elapsed)"
-	exit "$EXIT_GUEST_TIMEOUT"
-	;;
-exit=*)
-	rc=${verdict#exit=}
-	[[ $rc =~ ^[0-9]+$ ]] || die "unparsable verdict: $verdict"
-	if [[ $rc -eq 0 ]]; then
-		log "PASS ($elapsed)"
-		exit 0
-	fi
-	log "FAIL: run-tests exited $rc ($elapsed)"
-	exit $((rc > EXIT_PAYLOAD_MAX ? EXIT_PAYLOAD_MAX : rc))
-	;;
-esac
-die "unknown verdict: $verdict"
+rc=0
+vm_verdict "$console" "$nonce" "$qrc" "$vm_timeout" "$test_timeout" "$elapsed" || rc=$?
+exit "$rc"
