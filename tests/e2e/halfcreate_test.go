@@ -29,17 +29,7 @@ func TestHalfCreated(t *testing.T) {
 				s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "touch " + marker + "; exec sleep 2"}}}}
 			}))
 			pids := livePids(t)
-			create := exec.Command(binary, w.global("create", "--bundle", c.bundle, c.id)...)
-			if err := create.Start(); err != nil {
-				t.Fatal(err)
-			}
-			if !poll(statusTimeout, func() bool { _, err := os.Stat(marker); return err == nil }) {
-				_ = create.Process.Kill()
-				_ = create.Wait()
-				t.Fatal("the createRuntime hook never ran")
-			}
-			_ = create.Process.Kill()
-			_ = create.Wait()
+			killInHook(t, exec.Command(binary, w.global("create", "--bundle", c.bundle, c.id)...), marker)
 			var made []string
 			for _, d := range cgroupDirs(t, c.cgroupsPath()) {
 				if _, err := os.Stat(d); err == nil {
@@ -69,6 +59,20 @@ func TestHalfCreated(t *testing.T) {
 				t.Errorf("the half-created run's sandbox %s is left (%v)", runs[0], err)
 			}
 		})
+	}
+}
+
+// killInHook starts create and kills it once its hook has made marker.
+func killInHook(t *testing.T, create *exec.Cmd, marker string) {
+	t.Helper()
+	if err := create.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ran := poll(statusTimeout, func() bool { _, err := os.Stat(marker); return err == nil })
+	_ = create.Process.Kill()
+	_ = create.Wait()
+	if !ran {
+		t.Fatal("the createRuntime hook never ran")
 	}
 }
 

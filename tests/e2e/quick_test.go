@@ -73,19 +73,7 @@ func (q *quickTester) runStdin(stdin string, args ...string) result {
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		res.code = 0
-	case errors.As(err, &ee):
-		res.code = ee.ExitCode()
-	default:
-		q.t.Fatalf("run %s: %v", strings.Join(res.args, " "), err)
-	}
-	if ctx.Err() != nil {
-		q.t.Fatalf("%s timed out after %v", strings.Join(res.args, " "), commandTimeout)
-	}
+	runCommand(q.t, ctx, cmd, &res)
 	res.stdout, res.stderr = out.String(), errb.String()
 	q.t.Logf("%s", res)
 	return res

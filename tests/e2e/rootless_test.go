@@ -143,19 +143,7 @@ func (u *rootlessUser) run(env []string, args ...string) result {
 	// Files, not pipes: a detached container inherits them and would hold a pipe open.
 	outF, errF := tempFile(u.t), tempFile(u.t)
 	cmd.Stdout, cmd.Stderr = outF, errF
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		res.code = 0
-	case errors.As(err, &ee):
-		res.code = ee.ExitCode()
-	default:
-		u.t.Fatalf("run %s: %v", strings.Join(res.args, " "), err)
-	}
-	if ctx.Err() != nil {
-		u.t.Fatalf("%s timed out after %v", strings.Join(res.args, " "), commandTimeout)
-	}
+	runCommand(u.t, ctx, cmd, &res)
 	res.stdout, res.stderr = readFile(u.t, outF.Name()), readFile(u.t, errF.Name())
 	u.t.Logf("%s", res)
 	return res

@@ -121,19 +121,7 @@ func (r *runner) exec(extra []*os.File, log bool, args ...string) result {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, full...)
 	cmd.Stdout, cmd.Stderr, cmd.ExtraFiles = outF, errF, extra
-	err = cmd.Run()
-	var exitErr *exec.ExitError
-	switch {
-	case err == nil:
-		res.code = 0
-	case errors.As(err, &exitErr):
-		res.code = exitErr.ExitCode()
-	default:
-		r.t.Fatalf("run %s: %v", strings.Join(res.args, " "), err)
-	}
-	if ctx.Err() != nil {
-		r.t.Fatalf("%s timed out after %v", strings.Join(res.args, " "), commandTimeout)
-	}
+	runCommand(r.t, ctx, cmd, &res)
 	res.stdout = readFile(r.t, outF.Name())
 	res.stderr = readFile(r.t, errF.Name())
 	if log {
@@ -252,5 +240,24 @@ func containOnly(t *testing.T, reason string) {
 	t.Helper()
 	if filepath.Base(binary) == "runc" {
 		t.Skipf("contain only: %s", reason)
+	}
+}
+
+// runCommand runs cmd (made with ctx) and sets res.code to its exit status; a command that could
+// not run, or ran past ctx's deadline (commandTimeout), fails the test.
+func runCommand(t *testing.T, ctx context.Context, cmd *exec.Cmd, res *result) {
+	t.Helper()
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		res.code = 0
+	case errors.As(err, &ee):
+		res.code = ee.ExitCode()
+	default:
+		t.Fatalf("run %s: %v", strings.Join(res.args, " "), err)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("%s timed out after %v", strings.Join(res.args, " "), commandTimeout)
 	}
 }

@@ -431,18 +431,8 @@ func TestSystemdCgroupHalfCreated(t *testing.T) {
 		s.Process.Args = []string{"sleep", "600"}
 		s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "touch " + marker + "; exec sleep 2"}}}}
 	})
-	create := exec.Command(binary, "--root", r.root, "--work-dir", filepath.Join(filepath.Dir(r.root), "work"),
-		"--systemd-cgroup", "create", "--bundle", c.bundle, c.id)
-	if err := create.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if !poll(statusTimeout, func() bool { _, err := os.Stat(marker); return err == nil }) {
-		_ = create.Process.Kill()
-		_ = create.Wait()
-		t.Fatal("the createRuntime hook never ran")
-	}
-	_ = create.Process.Kill()
-	_ = create.Wait()
+	killInHook(t, exec.Command(binary, "--root", r.root, "--work-dir", filepath.Join(filepath.Dir(r.root), "work"),
+		"--systemd-cgroup", "create", "--bundle", c.bundle, c.id), marker)
 	// Init may outlive the create (then the unit is active) or end with it (then systemd has
 	// collected the empty scope): delete --force must leave neither.
 	t.Logf("after the kill: %s is %s", c.unit, unitProp(t, c.unit, "ActiveState"))
