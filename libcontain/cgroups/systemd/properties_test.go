@@ -12,8 +12,6 @@ import (
 func i64(v int64) *int64   { return &v }
 func u64(v uint64) *uint64 { return &v }
 func u16(v uint16) *uint16 { return &v }
-func boolp(v bool) *bool   { return &v }
-func u32(v uint32) *uint32 { return &v }
 
 // render shows each property as "Name signature value": the D-Bus type is part of the contract
 // (systemd refuses a MemoryMax that is not "t").

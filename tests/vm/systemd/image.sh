@@ -15,6 +15,7 @@
 # Needs root (debootstrap, chroot, device nodes), debootstrap (installed when missing), apt's
 # Debian mirror (taken from the host's apt configuration; VM_DEBIAN_MIRROR overrides),
 # mkfs.ext4 (e2fsprogs) and cpio-less packing via the image's own busybox.
+# shellcheck disable=SC2016 # apt's, dpkg's and the chroot's shell expand what is quoted for them
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

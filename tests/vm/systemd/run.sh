@@ -70,7 +70,8 @@ img=$(bash "$here/image.sh") || die "image build failed"
 # The image's initramfs plus /init, appended as a second archive (4-byte aligned, or the kernel
 # ignores it).
 cp "$img/initrd.cpio" "$work/initrd"
-head -c $(((4 - $(stat -c %s "$work/initrd") % 4) % 4)) /dev/zero >>"$work/initrd"
+size=$(stat -c %s "$work/initrd")
+head -c $(((4 - size % 4) % 4)) /dev/zero >>"$work/initrd"
 mkdir "$work/rd"
 install -m 0755 "$here/initramfs-init" "$work/rd/init"
 (cd "$work/rd" && echo init | "$img/busybox" cpio -o -H newc -R 0:0 2>/dev/null) >>"$work/initrd" || die "pack /init"
