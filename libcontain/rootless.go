@@ -1,7 +1,9 @@
 package libcontain
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/user"
@@ -72,9 +74,14 @@ func RootlessWorkDir() (string, error) {
 	return filepath.Join(home, ".local", "share", "contain"), nil
 }
 
-// CheckOwnDir refuses a state root that another user owns or can write: in a shared temp dir
-// someone could have made it first to watch or plant container state.
+// CheckOwnDir makes the state root (0700) unless it exists, and refuses one that another user
+// owns or can write: in a shared temp dir someone could have made it first to watch or plant
+// container state. (The store makes its root only at the first create; made here, it cannot be
+// made by someone else between this check and that create.)
 func CheckOwnDir(dir string) error {
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("create state root: %w", err)
+	}
 	fi, err := os.Lstat(dir)
 	if err != nil {
 		return err
