@@ -123,7 +123,7 @@ func (l *launcher) start(exe, sock, logW *os.File) (*os.Process, error) {
 	cmd := &exec.Cmd{
 		Path:        "/proc/self/fd/" + strconv.Itoa(int(exe.Fd())),
 		Args:        []string{"contain", "init"},
-		Env:         protocol.PreservedEnv(len(l.preserved)),
+		Env:         protocol.ChildEnv(len(l.preserved)),
 		Stdin:       orStd(l.stdin, os.Stdin),
 		Stdout:      orStd(l.stdout, os.Stdout),
 		Stderr:      orStd(l.stderr, os.Stderr),
