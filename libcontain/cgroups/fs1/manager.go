@@ -6,7 +6,9 @@ package fs1
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -85,7 +87,7 @@ func (m *Manager) Create() error {
 		return err
 	}
 	done := make(map[string]bool)
-	for _, ctrl := range sortedKeys(m.paths) {
+	for _, ctrl := range slices.Sorted(maps.Keys(m.paths)) {
 		dir := m.paths[ctrl]
 		if done[dir] {
 			continue
@@ -228,13 +230,4 @@ func (m *Manager) Destroy() error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -3,7 +3,8 @@ package systemd
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	sdbus "github.com/coreos/go-systemd/v22/dbus"
@@ -20,7 +21,7 @@ const AnnotationPrefix = "org.systemd.property."
 // and its number of seconds is converted, as runc does.
 func AnnotationProperties(annotations map[string]string) ([]sdbus.Property, error) {
 	var props []sdbus.Property
-	for _, k := range sortedKeys(annotations) {
+	for _, k := range slices.Sorted(maps.Keys(annotations)) {
 		name, ok := strings.CutPrefix(k, AnnotationPrefix)
 		if !ok {
 			continue
@@ -86,13 +87,4 @@ func secondsToUSec(v dbus.Variant) (dbus.Variant, error) {
 		return v, errors.New("a negative number of seconds")
 	}
 	return dbus.MakeVariant(uint64(signed) * M), nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

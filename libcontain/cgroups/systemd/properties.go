@@ -3,7 +3,9 @@ package systemd
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -283,7 +285,7 @@ func ioProperties(b *specs.LinuxBlockIO, v2 bool) []sdbus.Property {
 // others are only written to their files.
 func unifiedProperties(u map[string]string, version int) ([]sdbus.Property, error) {
 	var props []sdbus.Property
-	for _, k := range sortedKeys(u) {
+	for _, k := range slices.Sorted(maps.Keys(u)) {
 		v := strings.TrimSpace(u[k])
 		bad := func(err error) error { return fmt.Errorf("unified %s=%q: %w", k, v, err) }
 		number := func() (uint64, error) {
