@@ -27,6 +27,7 @@ func Run(rt *Runtime, o CreateOpts, detach bool) (int, error) {
 		sigs = make(chan os.Signal, 16)
 		signal.Notify(sigs, forwarded...)
 		defer signal.Stop(sigs)
+		defer survivePipes()()
 	}
 	o.Foreground = !detach
 	c, err := Create(rt, o)
@@ -45,6 +46,16 @@ func Run(rt *Runtime, o CreateOpts, detach bool) (int, error) {
 	}
 	c.keep = o.Keep
 	return c.waitForeground(sigs)
+}
+
+// survivePipes makes a write to a closed stdout or stderr fail with EPIPE instead of killing the
+// runtime (Go's default on fds 1 and 2) until the returned stop: a foreground run whose reader
+// went away (`contain run … | head`) must still delete its container, or its state and cgroups
+// stay behind. Go's handler does not outlive execve, so init and hooks get the default back.
+func survivePipes() (stop func()) {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, unix.SIGPIPE)
+	return func() { signal.Stop(c) }
 }
 
 func (c *Container) waitForeground(sigs chan os.Signal) (int, error) {

@@ -8,6 +8,7 @@ package e2e
 // tests/interactive.
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -147,6 +148,37 @@ func TestQuickPipe(t *testing.T) {
 			t.Errorf("peak pids %d: the container ran at least one process", p)
 		}
 	})
+}
+
+// TestQuickReaderGone: a foreground run whose stdout and stderr reader goes away mid-run (`contain
+// run … | head`) still deletes its container: its next progress line must not kill it first.
+func TestQuickReaderGone(t *testing.T) {
+	q := newQuickTester(t)
+	n := q.name()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, q.global("run", "--rootfs", q.rootfs, "--name", n, "--", "sleep", "1")...)
+	cmd.Stdout, cmd.Stderr = w, w
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	// Read up to the "running:" line, then go away while the container still runs.
+	sc := bufio.NewScanner(r)
+	for sc.Scan() && !strings.Contains(sc.Text(), "running: sleep 1") {
+	}
+	r.Close()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(commandTimeout):
+		t.Fatal("run did not end after its container's sleep 1")
+	}
+	q.gone(n)
 }
 
 // TestQuickProcess: what the process sees of the flags that shape it.
