@@ -56,6 +56,9 @@ type launcher struct {
 	handlers handlers
 	// pid is the child's, once it runs (for the handlers).
 	pid int
+	// hugePages: the child was started with transparent huge pages off (withoutHugePages) and
+	// turns them back on before it becomes the container's process.
+	hugePages bool
 }
 
 // handlers answer the child's messages. A kind that never gets a message leaves its handler nil:
@@ -96,6 +99,7 @@ func (l *launcher) launch() (*os.Process, error) {
 	if err == nil {
 		l.pid = proc.Pid
 		cfg := l.config(proc.Pid)
+		cfg.HugePages = l.hugePages
 		p := cfg.Spec.Process
 		var sc *specs.LinuxSeccomp
 		if cfg.Spec.Linux != nil {
@@ -183,12 +187,14 @@ func (l *launcher) start(exe, sock, logW *os.File) (*os.Process, error) {
 			return nil, fmt.Errorf("join namespaces: %w", err)
 		}
 	}
-	if err := l.startWithAffinity(cmd, placer); err != nil {
+	restore, err := withoutHugePages(func() error { return l.startWithAffinity(cmd, placer) })
+	if err != nil {
 		if h != nil {
 			h.Close()
 		}
 		return nil, fmt.Errorf("start %s: %w", l.kind, err)
 	}
+	l.hugePages = restore
 	proc := cmd.Process
 	if h != nil {
 		pid, err := h.Wait()

@@ -33,6 +33,12 @@ func (in *initProc) exec() (string, error) {
 // capabilities, cwd, environment; it returns the executable's path. create and exec share it.
 func (in *initProc) becomeProcess() (string, string, error) {
 	s, cfg, p := in.cfg.Spec, in.cfg, in.cfg.Spec.Process
+	// Before any seccomp profile, which may refuse prctl.
+	if cfg.HugePages {
+		if err := unix.Prctl(unix.PR_SET_THP_DISABLE, 0, 0, 0, 0); err != nil {
+			return "", "turn transparent huge pages back on", os.NewSyscallError("prctl", err)
+		}
+	}
 	filters, err := buildFilters(s, cfg.Jail)
 	if err != nil {
 		return "", "build seccomp filter", err

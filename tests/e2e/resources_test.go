@@ -66,16 +66,20 @@ func TestMemoryLimitOOM(t *testing.T) {
 // TestMemoryLimitFourMiB: a container with 4 MiB of memory (and no swap beyond it) starts and
 // runs `echo it works`. Its init's pages are charged to that limit while it sets the container up
 // (on cgroup v2 from the clone on; on v1 from when it is placed), so an init that needs more than
-// 4 MiB is OOM-killed before the echo runs. runc 1.5.3 passes.
+// 4 MiB is OOM-killed before the echo runs. Five runs: where THP is "always" (the v2 VM), whether
+// the Go runtime's first mappings got a 2 MiB page varied from run to run (8 to 14 of 20 runs
+// failed before the runtime turned THP off for its child). runc 1.5.3 passes.
 func TestMemoryLimitFourMiB(t *testing.T) {
 	r := newRunner(t)
-	c := r.newContainer(func(s *specs.Spec) {
-		s.Process.Args = []string{"echo", "it works"}
-		s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: int64p(4 << 20), Swap: int64p(4 << 20)}
-	})
-	res := r.run("run", "--bundle", c.bundle, c.id)
-	if res.code != 0 || strings.TrimSpace(res.stdout) != "it works" {
-		t.Fatalf("want `it works` and exit 0 within 4 MiB: %s", res)
+	for i := range 5 {
+		c := r.newContainer(func(s *specs.Spec) {
+			s.Process.Args = []string{"echo", "it works"}
+			s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: int64p(4 << 20), Swap: int64p(4 << 20)}
+		})
+		res := r.run("run", "--bundle", c.bundle, c.id)
+		if res.code != 0 || strings.TrimSpace(res.stdout) != "it works" {
+			t.Fatalf("run %d: want `it works` and exit 0 within 4 MiB: %s", i+1, res)
+		}
 	}
 }
 

@@ -19,4 +19,8 @@ type InitConfig struct {
 	Jail        bool              `json:"jail,omitempty"`     // io.contain.jail: no new namespaces from exec on
 	Exec        bool              `json:"exec,omitempty"`     // exec into a running container, not create
 	Setup       ProcessSetup      `json:"setup"`
+	// HugePages: the child started with transparent huge pages off (prctl PR_SET_THP_DISABLE,
+	// so the runtime's pages fit a small memory limit) and turns them back on before it becomes
+	// the container's process, which gets the host's THP policy as under runc.
+	HugePages bool `json:"hugePages,omitempty"`
 }

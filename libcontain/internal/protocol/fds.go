@@ -22,21 +22,14 @@ const preservedFdsEnv = "_CONTAIN_PRESERVED_FDS"
 // MaxPreservedFds bounds --preserve-fds well below any fd limit a container starts with.
 const MaxPreservedFds = 512
 
-// childGodebug turns transparent huge pages off for the child's Go heap. The child is charged to
-// the container's memory cgroup from its first page, and where THP is "always" (Debian's kernels)
-// its first heap arena is backed by 2 MiB pages: 4 MiB of AnonHugePages, measured in the v2 VM,
-// where a 4 MiB memory limit killed init before its ready. Without them its heap is about 1 MiB.
-const childGodebug = "GODEBUG=disablethp=1"
-
 // ChildEnv is the child's whole environment, for n preserved fds. Nothing inherits it: the
 // container's process gets exactly process.env, and hooks exactly their own env (hooks.Run).
-// GODEBUG stays set for the child's whole life: unset, the runtime would re-read it and back
-// later heap growth with huge pages again.
+// Never nil: exec.Cmd would give the child our environment.
 func ChildEnv(n int) []string {
 	if n == 0 {
-		return []string{childGodebug}
+		return []string{}
 	}
-	return []string{childGodebug, preservedFdsEnv + "=" + strconv.Itoa(n)}
+	return []string{preservedFdsEnv + "=" + strconv.Itoa(n)}
 }
 
 // FdBase is, in the child, the first of its protocol fds: 3 plus the preserved ones. It takes
