@@ -157,6 +157,10 @@ func ParseVolume(v string) (Volume, error) {
 		if first, _, _ := strings.Cut(filepath.Clean(vol.Host), "/"); first != "." && ReservedSandboxName(first) {
 			return Volume{}, fmt.Errorf("invalid volume %q: %q is reserved for contain's own files in the sandbox", v, first)
 		}
+	} else {
+		// A host path is the caller's own to name, ".." included; it is used cleaned, lexically
+		// ("/../" is "/", and "/a/link/../b" is "/a/b" whatever link points to).
+		vol.Host = filepath.Clean(vol.Host)
 	}
 	return vol, nil
 }

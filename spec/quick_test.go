@@ -67,10 +67,12 @@ func TestParseCPUs(t *testing.T) {
 
 func TestParseVolume(t *testing.T) {
 	good := map[string]Volume{
-		"/data:/data":   {"/data", "/data", false},
-		"tmp:/tmp":      {"tmp", "/tmp", false},
-		"/a:/b:ro":      {"/a", "/b", true},
-		"cache/x:/c:rw": {"cache/x", "/c", false},
+		"/data:/data":     {"/data", "/data", false},
+		"tmp:/tmp":        {"tmp", "/tmp", false},
+		"/a:/b:ro":        {"/a", "/b", true},
+		"cache/x:/c:rw":   {"cache/x", "/c", false},
+		"/../:/0":         {"/", "/0", false}, // found by FuzzParseAnnotations in CI
+		"/a/./b/../c/:/c": {"/a/c", "/c", false},
 	}
 	for in, want := range good {
 		if got, err := ParseVolume(in); err != nil || got != want {
