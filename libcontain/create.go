@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -153,8 +154,10 @@ type builder struct {
 	console *os.File
 	// hookState is the state hooks get, with init's pid once it runs.
 	hookState specs.State
-	// rec is what create has said it makes (halfcreate.go), saved before each piece is made.
-	rec createRecord
+	// rec is what create has said it makes (halfcreate.go), saved before each piece is made;
+	// the cgroup and the sandbox are made at once (build), so updates take recMu.
+	rec   createRecord
+	recMu sync.Mutex
 	// setup is what init applies to itself before the process runs.
 	setup protocol.ProcessSetup
 }
@@ -165,55 +168,19 @@ func (b *builder) build() error {
 			f.Close()
 		}
 	}()
-	if err := b.prepareSandbox(); err != nil {
-		return err
+	// The cgroup is made while the sandbox, the saved config and the exec fifo are: both are
+	// mostly the kernel's work (cgroupfs mkdirs and limit writes; the file system's), under
+	// different locks, and init needs both before it starts.
+	cgDone := make(chan error, 1)
+	go func() { cgDone <- b.makeCgroup() }()
+	fifo, err := b.prepareFiles()
+	if cgErr := <-cgDone; err == nil {
+		err = cgErr
 	}
-	notifyHost, err := addNotifySocket(b.spec, b.dir.Path)
 	if err != nil {
 		return err
-	}
-	b.notifySocket = notifyHost
-	if err := b.dir.SaveConfig(b.spec); err != nil {
-		return fmt.Errorf("save config: %w", err)
-	}
-	// 0622: init opens it for writing after it has switched to the container's user. The
-	// state dir is 0711, so nobody else can list it to find the fifo.
-	if err := unix.Mkfifo(b.dir.FifoPath(), 0o622); err != nil {
-		return fmt.Errorf("make exec fifo: %w", os.NewSyscallError("mkfifo", err))
-	}
-	if err := os.Chmod(b.dir.FifoPath(), 0o622); err != nil { // mkfifo honours the umask
-		return fmt.Errorf("make exec fifo: %w", err)
-	}
-	// In a user namespace init is the host uid mapped to the container's root: it must own
-	// the fifo to open it for writing.
-	if uid, gid := namespaces.HostRoot(b.spec.Linux); uid != 0 || gid != 0 {
-		if err := os.Chown(b.dir.FifoPath(), uid, gid); err != nil {
-			return fmt.Errorf("chown exec fifo: %w", err)
-		}
-	}
-	// init opens the fifo through this O_PATH fd: it never resolves a path the container could
-	// influence, and the fd itself grants neither read nor write.
-	fifo, err := os.OpenFile(b.dir.FifoPath(), unix.O_PATH|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("open exec fifo: %w", err)
 	}
 	defer fifo.Close()
-
-	if b.o.Progress != nil {
-		var names []string
-		for _, ns := range b.spec.Linux.Namespaces {
-			if ns.Path == "" {
-				names = append(names, namespaces.ProcName(ns.Type))
-			}
-		}
-		b.o.Progress("creating namespaces: " + strings.Join(names, " "))
-	}
-	if b.setup, err = processSetup(b.rt.Log, b.spec, b.spec.Process, true); err != nil {
-		return err
-	}
-	if err := b.makeCgroup(); err != nil {
-		return err
-	}
 	plan, err := namespaces.PlanInit(b.spec.Linux.Namespaces)
 	if err != nil {
 		return err
@@ -258,6 +225,58 @@ func (b *builder) build() error {
 		}
 	}
 	return nil
+}
+
+// prepareFiles makes the sandbox, the notify socket's dir, the saved config and the exec fifo,
+// and computes init's process setup. It returns the fifo, by an O_PATH fd, for init.
+func (b *builder) prepareFiles() (*os.File, error) {
+	if err := b.prepareSandbox(); err != nil {
+		return nil, err
+	}
+	notifyHost, err := addNotifySocket(b.spec, b.dir.Path)
+	if err != nil {
+		return nil, err
+	}
+	b.notifySocket = notifyHost
+	if err := b.dir.SaveConfig(b.spec); err != nil {
+		return nil, fmt.Errorf("save config: %w", err)
+	}
+	// 0622: init opens it for writing after it has switched to the container's user. The
+	// state dir is 0711, so nobody else can list it to find the fifo.
+	if err := unix.Mkfifo(b.dir.FifoPath(), 0o622); err != nil {
+		return nil, fmt.Errorf("make exec fifo: %w", os.NewSyscallError("mkfifo", err))
+	}
+	if err := os.Chmod(b.dir.FifoPath(), 0o622); err != nil { // mkfifo honours the umask
+		return nil, fmt.Errorf("make exec fifo: %w", err)
+	}
+	// In a user namespace init is the host uid mapped to the container's root: it must own
+	// the fifo to open it for writing.
+	if uid, gid := namespaces.HostRoot(b.spec.Linux); uid != 0 || gid != 0 {
+		if err := os.Chown(b.dir.FifoPath(), uid, gid); err != nil {
+			return nil, fmt.Errorf("chown exec fifo: %w", err)
+		}
+	}
+	// init opens the fifo through this O_PATH fd: it never resolves a path the container could
+	// influence, and the fd itself grants neither read nor write.
+	fifo, err := os.OpenFile(b.dir.FifoPath(), unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open exec fifo: %w", err)
+	}
+
+	if b.o.Progress != nil {
+		var names []string
+		for _, ns := range b.spec.Linux.Namespaces {
+			if ns.Path == "" {
+				names = append(names, namespaces.ProcName(ns.Type))
+			}
+		}
+		b.o.Progress("creating namespaces: " + strings.Join(names, " "))
+	}
+	if b.setup, err = processSetup(b.rt.Log, b.spec, b.spec.Process, true); err != nil {
+		fifo.Close()
+		return nil, err
+	}
+	return fifo, nil
 }
 
 // mountSource opens bind source number index for init (b.hookState.Pid): see openMountSource.

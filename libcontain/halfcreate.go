@@ -49,6 +49,8 @@ type createRecord struct {
 // record saves the record so far. A create that cannot write it does not go on: a piece made
 // unrecorded is a piece a kill can leak.
 func (b *builder) record(update func(r *createRecord)) error {
+	b.recMu.Lock()
+	defer b.recMu.Unlock()
 	update(&b.rec)
 	data, err := json.Marshal(&b.rec)
 	if err != nil {
