@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"unsafe"
 
 	"github.com/moby/sys/capability"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -29,18 +30,14 @@ func setupUser(p *specs.Process, s *specs.Spec) (warnings []string, err error) {
 	}
 	u := p.User
 	if len(u.AdditionalGids) > 0 || !inUserNSWithoutSetgroups(s) {
-		gids := make([]int, len(u.AdditionalGids))
-		for i, g := range u.AdditionalGids {
-			gids[i] = int(g)
-		}
-		if err := unix.Setgroups(gids); err != nil {
+		if err := threadSetgroups(u.AdditionalGids); err != nil {
 			return nil, os.NewSyscallError("setgroups", err)
 		}
 	}
-	if err := unix.Setresgid(int(u.GID), int(u.GID), int(u.GID)); err != nil {
+	if err := threadSetres(unix.SYS_SETRESGID, u.GID); err != nil {
 		return nil, os.NewSyscallError("setresgid", err)
 	}
-	if err := unix.Setresuid(int(u.UID), int(u.UID), int(u.UID)); err != nil {
+	if err := threadSetres(unix.SYS_SETRESUID, u.UID); err != nil {
 		return nil, os.NewSyscallError("setresuid", err)
 	}
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
@@ -60,6 +57,29 @@ func setupUser(p *specs.Process, s *specs.Spec) (warnings []string, err error) {
 		unix.Umask(0o022)
 	}
 	return warnings, nil
+}
+
+// threadSetgroups and threadSetres change the ids of this thread only, as runc's init does: it
+// is the thread that execs the container's process (Init locks it), and execve ends every other.
+// Go's Setgroups and Setres[ug]id change them on every thread of the process, waking each with a
+// signal, for threads that never run the container's code.
+func threadSetgroups(gids []uint32) error {
+	var p unsafe.Pointer
+	if len(gids) > 0 {
+		p = unsafe.Pointer(&gids[0])
+	}
+	if _, _, e := unix.RawSyscall(unix.SYS_SETGROUPS, uintptr(len(gids)), uintptr(p), 0); e != 0 {
+		return e
+	}
+	return nil
+}
+
+// threadSetres is setresuid or setresgid (trap) of one id for real, effective and saved.
+func threadSetres(trap uintptr, id uint32) error {
+	if _, _, e := unix.RawSyscall(trap, uintptr(id), uintptr(id), uintptr(id)); e != 0 {
+		return e
+	}
+	return nil
 }
 
 // inUserNSWithoutSetgroups: in a user namespace whose setgroups is "deny", setgroups fails even
