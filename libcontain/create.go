@@ -108,6 +108,7 @@ func Create(rt *Runtime, o CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 
+	rt.Log.Debug("create: spec loaded and checked", "id", o.ID)
 	dir, err := rt.Store.Create(o.ID)
 	if errors.Is(err, fs.ErrExist) && rt.removeHalfCreated(o.ID) {
 		dir, err = rt.Store.Create(o.ID)
@@ -168,9 +169,11 @@ func (b *builder) build() error {
 			f.Close()
 		}
 	}()
-	// The cgroup is made while the sandbox, the saved config and the exec fifo are: both are
-	// mostly the kernel's work (cgroupfs mkdirs and limit writes; the file system's), under
-	// different locks, and init needs both before it starts.
+	// The binary is sealed and the cgroup made while the sandbox, the saved config and the exec
+	// fifo are: all are mostly the kernel's work (a mount, cgroupfs mkdirs and limit writes, the
+	// file system's), under different locks, and init needs them all before it starts.
+	seal := sealAhead(b.rt.Log, b.rt.Store.Root, len(b.preserved))
+	defer seal.discard()
 	cgDone := make(chan error, 1)
 	go func() { cgDone <- b.makeCgroup() }()
 	fifo, err := b.prepareFiles()
@@ -180,6 +183,7 @@ func (b *builder) build() error {
 	if err != nil {
 		return err
 	}
+	b.rt.Log.Debug("create: sandbox, config, exec fifo and cgroup made")
 	defer fifo.Close()
 	plan, err := namespaces.PlanInit(b.spec.Linux.Namespaces)
 	if err != nil {
@@ -192,7 +196,7 @@ func (b *builder) build() error {
 		}
 	}
 	l := &launcher{
-		kind: protocol.KindInit, log: b.rt.Log, sealDir: b.rt.Store.Root, progress: b.o.Progress,
+		kind: protocol.KindInit, log: b.rt.Log, sealed: seal, progress: b.o.Progress,
 		stdin: b.o.Stdin, stdout: b.o.Stdout, stderr: b.o.Stderr, preserved: b.preserved, fifo: fifo,
 		cloneFlags: plan.CloneFlags, uidMaps: b.spec.Linux.UIDMappings, gidMaps: b.spec.Linux.GIDMappings,
 		cg: b.cg, config: b.initConfig,
@@ -358,6 +362,7 @@ func (b *builder) runtimeHooks() error {
 
 // ready runs while init waits, its setup done but privileges not yet dropped.
 func (b *builder) ready() error {
+	b.rt.Log.Debug("create: init is ready")
 	pid := b.hookState.Pid
 	if err := b.applyResources(); err != nil {
 		return err
@@ -399,6 +404,7 @@ func (b *builder) ready() error {
 	if err := b.dir.Save(b.st); err != nil {
 		return fmt.Errorf("save state: %w", err)
 	}
+	b.rt.Log.Debug("create: limits applied, state saved")
 	// state.json now names everything the record did.
 	return b.dir.DropCreating()
 }

@@ -24,6 +24,7 @@ import (
 // not stopped is an error unless force, which kills it first (spec 1.3.0: deleting a container
 // that is not stopped MUST fail).
 func (c *Container) Delete(force bool) error {
+	c.rt.Log.Debug("delete", "id", c.ID, "force", force)
 	d, err := c.rt.openDir(c.ID, true)
 	if err != nil {
 		return err
@@ -115,12 +116,14 @@ func (c *Container) destroy(d *state.Dir, st *state.State) error {
 	}
 	// The sandbox before the state: a delete killed in between must leave something that says
 	// where the sandbox is.
+	c.rt.Log.Debug("delete: cgroup removed")
 	if sb := st.Annotations[spec.AnnotationSandbox]; sb != "" {
 		sandbox.RemoveIfEmpty(sb)
 	}
 	if err := d.Remove(); err != nil {
 		errs = append(errs, fmt.Errorf("remove state: %w", err))
 	}
+	c.rt.Log.Debug("delete: sandbox and state dir removed")
 	if cfgErr == nil && cfg.Hooks != nil && len(cfg.Hooks.Poststop) > 0 {
 		hs := st.State
 		hs.Status = "stopped"

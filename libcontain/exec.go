@@ -54,6 +54,9 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	if !p.Terminal && o.ConsoleSocket != "" {
 		return -1, errors.New("cannot use console socket if contain will not detach or allocate tty")
 	}
+	// The binary is sealed while the state and config are read.
+	seal := sealAhead(c.rt.Log, c.rt.Store.Root, o.PreserveFds)
+	defer seal.discard()
 	d, err := c.rt.openDir(c.ID, false)
 	if err != nil {
 		return -1, err
@@ -83,6 +86,7 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	c.rt.Log.Debug("exec: state and config loaded", "id", c.ID)
 	iso, err := spec.ParseAnnotations(cfg.Annotations)
 	if err != nil {
 		return -1, err
@@ -138,7 +142,7 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	}
 	var console *os.File
 	l := &launcher{
-		kind: protocol.KindExec, log: c.rt.Log, sealDir: c.rt.Store.Root, preserved: preserved,
+		kind: protocol.KindExec, log: c.rt.Log, sealed: seal, preserved: preserved,
 		join: &nsenter.Request{Pid: st.Pid}, cg: cg, affinity: affinity,
 		config: func(int) *protocol.InitConfig {
 			return &protocol.InitConfig{Spec: &execSpec, Exec: true, Jail: iso.Jail, Debug: c.rt.Debug, CgroupPaths: st.CgroupPaths, Setup: setup}

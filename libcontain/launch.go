@@ -29,12 +29,12 @@ import (
 // launcher starts the runtime's child — a new container's init (create) or a process joining a
 // running container (exec), see package initproc — and drives it through the sync protocol
 // (package protocol) until it is about to execve. create and exec differ only in the fields they
-// set and the handlers they give; the steps are one: seal the binary, make the socketpair and the
-// log pipe, start the child in its namespaces and cgroup, answer its messages.
+// set and the handlers they give; the steps are one: take the sealed binary, make the socketpair
+// and the log pipe, start the child in its namespaces and cgroup, answer its messages.
 type launcher struct {
 	kind     protocol.Kind
 	log      *slog.Logger
-	sealDir  string       // a directory for sealedSelf: the state root
+	sealed   *pendingSeal // the sealed binary (sealedSelf), begun ahead by the caller
 	progress func(string) // takes the child's progress lines; nil: they are logged
 	// stdio of the child; a nil entry is the runtime's own.
 	stdin, stdout, stderr *os.File
@@ -75,10 +75,11 @@ type handlers struct {
 // launch starts the child and returns it once it has closed its end of the socket. On failure
 // the child is killed and reaped.
 func (l *launcher) launch() (*os.Process, error) {
-	exe, err := sealedSelf(l.log, l.sealDir, len(l.preserved))
+	exe, err := l.sealed.take()
 	if err != nil {
 		return nil, err
 	}
+	l.log.Debug("launch: binary sealed")
 	defer exe.Close()
 	parentSock, childSock, err := protocol.NewSocketPair()
 	if err != nil {
@@ -195,6 +196,7 @@ func (l *launcher) start(exe, sock, logW *os.File) (*os.Process, error) {
 		return nil, fmt.Errorf("start %s: %w", l.kind, err)
 	}
 	l.hugePages = restore
+	l.log.Debug("launch: child started", "kind", l.kind.String(), "pid", cmd.Process.Pid)
 	proc := cmd.Process
 	if h != nil {
 		pid, err := h.Wait()

@@ -60,6 +60,7 @@ func survivePipes() (stop func()) {
 
 func (c *Container) waitForeground(sigs chan os.Signal) (int, error) {
 	code, ps, werr := c.wait(sigs)
+	c.rt.Log.Debug("run: the container's process exited")
 	if c.onExit != nil && werr == nil {
 		c.onExit(c.exitInfo(ps, code, c.wantUsage))
 	}

@@ -49,10 +49,12 @@ func (c *Container) Start() error {
 	if err := awaitFifoByte(fd, pidfd); err != nil {
 		return err
 	}
+	c.rt.Log.Debug("start: init released", "id", c.ID)
 	if err := os.Remove(d.FifoPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove exec fifo: %w", err)
 	}
 	awaitExec(fd)
+	c.rt.Log.Debug("start: the process is exec'd")
 	cfg, err := d.LoadConfig()
 	if err != nil {
 		return fmt.Errorf("load config: %w", err)

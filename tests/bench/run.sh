@@ -4,8 +4,9 @@
 # create/start/delete cycle, `state`, `list` of BENCH_LIST containers (1,000), and BENCH_PAR
 # containers (100) started 2 at a time. Every pair runs twice, contain first and runc first.
 # Writes OUTDIR/results.tsv (work, order, contain and runc medians in ms, ratio), bench.md (the
-# table), bench.png (the ratios as a bar chart, when gnuplot is installed) and each hyperfine run's
-# JSON, and prints the table. BENCH_RUNS: the least runs hyperfine makes of a command (20).
+# table, and where the time of contain's run and exec goes, step by step: phases.py), bench.png
+# (the ratios as a bar chart, when gnuplot is installed) and each hyperfine run's JSON, and
+# prints the table. BENCH_RUNS: the least runs hyperfine makes of a command (20).
 #
 # Each runtime gets its own --root under OUTDIR and its own container ids. The one-container
 # bundle of `run` uses a relative cgroupsPath, so its cgroups nest under ours; the other
@@ -126,6 +127,12 @@ for rt in contain runc; do
 	"${bin[$rt]}" --root "${root[$rt]}" run -d --bundle "$out/bundle-sleep" "${prefix[$rt]}sleep" </dev/null >/dev/null
 done
 pair exec "@RT@ exec @ID@sleep /bin/true"
+# Where contain's time goes, step by step, from its --debug log (tests/bench/phases.py).
+here=$(dirname "$(realpath "${BASH_SOURCE[0]}")")
+python3 "$here/phases.py" "$contain" "${root[contain]}" "${BENCH_RUNS:-20}" -- \
+	run --bundle "$out/bundle-true" "${prefix[contain]}ph{i}" >"$out/phases-run.md"
+python3 "$here/phases.py" "$contain" "${root[contain]}" "${BENCH_RUNS:-20}" -- \
+	exec "${prefix[contain]}sleep" /bin/true >"$out/phases-exec.md"
 pair state "@RT@ state @ID@sleep"
 for rt in contain runc; do
 	"${bin[$rt]}" --root "${root[$rt]}" delete --force "${prefix[$rt]}sleep"
@@ -173,15 +180,18 @@ for rt in contain runc; do
 	[[ -z $left ]] || die "$rt: left behind after deleting $list_n containers: $left"
 done
 
-python3 - "$out/results.tsv" "$out/bench.md" "$(basename "$runc")" "$("$runc" --version | head -1)" <<'PY'
+python3 - "$out/results.tsv" "$out/bench.md" "$(basename "$runc")" "$("$runc" --version | head -1)" "$out" <<'PY'
 import sys
-tsv, md, name, version = sys.argv[1:]
+tsv, md, name, version = sys.argv[1:5]
 rows = [l.rstrip("\n").split("\t") for l in open(tsv)]
 with open(md, "w") as f:
     f.write(f"contain against {version} ({name}), medians in ms; ratio = contain / runc\n\n")
     f.write("| work | order | contain | runc | ratio |\n|---|---|---:|---:|---:|\n")
     for w, o, c, r, x in rows:
         f.write(f"| {w} | {o} | {c} | {r} | **{x}** |\n")
+    for part in ("run", "exec"):
+        f.write(f"\n### Where the time of `{part}` goes (contain's --debug log)\n\n")
+        f.write(open(f"{sys.argv[5]}/phases-{part}.md").read())
 PY
 if command -v gnuplot >/dev/null; then
 	awk -F'\t' '{ print $1 " (" substr($2, 1, index($2, "-") - 1) " 1st)\t" $5 }' "$out/results.tsv" >"$out/ratios.dat"

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"time"
 )
 
 // The log pipe carries the child's slog JSON lines; the parent replays each into its own logger
@@ -23,13 +24,14 @@ func NewChildLogger(w io.Writer, debug bool) *slog.Logger {
 // Progress logs msg as a progress line.
 func Progress(log *slog.Logger, msg string) { log.Info(msg, "progress", true) }
 
-// ReplayLogs copies the child's JSON log lines into the runtime's logger at their own level;
-// progress lines go to progress instead, when there is one. It returns at EOF.
+// ReplayLogs copies the child's JSON log lines into the runtime's logger at their own level and
+// time; progress lines go to progress instead, when there is one. It returns at EOF.
 func ReplayLogs(log *slog.Logger, r io.Reader, progress func(string)) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		var e struct {
+			Time     string `json:"time"`
 			Level    string `json:"level"`
 			Msg      string `json:"msg"`
 			Progress bool   `json:"progress"`
@@ -48,6 +50,15 @@ func ReplayLogs(log *slog.Logger, r io.Reader, progress func(string)) {
 		} else if lvl.UnmarshalText([]byte(e.Level)) != nil {
 			lvl = slog.LevelInfo
 		}
-		log.Log(context.Background(), lvl, e.Msg, "source", "init")
+		// At the child's own time, so that a --debug log shows when each step happened.
+		if ctx := context.Background(); log.Enabled(ctx, lvl) {
+			t, err := time.Parse(time.RFC3339Nano, e.Time)
+			if err != nil {
+				t = time.Now()
+			}
+			r := slog.NewRecord(t, lvl, e.Msg, 0)
+			r.AddAttrs(slog.String("source", "init"))
+			_ = log.Handler().Handle(ctx, r)
+		}
 	}
 }

@@ -54,3 +54,19 @@ func TestChildLoggerReplays(t *testing.T) {
 		t.Errorf("progress went to the log or got lost: steps %q, log:\n%s", steps, out.String())
 	}
 }
+
+// TestReplayLogsKeepsTime: a line is replayed at the child's time, so a --debug log orders the
+// runtime's and its init's steps as they happened; one without a valid time gets the replay's.
+func TestReplayLogsKeepsTime(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	in := `{"time":"2001-02-03T04:05:06.123456789Z","level":"debug","msg":"step"}` + "\n" + `{"time":"x","level":"debug","msg":"later"}` + "\n"
+	ReplayLogs(log, strings.NewReader(in), nil)
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"time":"2001-02-03T04:05:06.123456789Z"`) {
+		t.Fatalf("want the first line at the child's time:\n%s", buf.String())
+	}
+	if strings.Contains(lines[1], `"time":"x"`) || strings.Contains(lines[1], "2001-") {
+		t.Errorf("a line without a valid time must get the replay's: %s", lines[1])
+	}
+}
