@@ -56,6 +56,9 @@ type launcher struct {
 	handlers handlers
 	// pid is the child's, once it runs (for the handlers).
 	pid int
+	// placerGone is closed once the thread that forked the child in its v1 cgroups has ended
+	// (startPlaced); nil: no such thread.
+	placerGone <-chan struct{}
 	// hugePages: the child was started with transparent huge pages off (withoutHugePages) and
 	// turns them back on before it becomes the container's process.
 	hugePages bool
@@ -95,6 +98,9 @@ func (l *launcher) launch() (*os.Process, error) {
 	go func() { protocol.ReplayLogs(l.log, logR, l.progress); logR.Close(); close(logDone) }()
 
 	proc, err := l.start(exe, childSock, logW)
+	// The runtime's thread that forked the child in its cgroups must be gone before launch
+	// returns: callers may kill or freeze the cgroup.
+	defer l.awaitPlacerGone()
 	childSock.Close()
 	logW.Close()
 	if err == nil {
@@ -106,7 +112,7 @@ func (l *launcher) launch() (*os.Process, error) {
 		if cfg.Spec.Linux != nil {
 			sc = cfg.Spec.Linux.Seccomp
 		}
-		err = driveChild(protocol.NewParent(parentSock, l.kind, p.Terminal, seccomp.UsesNotify(sc)), cfg, l.handlers)
+		err = driveChild(protocol.NewParent(parentSock, l.kind, p.Terminal, seccomp.UsesNotify(sc)), cfg, l.handlers, l.awaitPlacerGone)
 		if err != nil {
 			// Also unblocks the log reader: the child may still hold the write end.
 			killChild(proc)
@@ -188,7 +194,10 @@ func (l *launcher) start(exe, sock, logW *os.File) (*os.Process, error) {
 			return nil, fmt.Errorf("join namespaces: %w", err)
 		}
 	}
-	restore, err := withoutHugePages(func() error { return l.startWithAffinity(cmd, placer) })
+	restore, err := withoutHugePages(func() (err error) {
+		l.placerGone, err = l.startWithAffinity(cmd, placer)
+		return err
+	})
 	if err != nil {
 		if h != nil {
 			h.Close()
@@ -230,22 +239,29 @@ func (l *launcher) start(exe, sock, logW *os.File) (*os.Process, error) {
 // affinity, which the child inherits) and moved itself into the container's v1 cgroups (placer),
 // so the child is forked there. The thread is never handed back: its goroutine returns still
 // locked to it, and the Go runtime then ends the thread instead of reusing it, so nothing else of
-// ours ever runs in the container's cgroups or with the container's affinity. With a placer,
-// startPlaced returns once that thread is gone: until then our process shows in the container's
-// cgroup.procs, where the cgroup's kill or freeze at the end of a short foreground `run` would
-// reach the runtime itself (it froze itself while killing itself, under load, before this wait).
-// With neither it is a plain cmd.Start.
-func startPlaced(cmd *exec.Cmd, placer cgroups.ThreadJoiner, prepare func() error) error {
+// ours ever runs in the container's cgroups or with the container's affinity. Until that thread
+// is gone our process shows in the container's cgroup.procs, where the cgroup's kill or freeze at
+// the end of a short foreground `run` would reach the runtime itself (it froze itself while
+// killing itself, under load, when nothing waited for the thread).
+// With neither it is a plain cmd.Start. With a placer, the channel returned is closed once that
+// thread is gone; the launcher waits for it after it has sent the child its config, so the wait
+// (0.01 to 2 ms here) overlaps the child's start instead of delaying it.
+func startPlaced(cmd *exec.Cmd, placer cgroups.ThreadJoiner, prepare func() error) (<-chan struct{}, error) {
 	if placer == nil && prepare == nil {
-		return cmd.Start()
+		return nil, cmd.Start()
 	}
 	done := make(chan placed, 1)
 	go startOnPlacedThread(cmd, placer, prepare, done)
 	r := <-done
-	if placer != nil {
-		awaitThreadExit(r.tid)
+	if placer == nil {
+		return nil, r.err
 	}
-	return r.err
+	gone := make(chan struct{})
+	go func() {
+		awaitThreadExit(r.tid)
+		close(gone)
+	}()
+	return gone, r.err
 }
 
 // placed is what the starting thread reports: its id and how cmd.Start went.
@@ -285,7 +301,7 @@ func startOnPlacedThread(cmd *exec.Cmd, placer cgroups.ThreadJoiner, prepare fun
 func awaitThreadExit(tid int) {
 	task := "/proc/self/task/" + strconv.Itoa(tid)
 	wait := 20 * time.Microsecond
-	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); wait = min(2*wait, 5*time.Millisecond) {
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); wait = min(2*wait, 500*time.Microsecond) {
 		if err := unix.Access(task, unix.F_OK); errors.Is(err, unix.ENOENT) {
 			return
 		}
@@ -293,12 +309,20 @@ func awaitThreadExit(tid int) {
 	}
 }
 
-// driveChild sends cfg and answers the child's messages, in the order package protocol checks,
+// awaitPlacerGone waits until the thread that forked the child in its cgroups has ended.
+func (l *launcher) awaitPlacerGone() {
+	if l.placerGone != nil {
+		<-l.placerGone
+	}
+}
+
+// driveChild sends cfg, runs afterConfig, and answers the child's messages, in the order package protocol checks,
 // until the child closes its end (it is about to execve) or a step fails.
-func driveChild(p *protocol.Parent, cfg *protocol.InitConfig, h handlers) error {
+func driveChild(p *protocol.Parent, cfg *protocol.InitConfig, h handlers, afterConfig func()) error {
 	if err := p.SendConfig(cfg); err != nil {
 		return err
 	}
+	afterConfig()
 	for {
 		t, fd, err := p.Next()
 		if err != nil {
@@ -377,7 +401,7 @@ func orStd(f, def *os.File) *os.File {
 // startWithAffinity starts cmd with the initial CPU affinity, when one is set: from a thread of
 // its own with that affinity, which the child inherits. The thread is never unlocked, so it ends
 // with the goroutine and its affinity is never reused.
-func (l *launcher) startWithAffinity(cmd *exec.Cmd, placer cgroups.ThreadJoiner) error {
+func (l *launcher) startWithAffinity(cmd *exec.Cmd, placer cgroups.ThreadJoiner) (<-chan struct{}, error) {
 	var prepare func() error
 	if l.affinity != nil && l.affinity.Initial != nil {
 		prepare = func() error {

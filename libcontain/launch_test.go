@@ -126,7 +126,7 @@ func drive(t *testing.T, k protocol.Kind, terminal, notify bool, cs childScript,
 
 	rec := &recorder{failAt: failHandler}
 	cfg := &protocol.InitConfig{Spec: &specs.Spec{Process: &specs.Process{Terminal: terminal}}, Rootfs: rootfs, Exec: k == protocol.KindExec}
-	err = driveChild(protocol.NewParent(p, k, terminal, notify), cfg, rec.handlers(k))
+	err = driveChild(protocol.NewParent(p, k, terminal, notify), cfg, rec.handlers(k), func() {})
 	p.Close() // what launch does: the child, if it still waits, reads EOF
 	select {
 	case cerr := <-childErr:
@@ -244,7 +244,7 @@ func TestDriveChildRefusesOtherKindsMessages(t *testing.T) {
 			}()
 			cfg := &protocol.InitConfig{Spec: &specs.Spec{Process: &specs.Process{}}, Exec: tt.kind == protocol.KindExec}
 			rec := &recorder{}
-			err = driveChild(protocol.NewParent(p, tt.kind, false, false), cfg, rec.handlers(tt.kind))
+			err = driveChild(protocol.NewParent(p, tt.kind, false, false), cfg, rec.handlers(tt.kind), func() {})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want %s", err, tt.want)
 			}
@@ -318,7 +318,7 @@ func TestDriveChildMountSource(t *testing.T) {
 				ready: func() error { return nil },
 			}
 			cfg := &protocol.InitConfig{Spec: &specs.Spec{Process: &specs.Process{}}}
-			err = driveChild(protocol.NewParent(p, protocol.KindInit, false, false), cfg, h)
+			err = driveChild(protocol.NewParent(p, protocol.KindInit, false, false), cfg, h, func() {})
 			p.Close()
 			cerr := <-childErr
 			if fail {

@@ -93,7 +93,7 @@ func TestStartPlacedV1(t *testing.T) {
 			t.Errorf("%s: child is in %q, want %s", ctrl, got, dir)
 		}
 	}
-	// Checked once, at once: startPlaced returns only after the thread is gone.
+	// Checked once, at once: the helper waited for startPlaced's channel (the thread is gone).
 	runtimePid := strconv.Itoa(helper.Process.Pid)
 	for _, dir := range m.Paths() {
 		b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
@@ -117,9 +117,11 @@ func placedHelper(name string) {
 		fail(fmt.Errorf("the v1 driver does not place threads"))
 	}
 	cmd := exec.Command("sleep", "100")
-	if err := startPlaced(cmd, placer, nil); err != nil {
+	gone, err := startPlaced(cmd, placer, nil)
+	if err != nil {
 		fail(err)
 	}
+	<-gone
 	fmt.Printf("placed %d\n", cmd.Process.Pid)
 	_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
 	_ = cmd.Process.Kill()
