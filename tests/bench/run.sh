@@ -3,6 +3,11 @@
 # side by side on the same bundles, with hyperfine: `run /bin/true`, `exec /bin/true`, the
 # create/start/delete cycle, `state`, `list` of BENCH_LIST containers (1,000), and BENCH_PAR
 # containers (100) started 2 at a time. Every pair runs twice, contain first and runc first.
+# Debian's runc ("old": BENCH_OLD_RUNC, default /usr/sbin/runc, 1.1.5 here) is paired with
+# contain on run, exec and the cycle too, where installed. crun is not: it refuses this host's
+# hybrid cgroups, and its own setup (a cgroup2-only /sys/fs/cgroup, --cgroup-manager=disabled) has
+# no counterpart in contain or runc, whose cgroup driver would enable controllers in a cgroup2
+# tree this machine's rules keep them out of.
 # Writes OUTDIR/results.tsv (work, order, contain and runc medians in ms, ratio), bench.md (the
 # table, and where the time of contain's run and exec goes, step by step: phases.py), bench.png
 # (the ratios as a bar chart, when gnuplot is installed) and each hyperfine run's JSON, and
@@ -34,6 +39,12 @@ tag=$$
 declare -A bin=([contain]=$contain [runc]=$runc)
 declare -A root=([contain]=$out/root-contain [runc]=$out/root-runc)
 declare -A prefix=([contain]=bc$tag- [runc]=br$tag-)
+# Debian's runc (1.1.5 on this distribution), where installed: paired with contain on run, exec
+# and the cycle as well. BENCH_OLD_RUNC names another; "none" skips it.
+old=${BENCH_OLD_RUNC:-/usr/sbin/runc}
+if [[ $old != none && -x $old && $(realpath "$old") != "$(realpath "$runc")" ]]; then
+	bin[old]=$old root[old]=$out/root-old prefix[old]=bo$tag-
+fi
 
 # bundle DIR ARGS CGROUP: a bundle on the shared read-only rootfs running ARGS (a JSON list).
 bundle() {
@@ -78,7 +89,7 @@ delete_all() {
 }
 
 cleanup() {
-	for rt in contain runc; do
+	for rt in "${!bin[@]}"; do
 		"${bin[$rt]}" --root "${root[$rt]}" delete --force "${prefix[$rt]}sleep" >/dev/null 2>&1 || true
 		"${bin[$rt]}" --root "${root[$rt]}" delete --force "${prefix[$rt]}cycle" >/dev/null 2>&1 || true
 		"${bin[$rt]}" --root "${root[$rt]}" delete --force "${prefix[$rt]}true" >/dev/null 2>&1 || true
@@ -98,27 +109,32 @@ print(f"{work}\t{order}\t{c*1000:.1f}\t{r*1000:.1f}\t{c/r:.2f}")
 PY
 }
 
-# pair WORK CMD_TEMPLATE: hyperfine of the template for both runtimes, in both orders. In the
-# template, @RT@ stands for the runtime binary with its --root, and @ID@ for a container id prefix.
+# pair WORK CMD_TEMPLATE [OTHER]: hyperfine of the template for contain and OTHER (runc, or old),
+# in both orders. In the template, @RT@ stands for the runtime binary with its --root, and @ID@
+# for a container id prefix. Rows against old are named "WORK (VERSION)".
 pair() {
-	local work=$1 tmpl=$2 order first second
-	for order in contain-first runc-first; do
-		first=contain second=runc
-		[[ $order == runc-first ]] && first=runc second=contain
+	local work=$1 tmpl=$2 other=${3:-runc} order first second
+	if [[ $other != runc ]]; then
+		work="$work ($("${bin[$other]}" --version | head -1))"
+	fi
+	for order in contain-first other-first; do
+		first=contain second=$other
+		[[ $order == other-first ]] && first=$other second=contain
 		local args=()
 		for rt in $first $second; do
 			local cmd=${tmpl//@RT@/${bin[$rt]} --root ${root[$rt]}}
 			args+=(-n "$rt" "${cmd//@ID@/${prefix[$rt]}}")
 		done
-		hyperfine --warmup 3 --min-runs "${BENCH_RUNS:-20}" --style basic --export-json "$out/$work-$order.json" "${args[@]}"
+		local json=$out/${work%% *}-$other-$order.json
+		hyperfine --warmup 3 --min-runs "${BENCH_RUNS:-20}" --style basic --export-json "$json" "${args[@]}"
 		local medians
-		medians=$(python3 - "$out/$work-$order.json" <<'PY'
+		medians=$(python3 - "$json" "$other" <<'PY'
 import json, sys
 r = {x["command"]: x["median"] for x in json.load(open(sys.argv[1]))["results"]}
-print(r["contain"], r["runc"])
+print(r["contain"], r[sys.argv[2]])
 PY
 )
-		record "$work" "$order" "${medians% *}" "${medians#* }"
+		record "$work" "${order/other/$other}" "${medians% *}" "${medians#* }"
 	done
 }
 
@@ -138,6 +154,16 @@ for rt in contain runc; do
 	"${bin[$rt]}" --root "${root[$rt]}" delete --force "${prefix[$rt]}sleep"
 done
 pair cycle "@RT@ create --bundle $out/bundle-sleep @ID@cycle && @RT@ start @ID@cycle && @RT@ delete --force @ID@cycle"
+if [[ -v bin[old] ]]; then
+	pair run "@RT@ run --bundle $out/bundle-true @ID@true" old
+	"${bin[old]}" --root "${root[old]}" run -d --bundle "$out/bundle-sleep" "${prefix[old]}sleep" </dev/null >/dev/null
+	"${bin[contain]}" --root "${root[contain]}" run -d --bundle "$out/bundle-sleep" "${prefix[contain]}sleep" </dev/null >/dev/null
+	pair exec "@RT@ exec @ID@sleep /bin/true" old
+	for rt in contain old; do
+		"${bin[$rt]}" --root "${root[$rt]}" delete --force "${prefix[$rt]}sleep"
+	done
+	pair cycle "@RT@ create --bundle $out/bundle-sleep @ID@cycle && @RT@ start @ID@cycle && @RT@ delete --force @ID@cycle" old
+fi
 
 # many RT FROM TO: containers FROM..TO of /bin/true started with run -d, 2 at a time; fails
 # unless every one succeeded.
