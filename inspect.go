@@ -39,28 +39,34 @@ var listCommand = &cli.Command{
 				return err
 			}
 		}
-		list, err := libcontain.List(rt)
+		// --quiet prints ids whatever --format says (runc's order of checks).
+		format := c.String("format")
+		if format != "table" && format != "json" && !c.Bool("quiet") {
+			return fmt.Errorf("invalid --format %q: want table or json", format)
+		}
+		asJSON := format == "json" && !c.Bool("quiet")
+		// Only the JSON rows carry annotations, so only they need the OOM killer's verdict.
+		list, err := libcontain.List(rt, libcontain.ListOptions{OOMVerdict: asJSON})
 		if err != nil {
 			return err
 		}
 		// One write for the whole listing, not one per id or per table cell (13 a row).
 		out := bufio.NewWriter(c.App.Writer)
+		owners := ownerNames{}
 		switch {
 		case c.Bool("quiet"):
 			for _, in := range list {
 				fmt.Fprintln(out, in.ID)
 			}
 			return out.Flush()
-		case c.String("format") == "json":
-			return json.NewEncoder(c.App.Writer).Encode(listEntries(rt.Store.Root, list))
-		case c.String("format") != "table":
-			return fmt.Errorf("invalid --format %q: want table or json", c.String("format"))
+		case asJSON:
+			return json.NewEncoder(c.App.Writer).Encode(listEntries(rt.Store.Root, list, owners))
 		}
 		w := tabwriter.NewWriter(out, 12, 1, 3, ' ', 0)
 		fmt.Fprint(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n")
 		for _, in := range list {
 			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", in.ID, in.Pid, in.Status, in.Bundle,
-				in.Created.Format(time.RFC3339Nano), owner(rt.Store.Root, in.ID))
+				in.Created.Format(time.RFC3339Nano), owners.of(rt.Store.Root, in.ID))
 		}
 		if err := w.Flush(); err != nil {
 			return err
@@ -83,20 +89,24 @@ type listEntry struct {
 }
 
 // listEntries converts the list; none at all is JSON null, as runc prints it.
-func listEntries(root string, list []*libcontain.Info) []listEntry {
+func listEntries(root string, list []*libcontain.Info, owners ownerNames) []listEntry {
 	var out []listEntry
 	for _, in := range list {
 		out = append(out, listEntry{
 			Version: in.Version, ID: in.ID, Pid: in.Pid, Status: string(in.Status), Bundle: in.Bundle,
-			Rootfs: in.Rootfs, Created: in.Created, Annotations: in.Annotations, Owner: owner(root, in.ID),
+			Rootfs: in.Rootfs, Created: in.Created, Annotations: in.Annotations, Owner: owners.of(root, in.ID),
 		})
 	}
 	return out
 }
 
-// owner is who owns the container's state dir: a user name, or "#uid" when the uid has none
+// ownerNames remembers the user name of each uid met in one listing: the lookup reads the user
+// database, and a thousand containers usually have one owner.
+type ownerNames map[uint32]string
+
+// of is who owns the container's state dir: a user name, or "#uid" when the uid has none
 // (runc's list column).
-func owner(root, id string) string {
+func (o ownerNames) of(root, id string) string {
 	fi, err := os.Stat(filepath.Join(root, id))
 	if err != nil {
 		return ""
@@ -105,11 +115,16 @@ func owner(root, id string) string {
 	if !ok {
 		return ""
 	}
-	uid := strconv.FormatUint(uint64(st.Uid), 10)
-	if u, err := user.LookupId(uid); err == nil {
-		return u.Username
+	if name, ok := o[st.Uid]; ok {
+		return name
 	}
-	return "#" + uid
+	uid := strconv.FormatUint(uint64(st.Uid), 10)
+	name := "#" + uid
+	if u, err := user.LookupId(uid); err == nil {
+		name = u.Username
+	}
+	o[st.Uid] = name
+	return name
 }
 
 var psCommand = &cli.Command{

@@ -105,49 +105,35 @@ func loadState(d *state.Dir) (*state.State, error) {
 }
 
 func infoOf(d *state.Dir, st *state.State) *Info {
-	status := statusOf(d, st)
+	return infoWith(st, statusOf(d, st), true)
+}
+
+// infoWith is the Info of st in the given status. oom: a stopped container's annotations say
+// whether the OOM killer ended it, which costs a read of its cgroup.
+func infoWith(st *state.State, status Status, oom bool) *Info {
 	in := &Info{State: st.State, Rootfs: st.Rootfs, Created: st.Created, Owner: ""}
 	in.Version = specs.Version
 	in.Status = specs.ContainerState(status)
-	if status == Stopped {
-		in.Pid = 0
-		if in.Annotations[spec.AnnotationLimitation] == "" {
-			// The kernel's OOM killer is the memory isolator: say so like the others.
-			if m, err := loadCgroup(st); err == nil && m != nil {
-				if n, err := m.OOMKillCount(); err == nil && n > 0 {
-					a := make(map[string]string, len(in.Annotations)+2)
-					for k, v := range in.Annotations {
-						a[k] = v
-					}
-					a[spec.AnnotationLimitation] = "memory"
-					a[spec.AnnotationLimitationMessage] = fmt.Sprintf("%d process(es) killed by the OOM killer at the memory limit", n)
-					in.Annotations = a
-				}
+	if status != Stopped {
+		return in
+	}
+	in.Pid = 0
+	if !oom || in.Annotations[spec.AnnotationLimitation] != "" {
+		return in
+	}
+	// The kernel's OOM killer is the memory isolator: say so like the others.
+	if m, err := loadCgroup(st); err == nil && m != nil {
+		if n, err := m.OOMKillCount(); err == nil && n > 0 {
+			a := make(map[string]string, len(in.Annotations)+2)
+			for k, v := range in.Annotations {
+				a[k] = v
 			}
+			a[spec.AnnotationLimitation] = "memory"
+			a[spec.AnnotationLimitationMessage] = fmt.Sprintf("%d process(es) killed by the OOM killer at the memory limit", n)
+			in.Annotations = a
 		}
 	}
 	return in
-}
-
-// List returns the state of every container under the root.
-func List(rt *Runtime) ([]*Info, error) {
-	ids, err := rt.Store.List()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*Info, 0, len(ids))
-	for _, id := range ids {
-		c := &Container{rt: rt, ID: id}
-		in, err := c.State()
-		if errors.Is(err, ErrNotExist) {
-			continue // deleted while we listed, or a dir half-made by a create still running
-		}
-		if err != nil {
-			return nil, fmt.Errorf("container %s: %w", id, err)
-		}
-		out = append(out, in)
-	}
-	return out, nil
 }
 
 // Config returns the container's spec as saved at create (and changed by update).

@@ -376,7 +376,7 @@ func (b *builder) ready() error {
 	if err != nil {
 		return fmt.Errorf("read init start time: %w", err)
 	}
-	b.st = &state.State{
+	b.st = &state.State{Summary: state.Summary{
 		State: specs.State{
 			Version: specs.Version, ID: b.o.ID, Status: specs.StateCreated, Pid: pid,
 			Bundle: b.bundle, Annotations: stateAnnotations(b.spec, b.sandbox),
@@ -384,7 +384,7 @@ func (b *builder) ready() error {
 		InitStartTime: ps.StartTime,
 		Created:       time.Now().UTC(),
 		Rootfs:        b.rootfs,
-	}
+	}}
 	b.st.Extra = map[string]string{}
 	if b.notifySocket != "" {
 		b.st.Extra[extraNotifySocket] = b.notifySocket

@@ -37,11 +37,7 @@ type statusProbe interface {
 //     otherwise);
 //   - a frozen cgroup: paused; else running.
 func deriveStatus(p statusProbe, st *state.State) Status {
-	if st.Pid <= 0 {
-		return Stopped
-	}
-	ps, err := p.ProcStat(st.Pid)
-	if err != nil || ps.Dead() || ps.StartTime != st.InitStartTime {
+	if initGone(p, st) {
 		return Stopped
 	}
 	if err := p.ExecFifo(); err == nil || !errors.Is(err, fs.ErrNotExist) {
@@ -51,6 +47,17 @@ func deriveStatus(p statusProbe, st *state.State) Status {
 		return Paused
 	}
 	return Running
+}
+
+// initGone reports whether the container's init has ended for good: its pid is gone, a zombie,
+// or another process's (a start time other than the one recorded at create). A container whose
+// init is gone is stopped from then on, whatever else happens to it.
+func initGone(p statusProbe, st *state.State) bool {
+	if st.Pid <= 0 {
+		return true
+	}
+	ps, err := p.ProcStat(st.Pid)
+	return err != nil || ps.Dead() || ps.StartTime != st.InitStartTime
 }
 
 // hostProbe asks /proc, the state dir and the cgroup.

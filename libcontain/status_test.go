@@ -57,7 +57,7 @@ func TestDeriveStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := &state.State{InitStartTime: started}
+			st := &state.State{Summary: state.Summary{InitStartTime: started}}
 			st.Pid = tt.pid
 			if got := deriveStatus(tt.probe, st); got != tt.want {
 				t.Errorf("deriveStatus = %s, want %s", got, tt.want)

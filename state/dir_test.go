@@ -16,13 +16,15 @@ import (
 
 func sampleState(id string) *State {
 	return &State{
-		State: specs.State{
-			Version: specs.Version, ID: id, Status: specs.StateCreated, Pid: 4242,
-			Bundle: "/bundle", Annotations: map[string]string{"a": "b"},
+		Summary: Summary{
+			State: specs.State{
+				Version: specs.Version, ID: id, Status: specs.StateCreated, Pid: 4242,
+				Bundle: "/bundle", Annotations: map[string]string{"a": "b"},
+			},
+			InitStartTime: 123456,
+			Created:       time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC),
+			Rootfs:        "/bundle/rootfs",
 		},
-		InitStartTime:  123456,
-		Created:        time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC),
-		Rootfs:         "/bundle/rootfs",
 		CgroupPaths:    map[string]string{"": "/sys/fs/cgroup/unified/x", "memory": "/sys/fs/cgroup/memory/x"},
 		NamespacePaths: map[string]string{"network": "/proc/4242/ns/net"},
 		Extra:          map[string]string{"k": "v"},

@@ -31,7 +31,7 @@ func TestParseState(t *testing.T) {
 // TestStateJSONFlat checks the OCI fields are at the top level of state.json (the embedded
 // specs.State is flattened), as runc's state.json and `runc state` clients expect.
 func TestStateJSONFlat(t *testing.T) {
-	st := &State{InitStartTime: 7, Rootfs: "/r"}
+	st := &State{Summary: Summary{InitStartTime: 7, Rootfs: "/r"}}
 	st.ID, st.Pid, st.Version = "c1", 3, "1.3.0"
 	data, err := json.Marshal(st)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -664,6 +665,23 @@ func TestMemoryLimitation(t *testing.T) {
 	}
 	if msg := st.Annotations[annLimitationMsg]; !strings.Contains(msg, "OOM") {
 		t.Errorf("limitation message %q does not mention the OOM killer", msg)
+	}
+	// list --format json prints the annotations state prints (the table has none).
+	var listed []specs.State
+	if err := json.Unmarshal([]byte(w.must("list", "--format", "json").stdout), &listed); err != nil {
+		t.Fatalf("decode list --format json: %v", err)
+	}
+	found := false
+	for _, l := range listed {
+		if l.ID == c.id {
+			found = true
+			if !maps.Equal(l.Annotations, st.Annotations) {
+				t.Errorf("list --format json annotations %v, want state's %v", l.Annotations, st.Annotations)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("list --format json does not show %s", c.id)
 	}
 	var types []string
 	timeout := time.After(statusTimeout)

@@ -65,3 +65,11 @@ for c in got.values():
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -le 1 ]
 }
+
+@test "list --quiet prints the ids whatever --format says, and a bad --format alone fails" {
+	run_runtime list --quiet --format bogus
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "${lines[@]}" | sort)" = "$(printf '%s\n' "$ID1" "$ID2" | sort)" ]
+	run_runtime list --format bogus
+	[ "$status" -ne 0 ]
+}

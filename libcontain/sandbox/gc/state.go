@@ -13,7 +13,7 @@ type stateContainers struct{ rt *libcontain.Runtime }
 func (s stateContainers) IDs() ([]string, error) { return s.rt.Store.List() }
 
 func (s stateContainers) Sandboxes() ([]string, error) {
-	infos, err := libcontain.List(s.rt)
+	infos, err := libcontain.List(s.rt, libcontain.ListOptions{})
 	if err != nil {
 		return nil, err
 	}

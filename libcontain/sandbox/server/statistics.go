@@ -73,7 +73,7 @@ func (s *Server) statistics(w http.ResponseWriter, r *http.Request) {
 // is the served one, for the sandboxes' virtual paths.
 func RuntimeStatistics(rt *libcontain.Runtime, workDir string, now func() time.Time) func(context.Context) ([]ContainerStatistics, error) {
 	return func(ctx context.Context) ([]ContainerStatistics, error) {
-		infos, err := libcontain.List(rt)
+		infos, err := libcontain.List(rt, libcontain.ListOptions{})
 		if err != nil {
 			return nil, err
 		}
