@@ -24,6 +24,24 @@ func openScan(t *testing.T, s *Store) *Scan {
 	return sc
 }
 
+// peekWithin is Peek's error, failing the test if Peek has not returned after 5s (waiting for a
+// lock, or for a writer to open a FIFO).
+func peekWithin(t *testing.T, sc *Scan, id string) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := sc.Peek(id, false)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(5 * time.Second):
+		t.Fatalf("Peek(%s) still waits after 5s", id)
+		return nil
+	}
+}
+
 // TestPeek: Peek reads what Load reads, all of it or only the Summary, and names the file.
 func TestPeek(t *testing.T) {
 	s := newStore(t)
@@ -77,18 +95,8 @@ func TestPeekMissing(t *testing.T) {
 	}
 	sc := openScan(t, s)
 	for _, id := range []string{"half", "empty", "gone"} {
-		done := make(chan error, 1)
-		go func() {
-			_, _, err := sc.Peek(id, false)
-			done <- err
-		}()
-		select {
-		case err := <-done:
-			if !errors.Is(err, fs.ErrNotExist) {
-				t.Errorf("Peek(%s) = %v, want fs.ErrNotExist", id, err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatalf("Peek(%s) still waits after 5s (for the dir's lock?)", id)
+		if err := peekWithin(t, sc, id); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("Peek(%s) = %v, want fs.ErrNotExist", id, err)
 		}
 	}
 	if _, err := sc.StateFileID("gone"); !errors.Is(err, fs.ErrNotExist) {
@@ -134,18 +142,8 @@ func TestPeekRefuses(t *testing.T) {
 	}
 	sc := openScan(t, s)
 	for _, id := range []string{"link", "inner", "fifo", "other"} {
-		done := make(chan error, 1)
-		go func() {
-			_, _, err := sc.Peek(id, false)
-			done <- err
-		}()
-		select {
-		case err := <-done:
-			if err == nil || errors.Is(err, fs.ErrNotExist) {
-				t.Errorf("Peek(%s) = %v, want a refusal", id, err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatalf("Peek(%s) blocked", id)
+		if err := peekWithin(t, sc, id); err == nil || errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("Peek(%s) = %v, want a refusal", id, err)
 		}
 	}
 	if _, _, err := sc.Peek("../real", false); err == nil {
