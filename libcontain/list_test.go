@@ -9,6 +9,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/contain-runtime/contain/libcontain/proc"
 	"github.com/contain-runtime/contain/spec"
@@ -63,7 +64,7 @@ func exitedPid(t *testing.T) int {
 }
 
 // listWithin runs list and fails the test if it has not returned after 10s.
-func listWithin(t *testing.T, rt *Runtime, o ListOptions, procs statusProbe) []*Info {
+func listWithin(t *testing.T, rt *Runtime, o ListOptions, probe probeFunc) []*Info {
 	t.Helper()
 	type result struct {
 		infos []*Info
@@ -71,7 +72,7 @@ func listWithin(t *testing.T, rt *Runtime, o ListOptions, procs statusProbe) []*
 	}
 	done := make(chan result, 1)
 	go func() {
-		infos, err := list(rt, o, procs)
+		infos, err := list(rt, o, probe)
 		done <- result{infos, err}
 	}()
 	select {
@@ -102,7 +103,7 @@ func TestListStatuses(t *testing.T) {
 	saveState(t, rt, "a-reused", os.Getpid(), self.StartTime+1, false, nil) // pid reused since
 	saveState(t, rt, "e-stray", -1, 0, false, nil)                          // a create that died early
 	for _, o := range []ListOptions{{}, {OOMVerdict: true}} {
-		infos := listWithin(t, rt, o, hostProbe{})
+		infos := listWithin(t, rt, o, newScanProbe)
 		var got []string
 		for _, in := range infos {
 			got = append(got, in.ID+" "+string(in.Status))
@@ -126,22 +127,30 @@ func TestListStatuses(t *testing.T) {
 	}
 }
 
-// raceProbe is the host's, except that pid is gone from its first ProcStat on, which first
-// runs during: it stands for a container ended between list's read of state.json and its look
-// at init.
+// raceProbe is the lock-free probe, except that pid is gone from its first ProcStat on, which
+// first runs during: it stands for a container ended between list's read of state.json and its
+// look at init.
 type raceProbe struct {
-	hostProbe
 	pid    int
 	during func()
 }
 
-func (r *raceProbe) ProcStat(pid int) (proc.Stat, error) {
-	if pid != r.pid {
+func (r *raceProbe) probe(sc *state.Scan, id string, st *state.State) statusProbe {
+	return raceScanProbe{scanProbe{sc: sc, id: id, st: st}, r}
+}
+
+type raceScanProbe struct {
+	scanProbe
+	r *raceProbe
+}
+
+func (p raceScanProbe) ProcStat(pid int) (proc.Stat, error) {
+	if pid != p.r.pid {
 		return proc.ReadStat(pid)
 	}
-	if r.during != nil {
-		r.during()
-		r.during = nil
+	if p.r.during != nil {
+		p.r.during()
+		p.r.during = nil
 	}
 	return proc.Stat{}, fs.ErrNotExist
 }
@@ -161,7 +170,7 @@ func TestListRereadsAfterDeath(t *testing.T) {
 			t.Error(err)
 		}
 	}}
-	infos := listWithin(t, rt, ListOptions{}, probe)
+	infos := listWithin(t, rt, ListOptions{}, probe.probe)
 	if len(infos) != 1 || infos[0].Status != specs.StateStopped {
 		t.Fatalf("List = %+v, want c1 stopped", infos)
 	}
@@ -184,7 +193,7 @@ func TestListOOMVerdict(t *testing.T) {
 		st.Annotations = map[string]string{"x": "y"}
 	})
 	for _, o := range []ListOptions{{}, {OOMVerdict: true}} {
-		infos := listWithin(t, rt, o, hostProbe{})
+		infos := listWithin(t, rt, o, newScanProbe)
 		if len(infos) != 1 {
 			t.Fatalf("List = %+v, want c1", infos)
 		}
@@ -204,5 +213,70 @@ func TestListOOMVerdict(t *testing.T) {
 	in, err := c.State()
 	if err != nil || in.Annotations[spec.AnnotationLimitation] != "memory" {
 		t.Errorf("State = %+v, %v; want the memory limitation", in, err)
+	}
+}
+
+// fifoProbe is the lock-free probe whose ExecFifo first runs during.
+type fifoProbe struct{ during func() }
+
+func (f *fifoProbe) probe(sc *state.Scan, id string, st *state.State) statusProbe {
+	return fifoScanProbe{scanProbe{sc: sc, id: id, st: st}, f}
+}
+
+type fifoScanProbe struct {
+	scanProbe
+	f *fifoProbe
+}
+
+func (p fifoScanProbe) ExecFifo() error {
+	if p.f.during != nil {
+		p.f.during()
+		p.f.during = nil
+	}
+	return p.scanProbe.ExecFifo()
+}
+
+// TestListLive: a live container is created while its exec.fifo exists and running once start
+// removed it. One deleted while list looks at it — init killed, then the fifo removed, between
+// list's look at init and its look at the fifo — is not reported running: it was never running.
+func TestListLive(t *testing.T) {
+	rt := newListRuntime(t)
+	initProc := exec.Command("sleep", "60")
+	if err := initProc.Start(); err != nil {
+		t.Skipf("cannot run sleep: %v", err)
+	}
+	t.Cleanup(func() { _ = initProc.Process.Kill(); _ = initProc.Wait() })
+	ps, err := proc.ReadStat(initProc.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := saveState(t, rt, "c1", initProc.Process.Pid, ps.StartTime, false, nil)
+	fifo := filepath.Join(d.Path, "exec.fifo")
+	if err := unix.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	status := func(probe probeFunc) string {
+		infos := listWithin(t, rt, ListOptions{}, probe)
+		if len(infos) != 1 {
+			t.Fatalf("List = %+v, want c1", infos)
+		}
+		if infos[0].Status != specs.StateStopped && infos[0].Pid != initProc.Process.Pid {
+			t.Errorf("c1 %s with pid %d, want %d", infos[0].Status, infos[0].Pid, initProc.Process.Pid)
+		}
+		return string(infos[0].Status)
+	}
+	if got := status(newScanProbe); got != "created" {
+		t.Errorf("with exec.fifo: %s, want created", got)
+	}
+	// A delete --force: init killed and gone, then the state dir's files removed.
+	deleting := &fifoProbe{during: func() {
+		_ = initProc.Process.Kill()
+		_ = initProc.Wait()
+		if err := os.Remove(fifo); err != nil {
+			t.Error(err)
+		}
+	}}
+	if got := status(deleting.probe); got != "stopped" {
+		t.Errorf("deleted while listed: %s, want stopped", got)
 	}
 }

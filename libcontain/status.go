@@ -40,6 +40,11 @@ func deriveStatus(p statusProbe, st *state.State) Status {
 	if initGone(p, st) {
 		return Stopped
 	}
+	return liveStatus(p)
+}
+
+// liveStatus is the status of a container whose init was just seen alive (see deriveStatus).
+func liveStatus(p statusProbe) Status {
 	if err := p.ExecFifo(); err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return Created
 	}

@@ -42,12 +42,37 @@ func (s *Store) OpenScan() (*Scan, error) {
 // Close closes the root. Peek and StateFileID may run concurrently, but not with Close.
 func (sc *Scan) Close() error { return unix.Close(sc.fd) }
 
-// Peek reads id's state.json as Dir.Load does, without the lock, and returns the file it read.
-// Unless full, it decodes only the Summary (the maps stay nil). A missing or empty file, or a
-// missing dir, wraps fs.ErrNotExist.
-func (sc *Scan) Peek(id string, full bool) (*State, FileID, error) {
+// Peeked is one state.json as Peek read it.
+type Peeked struct {
+	// File is the file read: a save since then has put another one in its place.
+	File FileID
+	id   string
+	path string
+	data []byte
+}
+
+// Summary decodes the Summary alone, as Dir.Load checks it; the maps of the State stay nil.
+func (p *Peeked) Summary() (*State, error) { return p.decode(parseSummary) }
+
+// State decodes all of it, as Dir.Load does.
+func (p *Peeked) State() (*State, error) { return p.decode(ParseState) }
+
+func (p *Peeked) decode(parse func([]byte) (*State, error)) (*State, error) {
+	st, err := parse(p.data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p.path, err)
+	}
+	if st.ID != p.id {
+		return nil, fmt.Errorf("%s: belongs to container %s, not %s", p.path, quoteID(st.ID), p.id)
+	}
+	return st, nil
+}
+
+// Peek reads id's state.json without the lock. A missing or empty file, or a missing dir, wraps
+// fs.ErrNotExist.
+func (sc *Scan) Peek(id string) (*Peeked, error) {
 	if err := ValidateID(id); err != nil {
-		return nil, FileID{}, err
+		return nil, err
 	}
 	path := filepath.Join(sc.root, id, stateFile)
 	// No symlink anywhere below the root (a planted one must not make us read, or report,
@@ -61,21 +86,21 @@ func (sc *Scan) Peek(id string, full bool) (*State, FileID, error) {
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
 			err = fs.ErrNotExist // deleted, half made, or replaced by a stray file
 		}
-		return nil, FileID{}, fmt.Errorf("read %s: %w", stateFile, &os.PathError{Op: "open", Path: path, Err: err})
+		return nil, fmt.Errorf("read %s: %w", stateFile, &os.PathError{Op: "open", Path: path, Err: err})
 	}
 	defer unix.Close(fd)
 	var fi unix.Stat_t
 	if err := unix.Fstat(fd, &fi); err != nil {
-		return nil, FileID{}, fmt.Errorf("read %s: %w", path, os.NewSyscallError("fstat", err))
+		return nil, fmt.Errorf("read %s: %w", path, os.NewSyscallError("fstat", err))
 	}
 	if fi.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil, FileID{}, fmt.Errorf("read %s: not a regular file", path)
+		return nil, fmt.Errorf("read %s: not a regular file", path)
 	}
 	if fi.Size == 0 {
-		return nil, FileID{}, fmt.Errorf("read %s: empty (its data lost in a crash): %w", path, fs.ErrNotExist)
+		return nil, fmt.Errorf("read %s: empty (its data lost in a crash): %w", path, fs.ErrNotExist)
 	}
 	if fi.Size > maxFileSize {
-		return nil, FileID{}, fmt.Errorf("read %s: larger than %d bytes", path, maxFileSize)
+		return nil, fmt.Errorf("read %s: larger than %d bytes", path, maxFileSize)
 	}
 	// The file never changes once it has this name (see Scan), so its size is all there is:
 	// read that much, without a last read to see EOF.
@@ -86,25 +111,14 @@ func (sc *Scan) Peek(id string, full bool) (*State, FileID, error) {
 			continue
 		}
 		if err != nil {
-			return nil, FileID{}, fmt.Errorf("read %s: %w", path, os.NewSyscallError("read", err))
+			return nil, fmt.Errorf("read %s: %w", path, os.NewSyscallError("read", err))
 		}
 		if n == 0 {
-			return nil, FileID{}, fmt.Errorf("read %s: shorter than its size %d", path, fi.Size)
+			return nil, fmt.Errorf("read %s: shorter than its size %d", path, fi.Size)
 		}
 		got += n
 	}
-	parse := parseSummary
-	if full {
-		parse = ParseState
-	}
-	st, err := parse(data)
-	if err != nil {
-		return nil, FileID{}, fmt.Errorf("%s: %w", path, err)
-	}
-	if st.ID != id {
-		return nil, FileID{}, fmt.Errorf("%s: belongs to container %s, not %s", path, quoteID(st.ID), id)
-	}
-	return st, FileID{dev: fi.Dev, ino: fi.Ino}, nil
+	return &Peeked{File: FileID{dev: fi.Dev, ino: fi.Ino}, id: id, path: path, data: data}, nil
 }
 
 // StateFileID names the file id's state.json is now; a missing one wraps fs.ErrNotExist.
@@ -118,6 +132,19 @@ func (sc *Scan) StateFileID(id string) (FileID, error) {
 		return FileID{}, fmt.Errorf("stat %s: %w", stateFile, &os.PathError{Op: "stat", Path: filepath.Join(sc.root, name), Err: err})
 	}
 	return FileID{dev: fi.Dev, ino: fi.Ino}, nil
+}
+
+// ExecFifo is the Lstat of id's exec.fifo, as Dir.FifoPath names it: nil while it exists.
+func (sc *Scan) ExecFifo(id string) error {
+	if err := ValidateID(id); err != nil {
+		return err
+	}
+	var fi unix.Stat_t
+	name := id + "/" + fifoFile
+	if err := unix.Fstatat(sc.fd, name, &fi, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return &os.PathError{Op: "lstat", Path: filepath.Join(sc.root, name), Err: err}
+	}
+	return nil
 }
 
 // openat2 retries the EAGAIN the kernel returns when a rename raced the lookup, and EINTR.

@@ -30,7 +30,10 @@ func peekWithin(t *testing.T, sc *Scan, id string) error {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() {
-		_, _, err := sc.Peek(id, false)
+		pk, err := sc.Peek(id)
+		if err == nil {
+			_, err = pk.Summary()
+		}
 		done <- err
 	}()
 	select {
@@ -51,17 +54,21 @@ func TestPeek(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc := openScan(t, s)
-	full, id1, err := sc.Peek("c1", true)
-	if err != nil || !reflect.DeepEqual(full, want) {
-		t.Fatalf("Peek full = %+v, %v\nwant %+v", full, err, want)
+	pk, err := sc.Peek("c1")
+	if err != nil {
+		t.Fatal(err)
 	}
-	brief, _, err := sc.Peek("c1", false)
+	if full, err := pk.State(); err != nil || !reflect.DeepEqual(full, want) {
+		t.Fatalf("Peek's State = %+v, %v\nwant %+v", full, err, want)
+	}
+	brief, err := pk.Summary()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if wantBrief := (&State{Summary: want.Summary}); !reflect.DeepEqual(brief, wantBrief) {
-		t.Errorf("Peek brief = %+v\nwant %+v", brief, wantBrief)
+		t.Errorf("Peek's Summary = %+v\nwant %+v", brief, wantBrief)
 	}
+	id1 := pk.File
 	if now, err := sc.StateFileID("c1"); err != nil || now != id1 {
 		t.Errorf("StateFileID = %v, %v; want %v (nothing saved since)", now, err, id1)
 	}
@@ -71,8 +78,8 @@ func TestPeek(t *testing.T) {
 	if now, err := sc.StateFileID("c1"); err != nil || now == id1 {
 		t.Errorf("StateFileID after a save = %v, %v; want other than %v", now, err, id1)
 	}
-	if _, id2, err := sc.Peek("c1", false); err != nil || id2 == id1 {
-		t.Errorf("Peek after a save named %v, %v; want other than %v", id2, err, id1)
+	if pk, err := sc.Peek("c1"); err != nil || pk.File == id1 {
+		t.Errorf("Peek after a save: %v; want a file other than %v", err, id1)
 	}
 }
 
@@ -146,7 +153,7 @@ func TestPeekRefuses(t *testing.T) {
 			t.Errorf("Peek(%s) = %v, want a refusal", id, err)
 		}
 	}
-	if _, _, err := sc.Peek("../real", false); err == nil {
+	if _, err := sc.Peek("../real"); err == nil {
 		t.Error("Peek of an invalid id succeeded")
 	}
 }
@@ -182,7 +189,13 @@ func TestPeekDuringSaves(t *testing.T) {
 	deadline := time.Now().Add(500 * time.Millisecond)
 	n := 0
 	for ; time.Now().Before(deadline); n++ {
-		got, _, err := sc.Peek("c1", n%2 == 0)
+		pk, err := sc.Peek("c1")
+		var got *State
+		if err == nil && n%2 == 0 {
+			got, err = pk.State()
+		} else if err == nil {
+			got, err = pk.Summary()
+		}
 		if err != nil {
 			t.Errorf("Peek during saves: %v", err)
 			break
