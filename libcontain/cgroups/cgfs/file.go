@@ -64,11 +64,40 @@ func Exists(dir, file string) bool {
 
 // Read returns the contents of dir/file with surrounding white space removed.
 func Read(dir, file string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, file))
+	b, err := readFile(filepath.Join(dir, file))
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", file, unwrapPath(err))
 	}
 	return strings.TrimSpace(string(b)), nil
+}
+
+// readFile is os.ReadFile in three syscalls instead of nine: an *os.File of a kernfs file is
+// registered with (and later removed from) the runtime's poller and its flags read and set,
+// which doubles the cost of a read of one cgroup file (a list of 1,000 stopped containers reads
+// one each for the OOM killer's verdict). Errors are *os.PathError, as os.ReadFile's.
+func readFile(path string) ([]byte, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	b := make([]byte, 0, 512)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := unix.Read(fd, b[len(b):cap(b)])
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "read", Path: path, Err: err}
+		}
+		if n == 0 {
+			return b, nil
+		}
+		b = b[:len(b)+n]
+	}
 }
 
 // ReadUint reads a file holding one unsigned number; "max" (v2) reads as math.MaxUint64, as runc
@@ -106,7 +135,7 @@ func ParseUint(s string) (uint64, error) {
 // ReadKeyValues reads a flat-keyed file ("key value" per line: memory.stat, cpu.stat,
 // memory.events, memory.oom_control).
 func ReadKeyValues(dir, file string) (map[string]uint64, error) {
-	b, err := os.ReadFile(filepath.Join(dir, file))
+	b, err := readFile(filepath.Join(dir, file))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", file, unwrapPath(err))
 	}

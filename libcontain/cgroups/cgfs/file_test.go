@@ -1,11 +1,13 @@
 package cgfs
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -128,4 +130,45 @@ func FuzzParsePids(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestReadFile: readFile returns what os.ReadFile returns, for files smaller and larger than its
+// first buffer and for a cgroup file the kernel generates on read (size 0 in stat), and its
+// errors keep the errno behind an *os.PathError.
+func TestReadFile(t *testing.T) {
+	dir := t.TempDir()
+	paths := []string{"/proc/self/status", "/proc/self/mountinfo"}
+	for _, n := range []int{0, 1, 511, 512, 513, 5000} {
+		p := filepath.Join(dir, "f"+strconv.Itoa(n))
+		data := make([]byte, n)
+		for i := range data {
+			data[i] = byte('a' + i%26)
+		}
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	if m, _ := filepath.Glob("/sys/fs/cgroup/*/memory.stat"); len(m) > 0 {
+		paths = append(paths, m[0])
+	}
+	for _, p := range paths {
+		want, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := readFile(p)
+		// A generated file may change between the two reads (mountinfo, memory.stat): compare
+		// lengths within reason there, the bytes of plain files.
+		if err != nil || (filepath.Dir(p) == dir && !bytes.Equal(got, want)) || (len(got) == 0) != (len(want) == 0) {
+			t.Errorf("readFile(%s) = %d bytes, %v; os.ReadFile %d bytes", p, len(got), err, len(want))
+		}
+	}
+	var pe *os.PathError
+	if _, err := readFile(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) || !errors.As(err, &pe) {
+		t.Errorf("readFile of a missing file: %v, want an *os.PathError wrapping ENOENT", err)
+	}
+	if _, err := readFile(dir); !errors.Is(err, unix.EISDIR) || !errors.As(err, &pe) {
+		t.Errorf("readFile of a dir: %v, want an *os.PathError wrapping EISDIR", err)
+	}
 }
