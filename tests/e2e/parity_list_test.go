@@ -4,12 +4,16 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -77,5 +81,64 @@ func TestParityListDuringCreate(t *testing.T) {
 	exited <- nil // for the cleanup
 	if got := w.must("list", "-q").stdout; !strings.Contains(got, held.id) {
 		t.Errorf("list -q once created = %q, want %s in it", got, held.id)
+	}
+}
+
+// TestParityListDuringChurn: list never fails, nor prints a row it should not, while containers
+// are created, started and deleted beside it: a dir without state yet, a state dir half removed,
+// and a container killed between list's reads are skipped or shown as they were, never an error.
+// Each row is a container of the test, with a status, and a pid unless stopped.
+func TestParityListDuringChurn(t *testing.T) {
+	w := newWDRunner(t)
+	// No cgroupsPath: each container gets its own cgroup, named by its id.
+	c := w.newContainer(compose(args("sleep", "600"), func(s *specs.Spec) { s.Linux.CgroupsPath = "" }))
+	// The first container makes the root, which list needs to exist.
+	w.must("create", "--bundle", c.bundle, c.id)
+	deadline := time.Now().Add(3 * time.Second)
+	var made atomic.Int64
+	var wg sync.WaitGroup
+	for g := range 2 {
+		wg.Go(func() {
+			for i := 0; time.Now().Before(deadline); i++ {
+				id := fmt.Sprintf("%s-%d-%d", c.id, g, i)
+				if res := w.runQuiet("create", "--bundle", c.bundle, id); res.code != 0 {
+					t.Errorf("churn: %s", res)
+					return
+				}
+				if i%2 == 0 {
+					w.runQuiet("start", id)
+				}
+				if res := w.runQuiet("delete", "--force", id); res.code != 0 {
+					t.Errorf("churn: %s", res)
+					return
+				}
+				made.Add(1)
+			}
+		})
+	}
+	lists := 0
+	for ; time.Now().Before(deadline); lists++ {
+		res := w.runQuiet("list", "--format", "json")
+		if res.code != 0 {
+			t.Errorf("list during churn: %s", res)
+			break
+		}
+		var rows []specs.State
+		if err := json.Unmarshal([]byte(res.stdout), &rows); err != nil {
+			t.Errorf("list during churn printed %q: %v", res.stdout, err)
+			break
+		}
+		for _, r := range rows {
+			ok := strings.HasPrefix(r.ID, c.id) && (r.Status == specs.StateStopped) == (r.Pid == 0) &&
+				slices.Contains([]specs.ContainerState{specs.StateCreated, specs.StateRunning, specs.StateStopped}, r.Status)
+			if !ok {
+				t.Errorf("list during churn printed the row %+v", r)
+			}
+		}
+	}
+	wg.Wait()
+	t.Logf("%d lists while %d containers were made and deleted", lists, made.Load())
+	if lists < 3 || made.Load() < 3 {
+		t.Errorf("only %d lists and %d containers: the test tested little", lists, made.Load())
 	}
 }
