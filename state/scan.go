@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,6 +26,9 @@ import (
 type Scan struct {
 	root string
 	fd   int // the root, O_DIRECTORY|O_CLOEXEC; every path below is resolved beneath it
+	// noOpenat2: openat2 failed with ENOSYS (a kernel before 5.6) or EPERM (a seccomp profile
+	// older than the call, as in some container engines); open in two steps instead.
+	noOpenat2 atomic.Bool
 }
 
 // FileID names one state.json file (not its path): a rename over it makes a new one.
@@ -75,13 +79,7 @@ func (sc *Scan) Peek(id string) (*Peeked, error) {
 		return nil, err
 	}
 	path := filepath.Join(sc.root, id, stateFile)
-	// No symlink anywhere below the root (a planted one must not make us read, or report,
-	// another file); O_NONBLOCK: a FIFO planted here is refused below, not waited on.
-	how := &unix.OpenHow{
-		Flags:   unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOFOLLOW | unix.O_NONBLOCK,
-		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
-	}
-	fd, err := openat2(sc.fd, id+"/"+stateFile, how)
+	fd, err := sc.openState(id)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
 			err = fs.ErrNotExist // deleted, half made, or replaced by a stray file
@@ -145,6 +143,29 @@ func (sc *Scan) ExecFifo(id string) error {
 		return &os.PathError{Op: "lstat", Path: filepath.Join(sc.root, name), Err: err}
 	}
 	return nil
+}
+
+// openState opens id's state.json for reading. No symlink is followed on the way (a planted one
+// must not make us read, or report, another file); O_NONBLOCK: a FIFO planted there is refused
+// by Peek, not waited on.
+func (sc *Scan) openState(id string) (int, error) {
+	const flags = unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOFOLLOW | unix.O_NONBLOCK
+	if !sc.noOpenat2.Load() {
+		fd, err := openat2(sc.fd, id+"/"+stateFile, &unix.OpenHow{
+			Flags:   flags,
+			Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+		})
+		if !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.EPERM) {
+			return fd, err
+		}
+		sc.noOpenat2.Store(true)
+	}
+	dfd, err := unix.Openat(sc.fd, id, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(dfd)
+	return unix.Openat(dfd, stateFile, flags, 0)
 }
 
 // openat2 retries the EAGAIN the kernel returns when a rename raced the lookup, and EINTR.
