@@ -109,7 +109,8 @@ type lister struct {
 //     and the freezer, read while a pidfd pins init. Everything that takes a container out of
 //     those states for good (kill, delete, a failed create's undo) kills init first, so if init
 //     is still alive after the reads, they all saw the container alive: the status held at the
-//     moment of its last read. If init died meanwhile, the next round finds it stopped.
+//     moment of its last read. If init died meanwhile, the next round finds it stopped. A
+//     frozen cgroup is asked about under the lock (see live).
 //
 // A live container's monitor is checked as State checks it. The rounds are bounded only against
 // a livelock with a loop that saves or recreates the container without end.
@@ -173,6 +174,13 @@ func (l *lister) live(id string, pk *state.Peeked, brief *state.State) (in *Info
 		return nil, false, fmt.Errorf("load state: %w", err)
 	}
 	status := liveStatus(l.probe(l.sc, id, st))
+	if status == Paused {
+		// A frozen cgroup is not always a pause: kill --all and delete --force freeze the
+		// cgroup for the moment they signal it (cgroups KillAll), under the container's
+		// exclusive lock. Ask under the lock, which waits them out; few containers are paused.
+		in, err := (&Container{rt: l.rt, ID: id}).State()
+		return in, true, err
+	}
 	if exited(pidfd) {
 		return nil, false, nil
 	}
