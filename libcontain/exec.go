@@ -125,11 +125,11 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	// anything starts, with one line that says why.
 	var limitHits uint64
 	if cg != nil {
-		if s, err := cg.Stats(); err == nil {
-			if err := pidsFull(c.ID, s.Pids); err != nil {
+		if p, err := cg.PidsStats(); err == nil {
+			if err := pidsFull(c.ID, p); err != nil {
 				return -1, err
 			}
-			limitHits = s.Pids.LimitHits
+			limitHits = p.LimitHits
 		}
 	}
 	setup, err := processSetup(c.rt.Log, &execSpec, p, false)
@@ -162,8 +162,8 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 		}
 		// The container filled up while we joined it: say that, not how our child died.
 		if cg != nil {
-			if s, serr := cg.Stats(); serr == nil && s.Pids.LimitHits > limitHits && pidsLimited(s.Pids) {
-				return -1, fmt.Errorf("container %s reached its pids limit (pids.max %d) while the process was joining it", c.ID, s.Pids.Limit)
+			if p, perr := cg.PidsStats(); perr == nil && p.LimitHits > limitHits && pidsLimited(p) {
+				return -1, fmt.Errorf("container %s reached its pids limit (pids.max %d) while the process was joining it", c.ID, p.Limit)
 			}
 		}
 		return -1, err

@@ -47,6 +47,9 @@ type Manager interface {
 	Frozen() (bool, error)
 	// Stats is the `runc events --stats` JSON shape.
 	Stats() (*stats.Stats, error)
+	// PidsStats is Stats' pids part alone (a few files, not every controller's); zero without a
+	// pids controller.
+	PidsStats() (stats.PidsStats, error)
 	// OOMKillCount is how many processes the OOM killer killed in the cgroup.
 	OOMKillCount() (uint64, error)
 	// Destroy removes the dirs Create made; a missing dir is not an error.

@@ -50,9 +50,9 @@ func (m *Manager) Stats() (*stats.Stats, error) {
 		st.Memory.EventCount.OOMKill = r.kv(dir, "memory.oom_control")["oom_kill"]
 	}
 	if dir, ok := m.paths["pids"]; ok {
-		st.Pids = stats.PidsStats{Current: r.uint(dir, "pids.current"), Limit: r.uint(dir, "pids.max")}
-		st.Pids.Peak = r.uint(dir, "pids.peak")
-		st.Pids.LimitHits = r.kv(dir, "pids.events")["max"]
+		p, err := cgfs.ReadPids(dir)
+		r.keep(err)
+		st.Pids = p
 	}
 	if dir, ok := m.paths["blkio"]; ok {
 		st.Blkio.IoServiceBytesRecursive = r.blkio(dir, "blkio.throttle.io_service_bytes_recursive")
@@ -148,4 +148,13 @@ func (r *reader) blkio(dir, file string) []stats.BlkioEntry {
 		out = append(out, e)
 	}
 	return out
+}
+
+// PidsStats reads the pids hierarchy's files only (exec checks the limit before it starts).
+func (m *Manager) PidsStats() (stats.PidsStats, error) {
+	dir, ok := m.paths["pids"]
+	if !ok {
+		return stats.PidsStats{}, nil
+	}
+	return cgfs.ReadPids(dir)
 }

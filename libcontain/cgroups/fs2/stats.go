@@ -43,9 +43,9 @@ func (m *Manager) Stats() (*stats.Stats, error) {
 		}
 	}
 	if cgfs.Exists(d, "pids.current") {
-		st.Pids = stats.PidsStats{Current: r.uint(d, "pids.current"), Limit: r.uint(d, "pids.max")}
-		st.Pids.Peak = r.uint(d, "pids.peak")
-		st.Pids.LimitHits = r.kv(d, "pids.events")["max"]
+		p, err := cgfs.ReadPids(d)
+		r.keep(err)
+		st.Pids = p
 	}
 	if s, err := cgfs.Read(d, "io.stat"); r.keep(err) {
 		st.Blkio = ParseIOStat(s)
@@ -167,4 +167,12 @@ func (r *reader) hugetlb(dir string) map[string]stats.HugetlbStats {
 		}
 	}
 	return out
+}
+
+// PidsStats reads the pids controller's files only (exec checks the limit before it starts).
+func (m *Manager) PidsStats() (stats.PidsStats, error) {
+	if !cgfs.Exists(m.dir, "pids.current") {
+		return stats.PidsStats{}, nil
+	}
+	return cgfs.ReadPids(m.dir)
 }

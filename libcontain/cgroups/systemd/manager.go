@@ -26,6 +26,7 @@ type fsManager interface {
 	Thaw() error
 	Frozen() (bool, error)
 	Stats() (*stats.Stats, error)
+	PidsStats() (stats.PidsStats, error)
 	OOMKillCount() (uint64, error)
 	Destroy() error
 	Paths() map[string]string
@@ -298,10 +299,11 @@ func (m *Manager) stop() error {
 	return b.StopUnit(m.unit.Name)
 }
 
-func (m *Manager) Pids() ([]int, error)          { return m.fs().Pids() }
-func (m *Manager) KillAll(sig unix.Signal) error { return m.fs().KillAll(sig) }
-func (m *Manager) Freeze() error                 { return m.fs().Freeze() }
-func (m *Manager) Thaw() error                   { return m.fs().Thaw() }
-func (m *Manager) Frozen() (bool, error)         { return m.fs().Frozen() }
-func (m *Manager) Stats() (*stats.Stats, error)  { return m.fs().Stats() }
-func (m *Manager) OOMKillCount() (uint64, error) { return m.fs().OOMKillCount() }
+func (m *Manager) Pids() ([]int, error)                { return m.fs().Pids() }
+func (m *Manager) KillAll(sig unix.Signal) error       { return m.fs().KillAll(sig) }
+func (m *Manager) Freeze() error                       { return m.fs().Freeze() }
+func (m *Manager) Thaw() error                         { return m.fs().Thaw() }
+func (m *Manager) Frozen() (bool, error)               { return m.fs().Frozen() }
+func (m *Manager) Stats() (*stats.Stats, error)        { return m.fs().Stats() }
+func (m *Manager) PidsStats() (stats.PidsStats, error) { return m.fs().PidsStats() }
+func (m *Manager) OOMKillCount() (uint64, error)       { return m.fs().OOMKillCount() }
