@@ -46,11 +46,9 @@ func (c *Container) Delete(force bool) error {
 		if err := killAndWait(st); err != nil {
 			return err
 		}
-	} else if cfg, err := d.LoadConfig(); err == nil && !privatePidNamespace(cfg) {
-		// Init's death took nobody with it (no pid namespace of its own): what is left in the
-		// cgroup goes now, or the cgroup could not be removed (runc does the same).
-		killRemaining(st)
 	}
+	// What init's death did not take with it (no pid namespace of its own) is killed by destroy
+	// before the cgroup is removed (emptyCgroup), as runc does.
 	return c.destroy(d, st)
 }
 

@@ -81,16 +81,6 @@ func signalCgroup(st *state.State, sig unix.Signal) error {
 	return nil
 }
 
-// killRemaining SIGKILLs whatever is left in the cgroup of a stopped container (thawing it).
-func killRemaining(st *state.State) {
-	if len(st.CgroupPaths) == 0 {
-		return
-	}
-	if m, err := loadCgroup(st); err == nil && m != nil {
-		_ = m.KillAll(unix.SIGKILL)
-	}
-}
-
 // privatePidNamespace: the config makes a new pid namespace (one joined by path may hold
 // other containers' processes too, so it does not count).
 func privatePidNamespace(s *specs.Spec) bool {
