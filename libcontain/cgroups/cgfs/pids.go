@@ -1,9 +1,6 @@
 package cgfs
 
 import (
-	"errors"
-	"io/fs"
-
 	"github.com/contain-runtime/contain/libcontain/cgroups/stats"
 )
 
@@ -12,22 +9,8 @@ import (
 // file this kernel does not have reads as 0; the first other error is returned, with what was
 // read.
 func ReadPids(dir string) (stats.PidsStats, error) {
-	var p stats.PidsStats
-	var first error
-	keep := func(err error) {
-		if err != nil && !errors.Is(err, fs.ErrNotExist) && first == nil {
-			first = err
-		}
-	}
-	var err error
-	p.Current, err = ReadUint(dir, "pids.current")
-	keep(err)
-	p.Limit, err = ReadUint(dir, "pids.max")
-	keep(err)
-	p.Peak, err = ReadUint(dir, "pids.peak")
-	keep(err)
-	events, err := ReadKeyValues(dir, "pids.events")
-	keep(err)
-	p.LimitHits = events["max"]
-	return p, first
+	var r Reader
+	p := stats.PidsStats{Current: r.Uint(dir, "pids.current"), Limit: r.Uint(dir, "pids.max"), Peak: r.Uint(dir, "pids.peak")}
+	p.LimitHits = r.KeyValues(dir, "pids.events")["max"]
+	return p, r.Err()
 }

@@ -2,7 +2,6 @@ package fs1
 
 import (
 	"errors"
-	"io/fs"
 	"strings"
 
 	"github.com/contain-runtime/contain/libcontain/cgroups/cgfs"
@@ -18,16 +17,16 @@ func (m *Manager) Stats() (*stats.Stats, error) {
 	st := &stats.Stats{}
 	r := reader{}
 	if dir, ok := m.paths["cpuacct"]; ok {
-		st.CPU.Usage.Total = r.uint(dir, "cpuacct.usage")
+		st.CPU.Usage.Total = r.Uint(dir, "cpuacct.usage")
 		st.CPU.Usage.Percpu = r.uints(dir, "cpuacct.usage_percpu")
 		st.CPU.Usage.PercpuKernel = r.uints(dir, "cpuacct.usage_percpu_sys")
 		st.CPU.Usage.PercpuUser = r.uints(dir, "cpuacct.usage_percpu_user")
-		kv := r.kv(dir, "cpuacct.stat")
+		kv := r.KeyValues(dir, "cpuacct.stat")
 		st.CPU.Usage.User = kv["user"] * (1e9 / userHZ)
 		st.CPU.Usage.Kernel = kv["system"] * (1e9 / userHZ)
 	}
 	if dir, ok := m.paths["cpu"]; ok {
-		kv := r.kv(dir, "cpu.stat")
+		kv := r.KeyValues(dir, "cpu.stat")
 		st.CPU.Throttling = stats.Throttling{
 			Periods: kv["nr_periods"], ThrottledPeriods: kv["nr_throttled"], ThrottledTime: kv["throttled_time"],
 		}
@@ -35,31 +34,31 @@ func (m *Manager) Stats() (*stats.Stats, error) {
 	if dir, ok := m.paths["memory"]; ok {
 		entry := func(prefix string) stats.MemoryEntry {
 			return stats.MemoryEntry{
-				Usage:   r.uint(dir, prefix+"usage_in_bytes"),
-				Max:     r.uint(dir, prefix+"max_usage_in_bytes"),
-				Failcnt: r.uint(dir, prefix+"failcnt"),
-				Limit:   r.uint(dir, prefix+"limit_in_bytes"),
+				Usage:   r.Uint(dir, prefix+"usage_in_bytes"),
+				Max:     r.Uint(dir, prefix+"max_usage_in_bytes"),
+				Failcnt: r.Uint(dir, prefix+"failcnt"),
+				Limit:   r.Uint(dir, prefix+"limit_in_bytes"),
 			}
 		}
 		st.Memory.Usage = entry("memory.")
 		st.Memory.Swap = entry("memory.memsw.")
 		st.Memory.Kernel = entry("memory.kmem.")
 		st.Memory.KernelTCP = entry("memory.kmem.tcp.")
-		st.Memory.Raw = r.kv(dir, "memory.stat")
+		st.Memory.Raw = r.KeyValues(dir, "memory.stat")
 		st.Memory.Cache = st.Memory.Raw["cache"]
-		st.Memory.EventCount.OOMKill = r.kv(dir, "memory.oom_control")["oom_kill"]
+		st.Memory.EventCount.OOMKill = r.KeyValues(dir, "memory.oom_control")["oom_kill"]
 	}
 	if dir, ok := m.paths["pids"]; ok {
 		p, err := cgfs.ReadPids(dir)
-		r.keep(err)
+		r.Keep(err)
 		st.Pids = p
 	}
 	if dir, ok := m.paths["blkio"]; ok {
 		st.Blkio.IoServiceBytesRecursive = r.blkio(dir, "blkio.throttle.io_service_bytes_recursive")
 		st.Blkio.IoServicedRecursive = r.blkio(dir, "blkio.throttle.io_serviced_recursive")
 	}
-	if r.err != nil {
-		return nil, r.err
+	if err := r.Err(); err != nil {
+		return nil, err
 	}
 	return st, nil
 }
@@ -77,42 +76,16 @@ func (m *Manager) OOMKillCount() (uint64, error) {
 	return kv["oom_kill"], nil
 }
 
-// reader keeps the first real error; missing files read as zero.
-type reader struct{ err error }
-
-func (r *reader) keep(err error) bool {
-	if err == nil {
-		return true
-	}
-	if !errors.Is(err, fs.ErrNotExist) && r.err == nil {
-		r.err = err
-	}
-	return false
-}
-
-func (r *reader) uint(dir, file string) uint64 {
-	v, err := cgfs.ReadUint(dir, file)
-	if !r.keep(err) {
-		return 0
-	}
-	return v
-}
+// reader is cgfs.Reader with this driver's own formats.
+type reader struct{ cgfs.Reader }
 
 func (r *reader) uints(dir, file string) []uint64 {
 	s, err := cgfs.Read(dir, file)
-	if !r.keep(err) {
+	if !r.Keep(err) {
 		return nil
 	}
 	v, err := cgfs.ParseUints(s)
-	if !r.keep(err) {
-		return nil
-	}
-	return v
-}
-
-func (r *reader) kv(dir, file string) map[string]uint64 {
-	v, err := cgfs.ReadKeyValues(dir, file)
-	if !r.keep(err) {
+	if !r.Keep(err) {
 		return nil
 	}
 	return v
@@ -121,7 +94,7 @@ func (r *reader) kv(dir, file string) map[string]uint64 {
 // blkio parses "major:minor Op value" lines; the trailing "Total N" line is skipped.
 func (r *reader) blkio(dir, file string) []stats.BlkioEntry {
 	s, err := cgfs.Read(dir, file)
-	if !r.keep(err) {
+	if !r.Keep(err) {
 		return nil
 	}
 	var out []stats.BlkioEntry

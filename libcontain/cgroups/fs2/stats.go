@@ -1,8 +1,6 @@
 package fs2
 
 import (
-	"errors"
-	"io/fs"
 	"os"
 	"sort"
 	"strings"
@@ -17,7 +15,7 @@ func (m *Manager) Stats() (*stats.Stats, error) {
 	st := &stats.Stats{}
 	r := reader{}
 	d := m.dir
-	if kv := r.kv(d, "cpu.stat"); kv != nil {
+	if kv := r.KeyValues(d, "cpu.stat"); kv != nil {
 		st.CPU.Usage.Total = kv["usage_usec"] * 1000
 		st.CPU.Usage.User = kv["user_usec"] * 1000
 		st.CPU.Usage.Kernel = kv["system_usec"] * 1000
@@ -26,17 +24,17 @@ func (m *Manager) Stats() (*stats.Stats, error) {
 		}
 	}
 	if cgfs.Exists(d, "memory.current") {
-		ev := r.kv(d, "memory.events")
+		ev := r.KeyValues(d, "memory.events")
 		st.Memory.Usage = stats.MemoryEntry{
-			Usage: r.uint(d, "memory.current"), Max: r.uint(d, "memory.peak"),
-			Limit: r.uint(d, "memory.max"), Failcnt: ev["max"],
+			Usage: r.Uint(d, "memory.current"), Max: r.Uint(d, "memory.peak"),
+			Limit: r.Uint(d, "memory.max"), Failcnt: ev["max"],
 		}
-		swapEv := r.kv(d, "memory.swap.events")
+		swapEv := r.KeyValues(d, "memory.swap.events")
 		st.Memory.Swap = stats.MemoryEntry{
-			Usage: r.uint(d, "memory.swap.current"), Max: r.uint(d, "memory.swap.peak"),
-			Limit: r.uint(d, "memory.swap.max"), Failcnt: swapEv["fail"],
+			Usage: r.Uint(d, "memory.swap.current"), Max: r.Uint(d, "memory.swap.peak"),
+			Limit: r.Uint(d, "memory.swap.max"), Failcnt: swapEv["fail"],
 		}
-		st.Memory.Raw = r.kv(d, "memory.stat")
+		st.Memory.Raw = r.KeyValues(d, "memory.stat")
 		st.Memory.Cache = st.Memory.Raw["file"]
 		st.Memory.EventCount = stats.MemoryEvents{
 			Low: ev["low"], High: ev["high"], Max: ev["max"], OOM: ev["oom"], OOMKill: ev["oom_kill"],
@@ -44,15 +42,15 @@ func (m *Manager) Stats() (*stats.Stats, error) {
 	}
 	if cgfs.Exists(d, "pids.current") {
 		p, err := cgfs.ReadPids(d)
-		r.keep(err)
+		r.Keep(err)
 		st.Pids = p
 	}
-	if s, err := cgfs.Read(d, "io.stat"); r.keep(err) {
+	if s, err := cgfs.Read(d, "io.stat"); r.Keep(err) {
 		st.Blkio = ParseIOStat(s)
 	}
 	st.Hugetlb = r.hugetlb(d)
-	if r.err != nil {
-		return nil, r.err
+	if err := r.Err(); err != nil {
+		return nil, err
 	}
 	return st, nil
 }
@@ -113,39 +111,13 @@ func ParseIOStat(s string) stats.BlkioStats {
 	return out
 }
 
-// reader keeps the first real error; missing files read as zero.
-type reader struct{ err error }
-
-func (r *reader) keep(err error) bool {
-	if err == nil {
-		return true
-	}
-	if !errors.Is(err, fs.ErrNotExist) && r.err == nil {
-		r.err = err
-	}
-	return false
-}
-
-func (r *reader) uint(dir, file string) uint64 {
-	v, err := cgfs.ReadUint(dir, file)
-	if !r.keep(err) {
-		return 0
-	}
-	return v
-}
-
-func (r *reader) kv(dir, file string) map[string]uint64 {
-	v, err := cgfs.ReadKeyValues(dir, file)
-	if !r.keep(err) {
-		return nil
-	}
-	return v
-}
+// reader is cgfs.Reader with this driver's own formats.
+type reader struct{ cgfs.Reader }
 
 // hugetlb reads hugetlb.<size>.current/max/events for every page size the cgroup has.
 func (r *reader) hugetlb(dir string) map[string]stats.HugetlbStats {
 	entries, err := os.ReadDir(dir)
-	if !r.keep(err) {
+	if !r.Keep(err) {
 		return nil
 	}
 	var sizes []string
@@ -163,7 +135,7 @@ func (r *reader) hugetlb(dir string) map[string]stats.HugetlbStats {
 	for _, s := range sizes {
 		p := "hugetlb." + s
 		out[s] = stats.HugetlbStats{
-			Usage: r.uint(dir, p+".current"), Failcnt: r.kv(dir, p+".events")["max"],
+			Usage: r.Uint(dir, p+".current"), Failcnt: r.KeyValues(dir, p+".events")["max"],
 		}
 	}
 	return out
