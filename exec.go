@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/contain-runtime/contain/libcontain"
+	"github.com/contain-runtime/contain/libcontain/initproc"
 	"github.com/contain-runtime/contain/spec"
 )
 
@@ -71,6 +72,9 @@ func execAction(c *cli.Context, rt *libcontain.Runtime) (int, error) {
 	return ct.Exec(libcontain.ExecOpts{
 		Process: p, Detach: c.Bool("detach"), PidFile: c.String("pid-file"), ConsoleSocket: c.String("console-socket"),
 		PreserveFds: fds, IgnorePaused: c.Bool("ignore-paused"), SubCgroups: sub, PidfdSocket: c.String("pidfd-socket"),
+		// The child side's setup, for an exec that a runtime thread can do (libcontain's
+		// execthread.go): main links both sides, libcontain imports only its own.
+		OnThread: initproc.BecomeOnThread,
 	})
 }
 

@@ -69,6 +69,10 @@ func Create(rt *Runtime, o CreateOpts) (c *Container, err error) {
 	if err := state.ValidateID(o.ID); err != nil {
 		return nil, err
 	}
+	// The binary is sealed while the spec is read and checked and while the container's files
+	// and cgroup are made (build): the overlay mount takes about as long as those.
+	seal := sealAhead(rt.Log, rt.Store.Root, o.PreserveFds)
+	defer seal.discard()
 	bundle, err := filepath.Abs(o.Bundle)
 	if err != nil {
 		return nil, fmt.Errorf("bundle path: %w", err)
@@ -119,7 +123,7 @@ func Create(rt *Runtime, o CreateOpts) (c *Container, err error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{rt: rt, o: o, spec: s, bundle: bundle, rootfs: rootfs, dir: dir, iso: iso, preserved: preserved}
+	b := &builder{rt: rt, o: o, spec: s, bundle: bundle, rootfs: rootfs, dir: dir, iso: iso, preserved: preserved, seal: seal}
 	defer func() {
 		if err != nil {
 			b.undo()
@@ -161,6 +165,8 @@ type builder struct {
 	recMu sync.Mutex
 	// setup is what init applies to itself before the process runs.
 	setup protocol.ProcessSetup
+	// seal is the sealed binary init starts from, begun by Create.
+	seal *pendingSeal
 }
 
 func (b *builder) build() error {
@@ -169,11 +175,10 @@ func (b *builder) build() error {
 			f.Close()
 		}
 	}()
-	// The binary is sealed and the cgroup made while the sandbox, the saved config and the exec
-	// fifo are: all are mostly the kernel's work (a mount, cgroupfs mkdirs and limit writes, the
-	// file system's), under different locks, and init needs them all before it starts.
-	seal := sealAhead(b.rt.Log, b.rt.Store.Root, len(b.preserved))
-	defer seal.discard()
+	// The cgroup is made while the sandbox, the saved config and the exec fifo are (and the
+	// binary is sealed, since Create began): all are mostly the kernel's work (cgroupfs mkdirs
+	// and limit writes, the file system's, a mount), under different locks, and init needs them
+	// all before it starts.
 	cgDone := make(chan error, 1)
 	go func() { cgDone <- b.makeCgroup() }()
 	fifo, err := b.prepareFiles()
@@ -196,7 +201,7 @@ func (b *builder) build() error {
 		}
 	}
 	l := &launcher{
-		kind: protocol.KindInit, log: b.rt.Log, sealed: seal, progress: b.o.Progress,
+		kind: protocol.KindInit, log: b.rt.Log, sealed: b.seal, progress: b.o.Progress,
 		stdin: b.o.Stdin, stdout: b.o.Stdout, stderr: b.o.Stderr, preserved: b.preserved, fifo: fifo,
 		cloneFlags: plan.CloneFlags, uidMaps: b.spec.Linux.UIDMappings, gidMaps: b.spec.Linux.GIDMappings,
 		cg: b.cg, config: b.initConfig,

@@ -37,6 +37,9 @@ type ExecOpts struct {
 	SubCgroups map[string]string
 	// PidfdSocket receives a pidfd of the process once it is set up.
 	PidfdSocket string
+	// OnThread, if set, is initproc.BecomeOnThread: the process is then started by a runtime
+	// thread where it can be (execthread.go), not by a child. nil: always by a child.
+	OnThread ThreadSetup
 }
 
 // Exec starts another process in a created or running container: in all of its namespaces
@@ -140,6 +143,20 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	if proc, ok, err := c.execOnThread(o.OnThread, &execSpec, iso.Jail, st, cg, setup, affinity, preserved); ok {
+		if err != nil {
+			if perr := c.filledWhileJoining(cg, limitHits); perr != nil {
+				return -1, perr
+			}
+			var ee *execveError
+			if errors.As(err, &ee) && !o.Detach {
+				fmt.Fprintln(os.Stderr, "contain:", err)
+				return 127, nil
+			}
+			return -1, err
+		}
+		return c.execStarted(o, proc, nil)
+	}
 	var console *os.File
 	l := &launcher{
 		kind: protocol.KindExec, log: c.rt.Log, sealed: seal, preserved: preserved,
@@ -160,14 +177,17 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 		if console != nil {
 			console.Close()
 		}
-		// The container filled up while we joined it: say that, not how our child died.
-		if cg != nil {
-			if p, perr := cg.PidsStats(); perr == nil && p.LimitHits > limitHits && pidsLimited(p) {
-				return -1, fmt.Errorf("container %s reached its pids limit (pids.max %d) while the process was joining it", c.ID, p.Limit)
-			}
+		if perr := c.filledWhileJoining(cg, limitHits); perr != nil {
+			return -1, perr
 		}
 		return -1, err
 	}
+	return c.execStarted(o, proc, console)
+}
+
+// execStarted hands out the started process (--pidfd-socket, --pid-file) and, unless detached,
+// waits for it.
+func (c *Container) execStarted(o ExecOpts, proc *os.Process, console *os.File) (int, error) {
 	if o.PidfdSocket != "" {
 		if err := sendPidfd(o.PidfdSocket, proc.Pid); err != nil {
 			_ = proc.Kill()
@@ -185,6 +205,19 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 		return 0, nil
 	}
 	return waitProcess(proc, console)
+}
+
+// filledWhileJoining is the error for an exec that failed because the container reached its
+// pids limit while the process joined it (the limit was hit more often than limitHits, read
+// before): say that, not how the fork or our child failed. nil otherwise.
+func (c *Container) filledWhileJoining(cg cgroups.Manager, limitHits uint64) error {
+	if cg == nil {
+		return nil
+	}
+	if p, err := cg.PidsStats(); err == nil && p.LimitHits > limitHits && pidsLimited(p) {
+		return fmt.Errorf("container %s reached its pids limit (pids.max %d) while the process was joining it", c.ID, p.Limit)
+	}
+	return nil
 }
 
 // waitProcess is a foreground exec's wait: signals forwarded, the terminal proxied.

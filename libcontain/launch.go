@@ -236,22 +236,24 @@ func (l *launcher) start(exe, sock, logW *os.File) (*os.Process, error) {
 }
 
 // startPlaced starts cmd from a new OS thread that has first run prepare (the initial CPU
-// affinity, which the child inherits) and moved itself into the container's v1 cgroups (placer),
-// so the child is forked there. The thread is never handed back: its goroutine returns still
-// locked to it, and the Go runtime then ends the thread instead of reusing it, so nothing else of
-// ours ever runs in the container's cgroups or with the container's affinity. Until that thread
+// affinity, which the child inherits), moved itself into the container's v1 cgroups (placer),
+// so the child is forked there, and then run enter (exec on a thread: the container's
+// namespaces and the process's identity, see execthread.go). The thread is never handed back:
+// its goroutine returns still locked to it, and the Go runtime then ends the thread instead of
+// reusing it, so nothing else of ours ever runs in the container's cgroups or namespaces, or
+// with the container's affinity or the process's credentials. Until that thread
 // is gone our process shows in the container's cgroup.procs, where the cgroup's kill or freeze at
 // the end of a short foreground `run` would reach the runtime itself (it froze itself while
 // killing itself, under load, when nothing waited for the thread).
 // With neither it is a plain cmd.Start. With a placer, the channel returned is closed once that
 // thread is gone; the launcher waits for it after it has sent the child its config, so the wait
 // (0.01 to 2 ms here) overlaps the child's start instead of delaying it.
-func startPlaced(cmd *exec.Cmd, placer cgroups.ThreadJoiner, prepare func() error) (<-chan struct{}, error) {
-	if placer == nil && prepare == nil {
+func startPlaced(cmd *exec.Cmd, placer cgroups.ThreadJoiner, prepare, enter func() error) (<-chan struct{}, error) {
+	if placer == nil && prepare == nil && enter == nil {
 		return nil, cmd.Start()
 	}
 	done := make(chan placed, 1)
-	go startOnPlacedThread(cmd, placer, prepare, done)
+	go startOnPlacedThread(cmd, placer, prepare, enter, done)
 	r := <-done
 	if placer == nil {
 		return nil, r.err
@@ -270,13 +272,13 @@ type placed struct {
 	err error
 }
 
-func startOnPlacedThread(cmd *exec.Cmd, placer cgroups.ThreadJoiner, prepare func() error, done chan<- placed) {
+func startOnPlacedThread(cmd *exec.Cmd, placer cgroups.ThreadJoiner, prepare, enter func() error, done chan<- placed) {
 	runtime.LockOSThread()
 	if unix.Gettid() == unix.Getpid() {
 		// The main thread, which the Go runtime never ends. Holding it here makes the goroutine
 		// below run on another one.
 		inner := make(chan placed, 1)
-		go startOnPlacedThread(cmd, placer, prepare, inner)
+		go startOnPlacedThread(cmd, placer, prepare, enter, inner)
 		done <- <-inner
 		runtime.UnlockOSThread()
 		return
@@ -291,6 +293,12 @@ func startOnPlacedThread(cmd *exec.Cmd, placer cgroups.ThreadJoiner, prepare fun
 	if placer != nil {
 		if err := placer.JoinThread(); err != nil {
 			done <- placed{tid, fmt.Errorf("join cgroup: %w", err)}
+			return
+		}
+	}
+	if enter != nil {
+		if err := enter(); err != nil {
+			done <- placed{tid, err}
 			return
 		}
 	}
@@ -411,7 +419,7 @@ func (l *launcher) startWithAffinity(cmd *exec.Cmd, placer cgroups.ThreadJoiner)
 			return nil
 		}
 	}
-	return startPlaced(cmd, placer, prepare)
+	return startPlaced(cmd, placer, prepare, nil)
 }
 
 // finalAffinity runs once the child is in its cgroup: the final exec CPU affinity, or, with none

@@ -117,7 +117,7 @@ func placedHelper(name string) {
 		fail(fmt.Errorf("the v1 driver does not place threads"))
 	}
 	cmd := exec.Command("sleep", "100")
-	gone, err := startPlaced(cmd, placer, nil)
+	gone, err := startPlaced(cmd, placer, nil, nil)
 	if err != nil {
 		fail(err)
 	}

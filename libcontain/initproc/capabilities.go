@@ -22,11 +22,11 @@ func capabilitySets(caps *specs.LinuxCapabilities) (c capability.Capabilities, w
 	if caps == nil {
 		caps = &specs.LinuxCapabilities{}
 	}
+	// Not loaded: every set is cleared and filled below. Load would also read
+	// /proc/self/status, which a runtime thread in the container's mount namespace (exec on a
+	// thread) cannot see: it is not in the container's pid namespace.
 	c, err = capability.NewPid2(0)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read capabilities: %w", err)
-	}
-	if err := c.Load(); err != nil {
 		return nil, nil, fmt.Errorf("read capabilities: %w", err)
 	}
 	sets := []struct {

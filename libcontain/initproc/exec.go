@@ -3,11 +3,13 @@ package initproc
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -32,7 +34,7 @@ func (in *initProc) exec() (string, error) {
 // becomeProcess turns init into the container's process, short of execve: seccomp, user and
 // capabilities, cwd, environment; it returns the executable's path. create and exec share it.
 func (in *initProc) becomeProcess() (string, string, error) {
-	s, cfg, p := in.cfg.Spec, in.cfg, in.cfg.Spec.Process
+	s, cfg := in.cfg.Spec, in.cfg
 	// Before any seccomp profile, which may refuse prctl.
 	if cfg.HugePages {
 		if err := unix.Prctl(unix.PR_SET_THP_DISABLE, 0, 0, 0, 0); err != nil {
@@ -47,6 +49,17 @@ func (in *initProc) becomeProcess() (string, string, error) {
 	if err := markCloexec(in.fdBase); err != nil {
 		return "", "mark fds close-on-exec", err
 	}
+	path, env, op, err := becomeUser(s, in.log, func() error { return in.loadFilters(filters) }, false)
+	in.env = env
+	return path, op, err
+}
+
+// becomeUser is the part of becoming the process that runs on the thread that will execve or
+// fork it: cwd, environment, user and capabilities, and the executable's path. load loads the
+// seccomp filters; it is called once, where the profile must be loaded (see below). savedRoot
+// is setupUser's.
+func becomeUser(s *specs.Spec, log *slog.Logger, load func() error, savedRoot bool) (path string, env []string, op string, err error) {
+	p := s.Process
 	// The cwd is entered while we are still root with every capability (the process's user may
 	// not be allowed in, exec --user 0 into a cwd only its owner may enter), and again as the
 	// process's user if root was refused (a directory only that user may enter), as runc does.
@@ -58,52 +71,51 @@ func (in *initProc) becomeProcess() (string, string, error) {
 		if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
 			chdirLater = true
 		} else if err != nil {
-			return "", "change to cwd", fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", p.Cwd, err)
+			return "", nil, "change to cwd", fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", p.Cwd, err)
 		} else if err := checkCwd(); err != nil {
-			return "", "change to cwd", fmt.Errorf("%s: %w", p.Cwd, err)
+			return "", nil, "change to cwd", fmt.Errorf("%s: %w", p.Cwd, err)
 		}
 	}
 	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load before dropping it.
 	// With it, load as late as possible, so the profile governs as little of init as can be.
 	if !p.NoNewPrivileges {
-		if err := in.loadFilters(filters); err != nil {
-			return "", "load seccomp filter", err
+		if err := load(); err != nil {
+			return "", nil, "load seccomp filter", err
 		}
 	}
 	// The environment is built in the container, from its /etc/passwd (runc issue 4688).
-	if in.env, err = processEnv(p.Env, int(p.User.UID), openPasswd); err != nil {
-		return "", "prepare environment", err
+	if env, err = processEnv(p.Env, int(p.User.UID), openPasswd); err != nil {
+		return "", nil, "prepare environment", err
 	}
-	in.log.Debug("setting up user", "uid", p.User.UID, "gid", p.User.GID)
+	log.Debug("setting up user", "uid", p.User.UID, "gid", p.User.GID)
 	fixStdioOwner(int(p.User.UID))
-	warnings, err := setupUser(p, s)
+	warnings, err := setupUser(p, s, savedRoot)
 	if err != nil {
-		return "", "set user", err
+		return "", nil, "set user", err
 	}
 	for _, w := range warnings {
-		in.log.Warn(w)
+		log.Warn(w)
 	}
 	if chdirLater {
 		if err := unix.Chdir(p.Cwd); err != nil {
-			return "", "change to cwd", fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", p.Cwd, err)
+			return "", nil, "change to cwd", fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", p.Cwd, err)
 		}
 		if err := checkCwd(); err != nil {
-			return "", "change to cwd", fmt.Errorf("%s: %w", p.Cwd, err)
+			return "", nil, "change to cwd", fmt.Errorf("%s: %w", p.Cwd, err)
 		}
 	}
 	// The executable is looked up now, so that a missing or non-executable one fails create
 	// (runc's words: exec: "sh": executable file not found in $PATH), with the process's PATH
 	// only: runc has no fallback.
-	path, err := lookPath(p.Args, in.env)
-	if err != nil {
-		return "", "find executable", err
+	if path, err = lookPath(p.Args, env); err != nil {
+		return "", nil, "find executable", err
 	}
 	if p.NoNewPrivileges {
-		if err := in.loadFilters(filters); err != nil {
-			return "", "load seccomp filter", err
+		if err := load(); err != nil {
+			return "", nil, "load seccomp filter", err
 		}
 	}
-	return path, "", nil
+	return path, env, "", nil
 }
 
 // execve replaces us with the container's process; it returns only to exit 127. Every fd from

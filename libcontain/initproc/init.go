@@ -1,7 +1,10 @@
 // Package initproc is what runs inside the container before execve: the hidden `contain init`
 // command, started by the runtime (package libcontain) through its launcher, either as a new
 // container's init or as a process exec'd into a running container. It talks to the runtime only
-// through package protocol and imports nothing of the runtime's host side.
+// through package protocol and imports nothing of the runtime's host side. One part of it also
+// runs in the runtime's own process: BecomeOnThread, the exec'd process's setup done by a runtime
+// thread that has joined the container (libcontain's execthread.go), which main passes to
+// libcontain so that neither side imports the other.
 package initproc
 
 import (

@@ -17,7 +17,8 @@ import (
 // the bounding set is cut while we still hold CAP_SETPCAP; PR_SET_KEEPCAPS keeps the permitted
 // set across setuid; then the five sets are applied and the umask set. It returns the ambient
 // capabilities that could not be raised and the unknown names (see capabilitySets), as warnings.
-func setupUser(p *specs.Process, s *specs.Spec) (warnings []string, err error) {
+// savedRoot keeps 0 as the saved uid (see BecomeOnThread); execve sets it to the effective uid.
+func setupUser(p *specs.Process, s *specs.Spec, savedRoot bool) (warnings []string, err error) {
 	c, warnings, err := capabilitySets(p.Capabilities)
 	if err != nil {
 		return nil, err
@@ -37,8 +38,12 @@ func setupUser(p *specs.Process, s *specs.Spec) (warnings []string, err error) {
 	if err := threadSetres(unix.SYS_SETRESGID, u.GID); err != nil {
 		return nil, os.NewSyscallError("setresgid", err)
 	}
-	if err := threadSetres(unix.SYS_SETRESUID, u.UID); err != nil {
-		return nil, os.NewSyscallError("setresuid", err)
+	saved := u.UID
+	if savedRoot {
+		saved = 0
+	}
+	if _, _, e := unix.RawSyscall(unix.SYS_SETRESUID, uintptr(u.UID), uintptr(u.UID), uintptr(saved)); e != 0 {
+		return nil, os.NewSyscallError("setresuid", e)
 	}
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
 		return nil, os.NewSyscallError("prctl PR_SET_KEEPCAPS", err)

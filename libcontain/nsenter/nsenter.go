@@ -312,3 +312,11 @@ func sameFile(f *os.File, path string) (bool, error) {
 	}
 	return os.SameFile(a, b), nil
 }
+
+// OpenPid opens a pidfd for pid and returns it with the CLONE_NEW* flags of every namespace of
+// that process that differs from the caller's: what Request.Pid without Types joins, for a
+// caller that joins by itself (a runtime thread, which can enter all but user and time
+// namespaces with setns(2)).
+func OpenPid(pid int) (*os.File, uint32, error) {
+	return openPid(pid, allTypes, true)
+}

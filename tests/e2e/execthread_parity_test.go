@@ -1,0 +1,89 @@
+//go:build linux
+
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// TestParityExecProcessSettings: what exec --process sets for the process, as the process sees
+// it: a user, the working directory and rlimits (and, contain only, its umask and oom_score_adj).
+// contain starts such a process from a runtime thread, except with an rlimit it will not take on
+// itself (RLIMIT_CPU, or an RLIMIT_NOFILE that leaves it too few fds), where a child does it
+// (libcontain/execthread.go): both ways must give the same process.
+func TestParityExecProcessSettings(t *testing.T) {
+	r := newRunner(t)
+	c := r.newContainer(args("sleep", "60"))
+	r.must("run", "-d", "--bundle", c.bundle, c.id)
+	for _, tc := range []struct {
+		name    string
+		rlimits []specs.POSIXRlimit
+		want    string
+	}{
+		{"nofile", []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 512, Hard: 512}}, "512 unlimited"},
+		{"few fds", []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 16, Hard: 16}}, "16 unlimited"},
+		{"nofile and cpu", []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 256, Hard: 256}, {Type: "RLIMIT_CPU", Soft: 100, Hard: 100}}, "256 100"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			umask := uint32(0o027)
+			oom := 500
+			p := specs.Process{
+				Args:        []string{"sh", "-c", `echo $(ulimit -n) $(ulimit -t); cat /proc/self/oom_score_adj; umask; pwd; id -u; id -g; echo $HOME`},
+				Env:         []string{"PATH=/usr/bin:/bin"},
+				Cwd:         "/tmp",
+				User:        specs.User{UID: 1000, GID: 1001, Umask: &umask},
+				Rlimits:     tc.rlimits,
+				OOMScoreAdj: &oom,
+			}
+			path := filepath.Join(t.TempDir(), "process.json")
+			b, err := json.Marshal(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Fields(r.must("exec", "--process", path, c.id).stdout)
+			want := append(strings.Fields(tc.want), "500", "0027", "/tmp", "1000", "1001", "/")
+			if len(got) == len(want) && filepath.Base(binary) == "runc" {
+				// runc 1.5.3 leaves both out of an exec'd process (newProcess does not copy
+				// them): it gets the runtime's oom_score_adj and umask 0022.
+				want[2], want[3] = got[2], got[3]
+			}
+			if strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Errorf("process sees %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestParityExecSignalsReset: a signal the caller of exec ignores is not ignored by the process,
+// which starts with default dispositions (as init does, TestParitySignalsReset).
+func TestParityExecSignalsReset(t *testing.T) {
+	r := newRunner(t)
+	c := r.newContainer(args("sleep", "60"))
+	r.must("run", "-d", "--bundle", c.bundle, c.id)
+	signal.Ignore(unix.SIGHUP)
+	res := r.run("exec", c.id, "grep", "^SigIgn", "/proc/self/status")
+	signal.Reset(unix.SIGHUP)
+	if res.code != 0 {
+		t.Fatalf("exec: %s", res)
+	}
+	m := regexp.MustCompile(`SigIgn:\s*([0-9a-f]+)`).FindStringSubmatch(res.stdout)
+	if m == nil {
+		t.Fatalf("no SigIgn in %q", res.stdout)
+	}
+	if ign, err := strconv.ParseUint(m[1], 16, 64); err != nil || ign&(1<<(unix.SIGHUP-1)) != 0 {
+		t.Errorf("the exec'd process ignores SIGHUP: SigIgn %s", m[1])
+	}
+}
