@@ -7,12 +7,10 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
-	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -168,7 +166,6 @@ func (t *threadExec) start() (*os.Process, error) {
 	if err := applyRlimits(os.Getpid(), p.Rlimits); err != nil {
 		return nil, err
 	}
-	unignoreSignals()
 	cmd := &exec.Cmd{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		ExtraFiles:  t.preserved,
@@ -186,15 +183,9 @@ func (t *threadExec) start() (*os.Process, error) {
 		}
 		placer, _ = t.cg.(cgroups.ThreadJoiner)
 	}
-	var prepare func() error
-	if t.affinity != nil && t.affinity.Initial != nil {
-		prepare = func() error {
-			if err := unix.SchedSetaffinity(0, t.affinity.Initial); err != nil {
-				return fmt.Errorf("set initial CPU affinity: %w", err)
-			}
-			return nil
-		}
-	}
+	// The launcher's affinity steps, done on the thread: the initial affinity before it joins
+	// the cgroups (startWithAffinity), the final one once it is inside (finalAffinity).
+	l := &launcher{log: t.log, affinity: t.affinity}
 	enter := func() error {
 		// From here the thread's cwd, root and umask are its own, so chdir and the joined
 		// mount namespace's root do not reach the rest of the runtime.
@@ -207,7 +198,6 @@ func (t *threadExec) start() (*os.Process, error) {
 			}
 		}
 		t.log.Debug("exec: a runtime thread joined the container")
-		l := &launcher{log: t.log, affinity: t.affinity}
 		if err := l.finalAffinity(0); err != nil {
 			return err
 		}
@@ -218,7 +208,7 @@ func (t *threadExec) start() (*os.Process, error) {
 		cmd.Path, cmd.Args, cmd.Env = path, p.Args, env
 		return nil
 	}
-	gone, err := startPlaced(cmd, placer, prepare, enter)
+	gone, err := l.startWithAffinity(cmd, placer, enter)
 	if gone != nil {
 		// Callers may kill or freeze the cgroup once we return.
 		<-gone
@@ -232,29 +222,6 @@ func (t *threadExec) start() (*os.Process, error) {
 	}
 	t.log.Debug("exec: process started by a runtime thread", "pid", cmd.Process.Pid)
 	return cmd.Process, nil
-}
-
-// unignoreSignals makes the runtime handle every signal its caller had it ignore (a runtime
-// started under nohup), so the fork gets the default disposition (the Go runtime resets the
-// signals it handles in a forked child) and the process starts as runc starts it. The child's
-// resetSignals does the same for the child way.
-func unignoreSignals() {
-	var ignored []os.Signal
-	var old [4]uint64 // struct kernel_sigaction: handler, flags, restorer, mask
-	for sig := 1; sig <= 64; sig++ {
-		// SIGKILL and SIGSTOP cannot be handled; 32 and 33 are libc's own (thread
-		// cancellation and setxid).
-		if sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP) || sig == 32 || sig == 33 {
-			continue
-		}
-		_, _, errno := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), 0, uintptr(unsafe.Pointer(&old)), 8, 0, 0)
-		if errno == 0 && old[0] == 1 { // SIG_IGN
-			ignored = append(ignored, unix.Signal(sig))
-		}
-	}
-	if len(ignored) > 0 {
-		signal.Notify(make(chan os.Signal, 1), ignored...)
-	}
 }
 
 // execveError is the process's execve failing after its setup succeeded: the child way reports

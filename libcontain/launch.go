@@ -195,7 +195,7 @@ func (l *launcher) start(exe, sock, logW *os.File) (*os.Process, error) {
 		}
 	}
 	restore, err := withoutHugePages(func() (err error) {
-		l.placerGone, err = l.startWithAffinity(cmd, placer)
+		l.placerGone, err = l.startWithAffinity(cmd, placer, nil)
 		return err
 	})
 	if err != nil {
@@ -408,8 +408,8 @@ func orStd(f, def *os.File) *os.File {
 
 // startWithAffinity starts cmd with the initial CPU affinity, when one is set: from a thread of
 // its own with that affinity, which the child inherits. The thread is never unlocked, so it ends
-// with the goroutine and its affinity is never reused.
-func (l *launcher) startWithAffinity(cmd *exec.Cmd, placer cgroups.ThreadJoiner) (<-chan struct{}, error) {
+// with the goroutine and its affinity is never reused. enter is startPlaced's.
+func (l *launcher) startWithAffinity(cmd *exec.Cmd, placer cgroups.ThreadJoiner, enter func() error) (<-chan struct{}, error) {
 	var prepare func() error
 	if l.affinity != nil && l.affinity.Initial != nil {
 		prepare = func() error {
@@ -419,7 +419,7 @@ func (l *launcher) startWithAffinity(cmd *exec.Cmd, placer cgroups.ThreadJoiner)
 			return nil
 		}
 	}
-	return startPlaced(cmd, placer, prepare, nil)
+	return startPlaced(cmd, placer, prepare, enter)
 }
 
 // finalAffinity runs once the child is in its cgroup: the final exec CPU affinity, or, with none

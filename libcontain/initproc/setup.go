@@ -61,15 +61,25 @@ func newTimeNamespace(offsets string) (op string, err error) {
 // process must start as runc starts it, with default dispositions. Handled signals need
 // nothing: execve resets those.
 func resetSignals() {
-	// struct kernel_sigaction: handler, flags, restorer, mask (8 bytes with sigsetsize 8).
-	var old, dfl [4]uint64
+	var dfl [4]uint64 // struct kernel_sigaction, SIG_DFL
+	for _, sig := range ignoredSignals() {
+		_, _, _ = unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&dfl)), 0, 8, 0, 0)
+	}
+}
+
+// ignoredSignals are the signals whose disposition is SIG_IGN. SIGKILL and SIGSTOP cannot be
+// ignored; 32 and 33 are libc's own (thread cancellation and setxid).
+func ignoredSignals() []unix.Signal {
+	var out []unix.Signal
+	var old [4]uint64 // struct kernel_sigaction: handler, flags, restorer, mask (sigsetsize 8)
 	for sig := 1; sig <= 64; sig++ {
-		if sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP) {
+		if sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP) || sig == 32 || sig == 33 {
 			continue
 		}
 		_, _, errno := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), 0, uintptr(unsafe.Pointer(&old)), 8, 0, 0)
 		if errno == 0 && old[0] == 1 { // SIG_IGN
-			_, _, _ = unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&dfl)), 0, 8, 0, 0)
+			out = append(out, unix.Signal(sig))
 		}
 	}
+	return out
 }

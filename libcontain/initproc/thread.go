@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"os/signal"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -15,7 +16,8 @@ import (
 // locked the thread, unshared its fs_struct, moved it into the container's cgroups and joined it
 // to the container's namespaces, and will fork the process from it and then let the thread end.
 // Everything changed here belongs to the thread alone, and a fork copies it: no_new_privs, the
-// scheduler and personality, cwd and umask, ids and capabilities. It returns the executable's
+// scheduler and personality, cwd and umask, ids and capabilities; but for the signals the
+// runtime's caller had it ignore, which it handles from then on (see below). It returns the executable's
 // path and the environment, in the order and with the errors the child's setup has (finishSetup,
 // becomeProcess). Seccomp is not part of it: a filter would govern the runtime's own thread and
 // its fork code (the caller sends a process with a profile through the child instead).
@@ -36,6 +38,17 @@ func BecomeOnThread(s *specs.Spec, setup protocol.ProcessSetup, log *slog.Logger
 	}
 	if op, err := applySetup(setup); err != nil {
 		return "", nil, protocol.NewInitError(op, err)
+	}
+	// The runtime handles what its caller had it ignore (a runtime started under nohup): the Go
+	// runtime resets the signals it handles in a forked child, and so the process starts with
+	// default dispositions, as the child way's resetSignals gives it. Process-wide: the runtime
+	// keeps handling them, into a channel nobody reads.
+	if ign := ignoredSignals(); len(ign) > 0 {
+		sigs := make([]os.Signal, len(ign))
+		for i, sig := range ign {
+			sigs[i] = sig
+		}
+		signal.Notify(make(chan os.Signal, 1), sigs...)
 	}
 	savedRoot := forkIntoCgroup && s.Process.User.UID != 0
 	path, env, op, err := becomeUser(s, log, func() error { return nil }, savedRoot)
