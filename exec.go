@@ -57,7 +57,7 @@ func execAction(c *cli.Context, rt *libcontain.Runtime) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	p, err := execProcess(c, ct)
+	p, cfg, err := execProcess(c, ct)
 	if err != nil {
 		return -1, err
 	}
@@ -72,6 +72,7 @@ func execAction(c *cli.Context, rt *libcontain.Runtime) (int, error) {
 	return ct.Exec(libcontain.ExecOpts{
 		Process: p, Detach: c.Bool("detach"), PidFile: c.String("pid-file"), ConsoleSocket: c.String("console-socket"),
 		PreserveFds: fds, IgnorePaused: c.Bool("ignore-paused"), SubCgroups: sub, PidfdSocket: c.String("pidfd-socket"),
+		Config: cfg,
 		// The child side's setup, for an exec that a runtime thread can do (libcontain's
 		// execthread.go): main links both sides, libcontain imports only its own.
 		OnThread: initproc.BecomeOnThread,
@@ -108,28 +109,29 @@ func parseSubCgroups(args []string) (map[string]string, error) {
 }
 
 // execProcess is --process as given, or the container's own process with the command line
-// and the flags laid over it (runc's rules).
-func execProcess(c *cli.Context, ct *libcontain.Container) (*specs.Process, error) {
+// and the flags laid over it (runc's rules); then it returns the container's config as well,
+// which Exec need not read again.
+func execProcess(c *cli.Context, ct *libcontain.Container) (*specs.Process, *specs.Spec, error) {
 	if path := c.String("process"); path != "" {
 		b, err := spec.ReadInput(path, "process file", spec.MaxInputSize)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		p := new(specs.Process)
 		if err := json.Unmarshal(b, p); err != nil {
-			return nil, fmt.Errorf("parse process file: %w", err)
+			return nil, nil, fmt.Errorf("parse process file: %w", err)
 		}
 		if len(p.Args) == 0 {
-			return nil, fmt.Errorf("process file %s has no args", path)
+			return nil, nil, fmt.Errorf("process file %s has no args", path)
 		}
-		return p, nil
+		return p, nil, nil
 	}
 	if c.NArg() < 2 {
-		return nil, fmt.Errorf(`"exec" requires a command after the container id, or --process`)
+		return nil, nil, fmt.Errorf(`"exec" requires a command after the container id, or --process`)
 	}
 	cfg, err := ct.Config()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p := &specs.Process{Cwd: "/"}
 	if cfg.Process != nil {
@@ -146,14 +148,14 @@ func execProcess(c *cli.Context, ct *libcontain.Container) (*specs.Process, erro
 	if u := c.String("user"); u != "" {
 		uid, gid, err := parseUser(u)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		p.User.UID, p.User.GID = uid, gid
 	}
 	for _, g := range c.StringSlice("additional-gids") {
 		n, err := strconv.ParseUint(g, 10, 32)
 		if err != nil {
-			return nil, fmt.Errorf("invalid --additional-gids %q: want a number", g)
+			return nil, nil, fmt.Errorf("invalid --additional-gids %q: want a number", g)
 		}
 		p.User.AdditionalGids = append(p.User.AdditionalGids, uint32(n))
 	}
@@ -182,5 +184,5 @@ func execProcess(c *cli.Context, ct *libcontain.Container) (*specs.Process, erro
 	if c.IsSet("no-new-privs") {
 		p.NoNewPrivileges = c.Bool("no-new-privs")
 	}
-	return p, nil
+	return p, cfg, nil
 }

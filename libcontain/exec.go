@@ -37,6 +37,9 @@ type ExecOpts struct {
 	SubCgroups map[string]string
 	// PidfdSocket receives a pidfd of the process once it is set up.
 	PidfdSocket string
+	// Config is the container's config.json when the caller has read it already (to build
+	// Process from it); nil: Exec reads it.
+	Config *specs.Spec
 	// OnThread, if set, is initproc.BecomeOnThread: the process is then started by a runtime
 	// thread where it can be (execthread.go), not by a child. nil: always by a child.
 	OnThread ThreadSetup
@@ -79,8 +82,8 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 			err = ErrExecStopped
 		}
 	}
-	var cfg *specs.Spec
-	if err == nil {
+	cfg := o.Config
+	if err == nil && cfg == nil {
 		if cfg, err = d.LoadConfig(); err != nil {
 			err = fmt.Errorf("load config: %w", err)
 		}
