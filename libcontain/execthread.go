@@ -134,7 +134,13 @@ func nsDelegated(dir string) bool {
 	if err != nil {
 		return true
 	}
-	mounts, err := cgroups.ParseCgroupMounts(b)
+	return nsDelegatedIn(b, dir)
+}
+
+// nsDelegatedIn is nsDelegated with the mountinfo given: the last cgroup2 mount that holds dir
+// decides.
+func nsDelegatedIn(mountinfo []byte, dir string) bool {
+	mounts, err := cgroups.ParseCgroupMounts(mountinfo)
 	if err != nil {
 		return true
 	}

@@ -46,3 +46,31 @@ func TestThreadExecBlocker(t *testing.T) {
 		}
 	}
 }
+
+// TestNsDelegatedIn: the cgroup2 mount that holds the cgroup decides; no such mount, or a
+// mountinfo that cannot be read, counts as nsdelegate (the child way).
+func TestNsDelegatedIn(t *testing.T) {
+	const hybrid = `22 27 0:21 / /proc rw,relatime - proc proc rw
+31 25 0:26 / /sys/fs/cgroup ro,nosuid - tmpfs tmpfs ro,mode=755
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+42 31 0:39 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
+`
+	const v2 = `25 20 0:22 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot
+`
+	for _, tc := range []struct {
+		name, mountinfo, dir string
+		want                 bool
+	}{
+		{"hybrid unified, no nsdelegate", hybrid, "/sys/fs/cgroup/unified/x/c1", false},
+		{"v2 with nsdelegate", v2, "/sys/fs/cgroup/c1", true},
+		{"the mount point itself", v2, "/sys/fs/cgroup", true},
+		{"a sibling path is not below the mount", hybrid, "/sys/fs/cgroup/unifiedx/c1", true},
+		{"a later mount over it decides", v2 + "26 25 0:40 / /sys/fs/cgroup/sub rw - cgroup2 cgroup2 rw\n", "/sys/fs/cgroup/sub/c1", false},
+		{"no cgroup2 mount", "22 27 0:21 / /proc rw,relatime - proc proc rw\n", "/sys/fs/cgroup/c1", true},
+		{"unreadable", "garbage\n", "/sys/fs/cgroup/c1", true},
+	} {
+		if got := nsDelegatedIn([]byte(tc.mountinfo), tc.dir); got != tc.want {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
