@@ -153,8 +153,9 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 			}
 			var ee *execveError
 			if errors.As(err, &ee) && !o.Detach {
-				fmt.Fprintln(os.Stderr, "contain:", err)
-				return 127, nil
+				// What the child way prints and exits with (initproc's execve).
+				fmt.Fprintln(os.Stderr, err)
+				return protocol.ExecFailedStatus, nil
 			}
 			return -1, err
 		}

@@ -231,7 +231,8 @@ func (t *threadExec) start() (*os.Process, error) {
 }
 
 // execveError is the process's execve failing after its setup succeeded: the child way reports
-// that on the process's stderr and exits 127, which a foreground exec returns.
+// that on the process's stderr and exits protocol.ExecFailedStatus, which a foreground exec
+// returns.
 type execveError struct{ error }
 
 func (e *execveError) Unwrap() error { return e.error }

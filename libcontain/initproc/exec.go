@@ -11,6 +11,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/contain-runtime/contain/libcontain/internal/protocol"
 )
 
 // exec is the child of `contain exec`: nsenter has put us in the container's namespaces; there is
@@ -118,7 +120,9 @@ func becomeUser(s *specs.Spec, log *slog.Logger, load func() error, savedRoot bo
 	return path, env, "", nil
 }
 
-// execve replaces us with the container's process; it returns only to exit 127. Every fd from
+// execve replaces us with the container's process. If execve fails (a script without "#!":
+// ENOEXEC), it prints runc's words ("exec /x: exec format error") on the process's stderr and
+// exits 255, as runc 1.5.3's init does: that is the container's exit status. Every fd from
 // fdBase up (all above 2 but the preserved ones) is marked close-on-exec first (CVE-2024-21626:
 // a leaked runtime fd, e.g. of a host cgroup dir, lets the container escape), whatever opened it
 // and however. Signals the runtime's caller ignored get their default handling back.
@@ -132,8 +136,8 @@ func (in *initProc) execve(path string) {
 			err = fmt.Errorf("exec %s: %w", path, err)
 		}
 	}
-	fmt.Fprintln(os.Stderr, "contain:", err)
-	os.Exit(127)
+	fmt.Fprintln(os.Stderr, err)
+	os.Exit(protocol.ExecFailedStatus)
 }
 
 // lookPath finds args[0] in the container (we have pivoted) as execve will see it, with the PATH

@@ -87,3 +87,30 @@ func TestParityExecSignalsReset(t *testing.T) {
 		t.Errorf("the exec'd process ignores SIGHUP: SigIgn %s", m[1])
 	}
 }
+
+// TestParityExecveFails: a process whose execve fails once its setup is done (a script without
+// "#!", ENOEXEC) exits 255 with runc's words on its stderr, as init (run) and as an exec'd
+// process (both ways contain starts one: here the thread's).
+func TestParityExecveFails(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "noshebang"), []byte("echo hi\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const want = "exec /probe/noshebang: exec format error"
+	r := newRunner(t)
+	withProbe := func(a ...string) func(*specs.Spec) {
+		return func(s *specs.Spec) {
+			s.Process.Args = a
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/probe", Type: "bind", Source: dir, Options: []string{"rbind", "ro"}})
+		}
+	}
+	c := r.newContainer(withProbe("/probe/noshebang"))
+	if res := r.run("run", "--bundle", c.bundle, c.id); res.code != 255 || !strings.Contains(res.stderr, want) {
+		t.Errorf("run: want exit 255 with %q: %s", want, res)
+	}
+	c2 := r.newContainer(withProbe("sleep", "60"))
+	r.must("run", "-d", "--bundle", c2.bundle, c2.id)
+	if res := r.run("exec", c2.id, "/probe/noshebang"); res.code != 255 || !strings.Contains(res.stderr, want) {
+		t.Errorf("exec: want exit 255 with %q: %s", want, res)
+	}
+}

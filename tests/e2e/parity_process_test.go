@@ -450,8 +450,8 @@ func TestParityTimeNamespace(t *testing.T) {
 
 // TestParityNotExecutable: a file without execute permission, or a directory, as the process
 // fails create itself (runc checks before it reports the container created), with runc's words,
-// which engines map to exit status 126 (podman: "permission denied"); exec fails with 255. A
-// failure after start would be the container's exit status 127 instead.
+// which engines map to exit status 126 (podman: "permission denied"); exec fails with 255. An
+// execve that fails after start (TestParityExecveFails) exits 255 as the container's process.
 func TestParityNotExecutable(t *testing.T) {
 	for _, tc := range []struct{ path, want string }{
 		{"/etc/passwd", `exec: "/etc/passwd": permission denied`},

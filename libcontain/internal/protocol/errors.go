@@ -38,3 +38,8 @@ func NewInitError(op string, err error) *InitError {
 	}
 	return ie
 }
+
+// ExecFailedStatus is the exit status of a process whose execve failed after its setup had
+// succeeded (a script without "#!": ENOEXEC), the words of the failure on its stderr: runc
+// 1.5.3's 255, for init and for exec, whichever way the process was started.
+const ExecFailedStatus = 255
