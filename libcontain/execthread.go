@@ -34,11 +34,11 @@ import (
 // it when the goroutine returns), moves into the container's v1 cgroups, unshares its fs_struct,
 // joins the container's namespaces with setns(2) through a pidfd of init, sets no_new_privs, the
 // scheduler and personality, cwd and umask, ids and capabilities (initproc.BecomeOnThread, the
-// same code the child runs, passed in by main as ExecOpts.OnThread), and forks the process, which execs at once. A fork copies the
-// thread's namespaces for children, credentials, fs_struct and affinity; on v2 the fork is a
-// clone3 into the container's cgroup. No process of ours ever runs in the container: the thread
-// is in its namespaces but not in its pid namespace, and the forked process is the container's
-// program from its first instruction after execve.
+// same code the child runs, passed in by main as ExecOpts.OnThread), and forks the process,
+// which execs at once. A fork copies the thread's namespaces for children, credentials,
+// fs_struct and affinity; on v2 the fork is a clone3 into the container's cgroup. Nothing of the
+// runtime runs in the container but the Go runtime's few system calls between that fork and
+// execve: the thread is in the container's namespaces, not in its pid namespace.
 //
 // What the child does and a thread cannot, or should not, decides which way a process goes
 // (threadExecBlocker): a user or time namespace (the kernel lets only a single-threaded process
@@ -48,7 +48,8 @@ import (
 // Docker's refuses clone3, which the v2 placement needs), a paused container (the thread would
 // freeze in its cgroup), rlimits that could starve the runtime (they are set on the runtime
 // process before the fork, as the child sets its own before execve: process-wide limits cannot
-// be set on a thread), and cgroups a thread cannot enter before the fork.
+// be set on a thread), cgroups a thread cannot enter before the fork, and a cgroup namespace on
+// a cgroup2 mounted with nsdelegate (see nsDelegated).
 //
 // CVE-2019-5736: between the fork and execve the forked process shares the runtime's memory and
 // its /proc/<pid>/exe is the runtime's binary, in the container's pid namespace. The runtime

@@ -17,9 +17,9 @@ import (
 // to the container's namespaces, and will fork the process from it and then let the thread end.
 // Everything changed here belongs to the thread alone, and a fork copies it: no_new_privs, the
 // scheduler and personality, cwd and umask, ids and capabilities; but for the signals the
-// runtime's caller had it ignore, which it handles from then on (see below). It returns the executable's
-// path and the environment, in the order and with the errors the child's setup has (finishSetup,
-// becomeProcess). Seccomp is not part of it: a filter would govern the runtime's own thread and
+// runtime's caller had it ignore, which it handles from then on (see below). It returns the
+// executable's path and the environment, in the order and with the errors the child's setup
+// has (finishSetup, becomeProcess). Seccomp is not part of it: a filter would govern the runtime's own thread and
 // its fork code (the caller sends a process with a profile through the child instead).
 //
 // forkIntoCgroup is for a fork that places the process in a cgroup2 cgroup (CLONE_INTO_CGROUP):
