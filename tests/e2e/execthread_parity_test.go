@@ -114,3 +114,35 @@ func TestParityExecveFails(t *testing.T) {
 		t.Errorf("exec: want exit 255 with %q: %s", want, res)
 	}
 }
+
+// TestParityExecCgroupNamespace: a process exec'd into a container with a cgroup namespace is
+// in that namespace (init's, not a new one) and sees its cgroup as the namespace's root "/", as
+// init does. On a cgroup2 mounted with nsdelegate (the v2 VM) contain starts it through the
+// child, elsewhere (this host's hybrid hierarchy) from a runtime thread that joined the
+// namespace (libcontain/execthread.go, nsDelegated): both ways must give the same.
+func TestParityExecCgroupNamespace(t *testing.T) {
+	r := newRunner(t)
+	c := r.newContainer(func(s *specs.Spec) {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace})
+		s.Process.Args = []string{"sleep", "60"}
+	})
+	r.must("run", "-d", "--bundle", c.bundle, c.id)
+	st := r.waitStatus(c.id, specs.StateRunning)
+	initNS, err := os.Readlink("/proc/" + strconv.Itoa(st.Pid) + "/ns/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := r.must("exec", c.id, "sh", "-c", "readlink /proc/self/ns/cgroup; cat /proc/self/cgroup").stdout
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) < 2 {
+		t.Fatalf("exec printed %q", out)
+	}
+	if lines[0] != initNS {
+		t.Errorf("exec'd process is in cgroup namespace %s, init in %s", lines[0], initNS)
+	}
+	for _, line := range lines[1:] {
+		if !strings.HasSuffix(line, ":/") {
+			t.Errorf("exec'd process's cgroup %q is not the namespace's root /", line)
+		}
+	}
+}
