@@ -170,22 +170,12 @@ func (l *launcher) start(exe, sock, logW *os.File) (*os.Process, error) {
 	// A hybrid host's unified hierarchy ("" beside the v1 controllers) is joined the v2 way too:
 	// a thread cannot move alone into a cgroup2 domain. A systemd unit's cgroup does not exist
 	// before the unit starts with the child's pid (Join).
-	var placer cgroups.ThreadJoiner
-	if l.cg != nil {
-		if dir, ok := l.cg.Paths()[""]; ok {
-			cgfd, err := os.Open(dir)
-			_, unit := l.cg.(cgroups.Unit)
-			switch {
-			case err == nil:
-				defer cgfd.Close()
-				cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(cgfd.Fd())
-			case !unit || !errors.Is(err, fs.ErrNotExist):
-				return nil, fmt.Errorf("open cgroup: %w", err)
-			}
-		}
-		if j, ok := l.cg.(cgroups.ThreadJoiner); ok {
-			placer = j
-		}
+	placer, cgfd, err := placeAtFork(l.cg, cmd.SysProcAttr)
+	if err != nil {
+		return nil, err
+	}
+	if cgfd != nil {
+		defer cgfd.Close()
 	}
 	var h *nsenter.Handle
 	if join != nil {
@@ -233,6 +223,29 @@ func (l *launcher) start(exe, sock, logW *os.File) (*os.Process, error) {
 		return nil, err
 	}
 	return proc, nil
+}
+
+// placeAtFork prepares a fork into cg (nil: none): on cgroup2 (and a hybrid host's unified
+// hierarchy, "") attr clones into the cgroup through cgfd, which the caller closes after the
+// fork; on v1 the forking thread moves itself in first (placer, see startPlaced). A systemd
+// unit's cgroup2 dir may not exist yet: the unit starts with the child's pid (Join).
+func placeAtFork(cg cgroups.Manager, attr *syscall.SysProcAttr) (placer cgroups.ThreadJoiner, cgfd *os.File, err error) {
+	if cg == nil {
+		return nil, nil, nil
+	}
+	if dir, ok := cg.Paths()[""]; ok {
+		f, err := os.Open(dir)
+		_, unit := cg.(cgroups.Unit)
+		switch {
+		case err == nil:
+			cgfd = f
+			attr.UseCgroupFD, attr.CgroupFD = true, int(f.Fd())
+		case !unit || !errors.Is(err, fs.ErrNotExist):
+			return nil, nil, fmt.Errorf("open cgroup: %w", err)
+		}
+	}
+	placer, _ = cg.(cgroups.ThreadJoiner)
+	return placer, cgfd, nil
 }
 
 // startPlaced starts cmd from a new OS thread that has first run prepare (the initial CPU

@@ -35,15 +35,15 @@ func setupUser(p *specs.Process, s *specs.Spec, savedRoot bool) (warnings []stri
 			return nil, os.NewSyscallError("setgroups", err)
 		}
 	}
-	if err := threadSetres(unix.SYS_SETRESGID, u.GID); err != nil {
+	if err := threadSetres(unix.SYS_SETRESGID, u.GID, u.GID); err != nil {
 		return nil, os.NewSyscallError("setresgid", err)
 	}
 	saved := u.UID
 	if savedRoot {
 		saved = 0
 	}
-	if _, _, e := unix.RawSyscall(unix.SYS_SETRESUID, uintptr(u.UID), uintptr(u.UID), uintptr(saved)); e != 0 {
-		return nil, os.NewSyscallError("setresuid", e)
+	if err := threadSetres(unix.SYS_SETRESUID, u.UID, saved); err != nil {
+		return nil, os.NewSyscallError("setresuid", err)
 	}
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
 		return nil, os.NewSyscallError("prctl PR_SET_KEEPCAPS", err)
@@ -79,9 +79,9 @@ func threadSetgroups(gids []uint32) error {
 	return nil
 }
 
-// threadSetres is setresuid or setresgid (trap) of one id for real, effective and saved.
-func threadSetres(trap uintptr, id uint32) error {
-	if _, _, e := unix.RawSyscall(trap, uintptr(id), uintptr(id), uintptr(id)); e != 0 {
+// threadSetres is setresuid or setresgid (trap): id for real and effective, saved for saved.
+func threadSetres(trap uintptr, id, saved uint32) error {
+	if _, _, e := unix.RawSyscall(trap, uintptr(id), uintptr(id), uintptr(saved)); e != 0 {
 		return e
 	}
 	return nil
