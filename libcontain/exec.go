@@ -60,9 +60,18 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	if !p.Terminal && o.ConsoleSocket != "" {
 		return -1, errors.New("cannot use console socket if contain will not detach or allocate tty")
 	}
-	// The binary is sealed while the state and config are read.
-	seal := sealAhead(c.rt.Log, c.rt.Store.Root, o.PreserveFds)
-	defer seal.discard()
+	// The binary is sealed while the state and config are read, when the child will need it;
+	// a process a runtime thread starts needs none (execthread.go), and one that turns out to
+	// need the child after all is sealed then, before the launch.
+	var seal *pendingSeal
+	if childLikely(o) {
+		seal = sealAhead(c.rt.Log, c.rt.Store.Root, o.PreserveFds)
+	}
+	defer func() {
+		if seal != nil {
+			seal.discard()
+		}
+	}()
 	d, err := c.rt.openDir(c.ID, false)
 	if err != nil {
 		return -1, err
@@ -161,6 +170,9 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 		}
 		return c.execStarted(o, proc, nil)
 	}
+	if seal == nil {
+		seal = sealAhead(c.rt.Log, c.rt.Store.Root, o.PreserveFds)
+	}
 	var console *os.File
 	l := &launcher{
 		kind: protocol.KindExec, log: c.rt.Log, sealed: seal, preserved: preserved,
@@ -187,6 +199,14 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 		return -1, err
 	}
 	return c.execStarted(o, proc, console)
+}
+
+// childLikely: what is known before the state is read says the process will go through the
+// child (threadExecBlocker has the whole rule): no thread setup to use, a terminal, or a seccomp
+// profile in the config the caller read.
+func childLikely(o ExecOpts) bool {
+	return o.OnThread == nil || o.Process.Terminal || o.Config == nil ||
+		o.Config.Linux != nil && o.Config.Linux.Seccomp != nil
 }
 
 // execStarted hands out the started process (--pidfd-socket, --pid-file) and, unless detached,

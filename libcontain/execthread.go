@@ -89,8 +89,9 @@ type threadExec struct {
 const fdHeadroom = 64
 
 // threadExecBlocker says why the process must go through the child; "" if a thread can start
-// it. status is the container's, highFd the runtime's highest open fd.
-func threadExecBlocker(s *specs.Spec, jail bool, status specs.ContainerState, nsFlags uint32, cg cgroups.Manager, highFd int) string {
+// it. status is the container's; highFd gives the runtime's highest open fd, asked only for an
+// RLIMIT_NOFILE.
+func threadExecBlocker(s *specs.Spec, jail bool, status specs.ContainerState, nsFlags uint32, cg cgroups.Manager, highFd func() int) string {
 	p := s.Process
 	switch {
 	case p.Terminal:
@@ -104,7 +105,7 @@ func threadExecBlocker(s *specs.Spec, jail bool, status specs.ContainerState, ns
 	}
 	for _, rl := range p.Rlimits {
 		r, ok := spec.Rlimit(rl.Type)
-		if !ok || !safeRlimits[r] || r == unix.RLIMIT_NOFILE && rl.Soft < uint64(highFd+fdHeadroom) {
+		if !ok || !safeRlimits[r] || r == unix.RLIMIT_NOFILE && rl.Soft < uint64(highFd()+fdHeadroom) {
 			return "rlimit " + rl.Type
 		}
 	}
@@ -178,17 +179,12 @@ func (t *threadExec) start() (*os.Process, error) {
 		ExtraFiles:  t.preserved,
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
 	}
-	var placer cgroups.ThreadJoiner
-	if t.cg != nil {
-		if dir, ok := t.cg.Paths()[""]; ok {
-			cgfd, err := os.Open(dir)
-			if err != nil {
-				return nil, fmt.Errorf("join cgroup: open cgroup: %w", err)
-			}
-			defer cgfd.Close()
-			cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(cgfd.Fd())
-		}
-		placer, _ = t.cg.(cgroups.ThreadJoiner)
+	placer, cgfd, err := placeAtFork(t.cg, cmd.SysProcAttr)
+	if err != nil {
+		return nil, fmt.Errorf("join cgroup: %w", err)
+	}
+	if cgfd != nil {
+		defer cgfd.Close()
 	}
 	// The launcher's affinity steps, done on the thread: the initial affinity before it joins
 	// the cgroups (startWithAffinity), the final one once it is inside (finalAffinity).
@@ -248,7 +244,7 @@ func (c *Container) execOnThread(become ThreadSetup, s *specs.Spec, jail bool, s
 	if err != nil {
 		return nil, false, nil // the child way reports it
 	}
-	if why := threadExecBlocker(s, jail, st.Status, flags, cg, highestFd()); why != "" {
+	if why := threadExecBlocker(s, jail, st.Status, flags, cg, highestFd); why != "" {
 		pidfd.Close()
 		c.rt.Log.Debug("exec: through a child", "because", why)
 		return nil, false, nil

@@ -41,7 +41,7 @@ func TestThreadExecBlocker(t *testing.T) {
 	} {
 		s := base()
 		tc.mutate(s)
-		if got := threadExecBlocker(s, tc.jail, tc.status, tc.nsFlags, nil, 10); got != tc.want {
+		if got := threadExecBlocker(s, tc.jail, tc.status, tc.nsFlags, nil, func() int { return 10 }); got != tc.want {
 			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
 		}
 	}
