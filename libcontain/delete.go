@@ -14,6 +14,7 @@ import (
 	"github.com/contain-runtime/contain/hooks"
 	"github.com/contain-runtime/contain/libcontain/cgroups"
 	"github.com/contain-runtime/contain/libcontain/namespaces"
+	"github.com/contain-runtime/contain/libcontain/proc"
 	"github.com/contain-runtime/contain/libcontain/rootfs"
 	"github.com/contain-runtime/contain/libcontain/sandbox"
 	"github.com/contain-runtime/contain/spec"
@@ -58,7 +59,7 @@ func killAndWait(st *state.State) error {
 		_ = m.Thaw() // a frozen task cannot die
 		_ = m.KillAll(unix.SIGKILL)
 	}
-	pidfd, err := unix.PidfdOpen(st.Pid, 0)
+	pidfd, err := proc.OpenPidfd(st.Pid)
 	if err != nil {
 		return nil // already gone
 	}

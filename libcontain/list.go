@@ -155,7 +155,7 @@ func (l *lister) live(id string, pk *state.Peeked, brief *state.State) (in *Info
 		return nil, false, nil
 	}
 	// Opened before the identity check, so it cannot name a newer process with the same pid.
-	pidfd, err := unix.PidfdOpen(brief.Pid, 0)
+	pidfd, err := proc.OpenPidfd(brief.Pid)
 	if errors.Is(err, unix.ESRCH) {
 		return nil, false, nil // no such process
 	}

@@ -98,7 +98,7 @@ func privatePidNamespace(s *specs.Spec) bool {
 // signalInit signals init through a pidfd, checked against the recorded start time after it is
 // opened: the pidfd pins the process, so the signal cannot land on a recycled pid.
 func signalInit(st *state.State, sig unix.Signal) error {
-	pidfd, err := unix.PidfdOpen(st.Pid, 0)
+	pidfd, err := proc.OpenPidfd(st.Pid)
 	if err != nil {
 		if errors.Is(err, unix.ESRCH) {
 			return ErrNotRunning

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/contain-runtime/contain/hooks"
+	"github.com/contain-runtime/contain/libcontain/proc"
 )
 
 // Start releases a created container's init: opening exec.fifo for reading unblocks init's
@@ -32,7 +33,7 @@ func (c *Container) Start() error {
 	}
 	// The pidfd first: opening the fifo releases init, and a short-lived process (/bin/true) can
 	// be gone and reaped by its parent (conmon, the shim) before a later pidfd_open.
-	pidfd, err := unix.PidfdOpen(st.Pid, 0)
+	pidfd, err := proc.OpenPidfd(st.Pid)
 	if err != nil {
 		if errors.Is(err, unix.ESRCH) {
 			return ErrNotRunning
