@@ -28,6 +28,18 @@ type Container struct {
 	wantUsage bool
 	// keep: a foreground run does not delete the container once it stopped (run --keep).
 	keep bool
+	// config is the config create saved, in the process that created the container: `run`'s
+	// start and delete use it instead of decoding config.json again. Only the fields no
+	// `update` changes are read from it (hooks, annotations, namespaces).
+	config *specs.Spec
+}
+
+// loadConfig returns the container's saved config.
+func (c *Container) loadConfig(d *state.Dir) (*specs.Spec, error) {
+	if c.config != nil {
+		return c.config, nil
+	}
+	return d.LoadConfig()
 }
 
 // Load returns the container named id, or ErrNotExist.

@@ -133,7 +133,7 @@ func Create(rt *Runtime, o CreateOpts) (c *Container, err error) {
 	if err := b.build(); err != nil {
 		return nil, err
 	}
-	return &Container{rt: rt, ID: o.ID, init: b.proc, console: b.console, progress: o.Progress, onExit: o.OnExit, wantUsage: o.Usage}, nil
+	return &Container{rt: rt, ID: o.ID, init: b.proc, console: b.console, progress: o.Progress, onExit: o.OnExit, wantUsage: o.Usage, config: b.spec}, nil
 }
 
 // builder holds what create has made so far, so a failure can undo exactly that.

@@ -102,7 +102,7 @@ func (c *Container) destroy(d *state.Dir, st *state.State) error {
 			}
 		}
 	}
-	cfg, cfgErr := d.LoadConfig()
+	cfg, cfgErr := c.loadConfig(d)
 	if cfgErr == nil && (cfg.Linux == nil || !namespaces.Lists(cfg.Linux.Namespaces, specs.MountNamespace)) && st.Rootfs != "" {
 		// Without a mount namespace of its own the container mounted into ours: take it back.
 		if err := rootfs.UnmountShared(st.Rootfs); err != nil {

@@ -104,3 +104,21 @@ func TestSealedOverlayRefusesReplacedBinary(t *testing.T) {
 		t.Fatal("a replaced binary was opened")
 	}
 }
+
+func TestPathsOverlap(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"/work/main/", "/work/main/build/bench/root", true},
+		{"/work/main/build", "/work/main", true},
+		{"/work/main", "/work/main/", true},
+		{"/work/main/", "/work/mainline/root", false},
+		{"/usr/local/sbin/", "/run/contain", false},
+		{"/", "/run/contain", true},
+	} {
+		if got := pathsOverlap(tc.a, tc.b); got != tc.want {
+			t.Errorf("pathsOverlap(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+}

@@ -56,7 +56,7 @@ func (c *Container) Start() error {
 	}
 	awaitExec(fd)
 	c.rt.Log.Debug("start: the process is exec'd")
-	cfg, err := d.LoadConfig()
+	cfg, err := c.loadConfig(d)
 	if err != nil {
 		return fmt.Errorf("load config: %w", err)
 	}

@@ -52,6 +52,11 @@ const (
 // runtimes), never by anyone outside, and the kernel refuses to rmdir a cgroup that has
 // children. A missing dir is not an error.
 func RemoveLeaf(dir string) error {
+	// The common case, a cgroup without children whose processes are gone, is one rmdir: the
+	// directory is read only when that fails (children, or a process still being released).
+	if err := unix.Rmdir(dir); err == nil || errors.Is(err, unix.ENOENT) {
+		return nil
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		if os.IsNotExist(err) {

@@ -3,6 +3,7 @@ package cgfs
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -170,5 +171,34 @@ func TestReadFile(t *testing.T) {
 	}
 	if _, err := readFile(dir); !errors.Is(err, unix.EISDIR) || !errors.As(err, &pe) {
 		t.Errorf("readFile of a dir: %v, want an *os.PathError wrapping EISDIR", err)
+	}
+}
+
+// TestRemoveLeafNested removes a real cgroup with children (made by the container's processes in
+// real life): the first rmdir fails with EBUSY, and the walk below it must still happen.
+func TestRemoveLeafNested(t *testing.T) {
+	hier := "/sys/fs/cgroup/pids"
+	var sfs unix.Statfs_t
+	if os.Geteuid() != 0 || unix.Statfs(hier, &sfs) != nil || sfs.Type != unix.CGROUP_SUPER_MAGIC {
+		t.Skip("needs root and a cgroup v1 pids hierarchy at " + hier)
+	}
+	top := filepath.Join(hier, fmt.Sprintf("contain-test-removeleaf-%d", os.Getpid()))
+	deep := filepath.Join(top, "a", "b")
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, d := range []string{deep, filepath.Dir(deep), top} {
+			_ = unix.Rmdir(d)
+		}
+	})
+	if err := os.Mkdir(filepath.Join(top, "c"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := RemoveLeaf(top); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(top); !os.IsNotExist(err) {
+		t.Fatalf("cgroup %s still there (%v)", top, err)
 	}
 }
