@@ -38,8 +38,8 @@ var (
 func init() {
 	// The container's init must do its namespace joins, capability changes and execve on one
 	// OS thread (those are per-thread in Linux); lock main to it before the runtime starts more.
+	// (Its GOMAXPROCS=1 comes in its environment: protocol.ChildEnv.)
 	if len(os.Args) > 1 && os.Args[1] == "init" {
-		runtime.GOMAXPROCS(1)
 		runtime.LockOSThread()
 	}
 }

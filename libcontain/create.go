@@ -61,6 +61,9 @@ type CreateOpts struct {
 	Sandbox *sandbox.Sandbox
 	// Stdio for init; nil means the runtime's own 0, 1, 2.
 	Stdin, Stdout, Stderr *os.File
+	// signalsCaught, set by a foreground Run, is closed once its signal handlers are in place:
+	// init is not started before, so no signal can end the runtime and leave the container.
+	signalsCaught <-chan struct{}
 }
 
 // Create sets a container up and leaves its init blocked on exec.fifo until Start. The returned
@@ -73,6 +76,7 @@ func Create(rt *Runtime, o CreateOpts) (c *Container, err error) {
 	// and cgroup are made (build): the overlay mount takes about as long as those.
 	seal := sealAhead(rt.Log, rt.Store.Root, o.PreserveFds)
 	defer seal.discard()
+	warmPidfdProbe()
 	bundle, err := filepath.Abs(o.Bundle)
 	if err != nil {
 		return nil, fmt.Errorf("bundle path: %w", err)
@@ -219,6 +223,9 @@ func (b *builder) build() error {
 	}
 	if len(plan.Join) > 0 {
 		l.join = &nsenter.Request{Namespaces: plan.Join, Unshare: plan.Unshare}
+	}
+	if b.o.signalsCaught != nil {
+		<-b.o.signalsCaught
 	}
 	if b.proc, err = l.launch(); err != nil {
 		return err

@@ -63,6 +63,7 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	// The binary is sealed while the state and config are read, when the child will need it;
 	// a process a runtime thread starts needs none (execthread.go), and one that turns out to
 	// need the child after all is sealed then, before the launch.
+	warmPidfdProbe()
 	var seal *pendingSeal
 	if childLikely(o) {
 		seal = sealAhead(c.rt.Log, c.rt.Store.Root, o.PreserveFds)
@@ -248,7 +249,7 @@ func (c *Container) filledWhileJoining(cg cgroups.Manager, limitHits uint64) err
 func waitProcess(proc *os.Process, console *os.File) (int, error) {
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, forwarded...)
-	defer signal.Stop(sigs)
+	defer stopAfterReturn(sigs)
 	c := &Container{init: proc, console: console}
 	return c.waitOnly(sigs)
 }
