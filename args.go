@@ -102,8 +102,8 @@ func takesValue(f cli.Flag, arg string) bool {
 	if f == nil || strings.Contains(arg, "=") {
 		return false
 	}
-	_, isBool := f.(*cli.BoolFlag)
-	return !isBool
+	d, ok := f.(cli.DocGenerationFlag) // TakesValue: false for booleans (fixFlagNames keeps it)
+	return !ok || d.TakesValue()
 }
 
 func findCommand(app *cli.App, name string) *cli.Command {

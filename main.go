@@ -129,6 +129,7 @@ func newApp(stderr io.Writer) *cli.App {
 		defer closeLog()
 		return exitWith(c, log, err)
 	}
+	fixFlagNames(app)
 	return app
 }
 
