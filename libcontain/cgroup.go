@@ -26,7 +26,10 @@ const (
 // hierarchy is writable for it (a delegated subtree), and none, with a warning, where not:
 // the container then runs without cgroup limits, as runc's rootless mode does.
 func (b *builder) makeCgroup() error {
-	cfg := cgroupConfig(b.o.ID, b.spec)
+	cfg := cgroups.Config{ID: b.o.ID}
+	if b.spec.Linux != nil {
+		cfg.Path = b.spec.Linux.CgroupsPath
+	}
 	if b.rt.SystemdCgroup {
 		m, err := cgroups.NewSystemd(cfg, cgroups.SystemdOptions{User: b.rt.Rootless, Annotations: b.spec.Annotations})
 		if err != nil {
@@ -43,7 +46,7 @@ func (b *builder) makeCgroup() error {
 		b.cg = m
 		return nil
 	}
-	m, err := b.cgAhead.get()
+	m, err := cgroups.New(cfg)
 	if err == nil {
 		// Recorded before they exist: only the dirs missing now are create's to remove later.
 		err = b.record(func(r *createRecord) {
@@ -81,38 +84,6 @@ func (b *builder) makeCgroup() error {
 		}
 	}
 	return nil
-}
-
-func cgroupConfig(id string, s *specs.Spec) cgroups.Config {
-	cfg := cgroups.Config{ID: id}
-	if s.Linux != nil {
-		cfg.Path = s.Linux.CgroupsPath
-	}
-	return cfg
-}
-
-// pendingCgroup is cgroups.New begun ahead (lookupCgroupAhead). It only reads: the runtime's
-// own cgroups and the cgroup mounts, from /proc/self (0.1-0.3 ms here), which happens while
-// create checks the spec and makes the state dir, instead of before the cgroup's mkdirs, the
-// longest step before init's fork.
-type pendingCgroup struct {
-	done chan struct{}
-	m    cgroups.Manager
-	err  error
-}
-
-func lookupCgroupAhead(cfg cgroups.Config) *pendingCgroup {
-	p := &pendingCgroup{done: make(chan struct{})}
-	go func() {
-		p.m, p.err = cgroups.New(cfg)
-		close(p.done)
-	}()
-	return p
-}
-
-func (p *pendingCgroup) get() (cgroups.Manager, error) {
-	<-p.done
-	return p.m, p.err
 }
 
 // notDelegated reports whether err is the kernel refusing an unprivileged caller a cgroup.

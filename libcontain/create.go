@@ -87,10 +87,6 @@ func Create(rt *Runtime, o CreateOpts) (c *Container, err error) {
 			return nil, err
 		}
 	}
-	var cgAhead *pendingCgroup
-	if !rt.SystemdCgroup {
-		cgAhead = lookupCgroupAhead(cgroupConfig(o.ID, s))
-	}
 	if err := spec.Validate(s, bundle); err != nil {
 		return nil, err
 	}
@@ -131,7 +127,7 @@ func Create(rt *Runtime, o CreateOpts) (c *Container, err error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{rt: rt, o: o, spec: s, bundle: bundle, rootfs: rootfs, dir: dir, iso: iso, preserved: preserved, seal: seal, cgAhead: cgAhead}
+	b := &builder{rt: rt, o: o, spec: s, bundle: bundle, rootfs: rootfs, dir: dir, iso: iso, preserved: preserved, seal: seal}
 	defer func() {
 		if err != nil {
 			b.undo()
@@ -175,8 +171,6 @@ type builder struct {
 	setup protocol.ProcessSetup
 	// seal is the sealed binary init starts from, begun by Create.
 	seal *pendingSeal
-	// cgAhead is the container's cgroup paths, looked up by Create (nil with systemd).
-	cgAhead *pendingCgroup
 }
 
 func (b *builder) build() error {
