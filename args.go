@@ -20,11 +20,7 @@ func reorderArgs(app *cli.App, args []string) []string {
 	if len(args) < 2 {
 		return args
 	}
-	i := skipFlags(app.Flags, args, 1)
-	if i >= len(args) {
-		return args
-	}
-	cmd := findCommand(app, args[i])
+	cmd, i := commandOf(app, args)
 	if cmd == nil || keepArgOrder[cmd.Name] || cmd.SkipFlagParsing {
 		return args
 	}
@@ -104,6 +100,18 @@ func takesValue(f cli.Flag, arg string) bool {
 	}
 	d, ok := f.(cli.DocGenerationFlag) // TakesValue: false for booleans (fixFlagNames keeps it)
 	return !ok || d.TakesValue()
+}
+
+// commandOf is the command args run (nil if none) and its index in args, past the global flags.
+func commandOf(app *cli.App, args []string) (*cli.Command, int) {
+	if len(args) < 2 {
+		return nil, 0
+	}
+	i := skipFlags(app.Flags, args, 1)
+	if i >= len(args) {
+		return nil, i
+	}
+	return findCommand(app, args[i]), i
 }
 
 func findCommand(app *cli.App, name string) *cli.Command {

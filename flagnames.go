@@ -48,8 +48,10 @@ func (f *intFlag) Names() []string         { return f.names }
 func (f *durationFlag) Names() []string    { return f.names }
 func (f *float64Flag) Names() []string     { return f.names }
 
-// fixFlagNames wraps the flags of app and of all its commands (see above).
-func fixFlagNames(app *cli.App) {
+// fixFlagNames wraps the global flags and those of the command args name (with its
+// subcommands): wrapping computes each flag's names once, and the other commands' flags, which
+// this run never looks at, would cost more than a small command (state) saves.
+func fixFlagNames(app *cli.App, args []string) {
 	fixFlags(app.Flags)
 	var walk func([]*cli.Command)
 	walk = func(cmds []*cli.Command) {
@@ -58,7 +60,9 @@ func fixFlagNames(app *cli.App) {
 			walk(c.Subcommands)
 		}
 	}
-	walk(app.Commands)
+	if c, _ := commandOf(app, args); c != nil {
+		walk([]*cli.Command{c})
+	}
 }
 
 func fixFlags(fs []cli.Flag) {

@@ -12,6 +12,9 @@ import (
 // parses as before: a boolean takes no value, the others do (reorderArgs asks takesValue).
 func TestFixFlagNames(t *testing.T) {
 	app := newApp(io.Discard)
+	for _, c := range app.Commands {
+		fixFlagNames(app, []string{"contain", c.Name})
+	}
 	wrapped := 0
 	check := func(fs []cli.Flag) {
 		for _, f := range fs {

@@ -63,6 +63,7 @@ func main() {
 	}
 	app := newApp(os.Stderr)
 	app.Metadata = map[string]any{inheritedFdsKey: inherited}
+	fixFlagNames(app, os.Args)
 	if err := app.Run(reorderArgs(app, os.Args)); err != nil {
 		var ec cli.ExitCoder
 		if errors.As(err, &ec) && ec.ExitCode() != 0 {
@@ -129,7 +130,6 @@ func newApp(stderr io.Writer) *cli.App {
 		defer closeLog()
 		return exitWith(c, log, err)
 	}
-	fixFlagNames(app)
 	return app
 }
 
