@@ -20,12 +20,14 @@ const (
 	extraSystemdUser = "systemdUser"
 )
 
-// makeCgroup gives the container its cgroup manager: the systemd driver with --systemd-cgroup,
-// else the fs driver for the hierarchy mounted. A rootless caller's cgroup comes from its own
-// systemd instance when asked for (--systemd-cgroup); otherwise it gets one only where the
-// hierarchy is writable for it (a delegated subtree), and none, with a warning, where not:
+// planCgroup picks the container's cgroup manager and records the dirs create is to make,
+// making none (createCgroup makes them): the systemd driver with --systemd-cgroup, else the fs
+// driver for the hierarchy mounted. The systemd driver's unit starts with init (Join): it is
+// b.cg at once and nil is returned. A rootless caller's cgroup comes from its own systemd
+// instance when asked for (--systemd-cgroup); otherwise it gets one only where the hierarchy is
+// writable for it (a delegated subtree), and none, with a warning, where not (withoutCgroup):
 // the container then runs without cgroup limits, as runc's rootless mode does.
-func (b *builder) makeCgroup() error {
+func (b *builder) planCgroup() (cgroups.Manager, error) {
 	cfg := cgroups.Config{ID: b.o.ID}
 	if b.spec.Linux != nil {
 		cfg.Path = b.spec.Linux.CgroupsPath
@@ -33,7 +35,7 @@ func (b *builder) makeCgroup() error {
 	if b.rt.SystemdCgroup {
 		m, err := cgroups.NewSystemd(cfg, cgroups.SystemdOptions{User: b.rt.Rootless, Annotations: b.spec.Annotations})
 		if err != nil {
-			return fmt.Errorf("cgroup: %w", err)
+			return nil, fmt.Errorf("cgroup: %w", err)
 		}
 		// The unit starts with init (Join): recorded before, so that a killed create's unit is
 		// stopped by the delete --force that finds the record.
@@ -41,37 +43,30 @@ func (b *builder) makeCgroup() error {
 		if err := b.record(func(r *createRecord) {
 			r.CgroupPaths, r.SystemdUnit, r.SystemdUser = m.Paths(), u.UnitName(), u.UserInstance()
 		}); err != nil {
-			return err
+			return nil, err
 		}
 		b.cg = m
-		return nil
+		return nil, nil
 	}
 	m, err := cgroups.New(cfg)
-	if err == nil {
-		// Recorded before they exist: only the dirs missing now are create's to remove later.
-		err = b.record(func(r *createRecord) {
-			r.CgroupPaths, r.CgroupNew, r.CgroupGroup = m.Paths(), missingDirs(m.Paths()), b.o.CgroupGroup
-		})
-		if err != nil {
-			return err
-		}
-		if err = m.Create(); err != nil {
-			_ = m.Destroy()
-		}
-	}
-	if err != nil && b.rt.Rootless && notDelegated(err) {
-		// Worth a warning when limits were asked for; otherwise runc is silent, and so are we
-		// unless --debug.
-		msg := "cgroups are not delegated to this user: the container runs without a cgroup"
-		if ignored := limitsIgnored(b.spec.Linux); ignored != "" {
-			b.rt.Log.Warn(msg + ignored + " (rootless cgroups need cgroup v2 and the user's systemd instance: --systemd-cgroup)")
-		} else {
-			b.rt.Log.Debug(msg, "err", err)
-		}
-		return nil
-	}
 	if err != nil {
-		return fmt.Errorf("cgroup: %w", err)
+		return nil, b.withoutCgroup(err)
+	}
+	// Recorded before they exist: only the dirs missing now are create's to remove later.
+	if err := b.record(func(r *createRecord) {
+		r.CgroupPaths, r.CgroupNew, r.CgroupGroup = m.Paths(), missingDirs(m.Paths()), b.o.CgroupGroup
+	}); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// createCgroup makes m's dirs (those CreateUnified left, when init started early) and the
+// CPUs and memory nodes; m is then b.cg.
+func (b *builder) createCgroup(m cgroups.Manager) error {
+	if err := m.Create(); err != nil {
+		_ = m.Destroy()
+		return b.withoutCgroup(err)
 	}
 	b.cg = m
 	// The CPUs and memory nodes are set before init runs, unlike the other limits (see
@@ -82,6 +77,23 @@ func (b *builder) makeCgroup() error {
 		if err := m.Set(&specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: r.CPU.Cpus, Mems: r.CPU.Mems}}); err != nil {
 			return fmt.Errorf("apply resources: %w", err)
 		}
+	}
+	return nil
+}
+
+// withoutCgroup is nil for a rootless caller the hierarchy is not delegated to (the container
+// runs without a cgroup), else err.
+func (b *builder) withoutCgroup(err error) error {
+	if !b.rt.Rootless || !notDelegated(err) {
+		return fmt.Errorf("cgroup: %w", err)
+	}
+	// Worth a warning when limits were asked for; otherwise runc is silent, and so are we
+	// unless --debug.
+	msg := "cgroups are not delegated to this user: the container runs without a cgroup"
+	if ignored := limitsIgnored(b.spec.Linux); ignored != "" {
+		b.rt.Log.Warn(msg + ignored + " (rootless cgroups need cgroup v2 and the user's systemd instance: --systemd-cgroup)")
+	} else {
+		b.rt.Log.Debug(msg, "err", err)
 	}
 	return nil
 }

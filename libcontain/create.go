@@ -167,6 +167,8 @@ type builder struct {
 	// the cgroup and the sandbox are made at once (build), so updates take recMu.
 	rec   createRecord
 	recMu sync.Mutex
+	// joinCgroups are the v1 dirs init joins itself (startEarly).
+	joinCgroups []string
 	// setup is what init applies to itself before the process runs.
 	setup protocol.ProcessSetup
 	// seal is the sealed binary init starts from, begun by Create.
@@ -179,21 +181,52 @@ func (b *builder) build() error {
 			f.Close()
 		}
 	}()
-	// The cgroup is made while the sandbox, the saved config and the exec fifo are (and the
-	// binary is sealed, since Create began): all are mostly the kernel's work (cgroupfs mkdirs
-	// and limit writes, the file system's, a mount), under different locks, and init needs them
-	// all before it starts.
-	cgDone := make(chan error, 1)
-	go func() { cgDone <- b.makeCgroup() }()
-	fifo, err := b.prepareFiles()
-	if cgErr := <-cgDone; err == nil {
-		err = cgErr
-	}
+	fifo, err := b.makeFifo()
 	if err != nil {
 		return err
 	}
-	b.rt.Log.Debug("create: sandbox, config, exec fifo and cgroup made")
 	defer fifo.Close()
+	cg, err := b.planCgroup()
+	if err != nil {
+		return err
+	}
+	early, err := b.startEarly(cg)
+	if err != nil {
+		return err
+	}
+	// The cgroup is made while the sandbox and the saved config are (and the binary is sealed,
+	// since Create began): all are mostly the kernel's work (cgroupfs mkdirs and limit writes,
+	// the file system's, a mount), under different locks, and init needs them all before it
+	// is sent its config. With early, init starts meanwhile too (see startEarly).
+	cgDone, filesDone := make(chan error, 1), make(chan error, 1)
+	go func() {
+		if cg == nil {
+			cgDone <- nil // the systemd driver's unit starts with init; or no cgroup at all
+			return
+		}
+		cgDone <- b.createCgroup(cg)
+	}()
+	go func() { filesDone <- b.prepareFiles() }()
+	var prepErr error
+	var prepared sync.Once
+	prepare := func() error {
+		prepared.Do(func() {
+			prepErr = <-filesDone
+			if cgErr := <-cgDone; prepErr == nil {
+				prepErr = cgErr
+			}
+			if prepErr == nil {
+				b.rt.Log.Debug("create: sandbox, config and cgroup made")
+			}
+		})
+		return prepErr
+	}
+	defer func() { _ = prepare() }() // a failed launch must not leave them running under undo
+	if !early {
+		if err := prepare(); err != nil {
+			return err
+		}
+	}
 	plan, err := namespaces.PlanInit(b.spec.Linux.Namespaces)
 	if err != nil {
 		return err
@@ -221,6 +254,10 @@ func (b *builder) build() error {
 			},
 		},
 	}
+	if early {
+		l.cg, l.joinsLate, l.beforeConfig = cg, true, prepare
+		b.joinCgroups = cg.(cgroups.LateJoiner).ThreadDirs()
+	}
 	if len(plan.Join) > 0 {
 		l.join = &nsenter.Request{Namespaces: plan.Join, Unshare: plan.Unshare}
 	}
@@ -243,20 +280,52 @@ func (b *builder) build() error {
 	return nil
 }
 
-// prepareFiles makes the sandbox, the notify socket's dir, the saved config and the exec fifo,
-// and computes init's process setup. It returns the fifo, by an O_PATH fd, for init.
-func (b *builder) prepareFiles() (*os.File, error) {
-	if err := b.prepareSandbox(); err != nil {
-		return nil, err
+// startEarly decides whether init starts before its cgroup cg (planned, not made) and its files
+// are made, and prepares for it: init's start (a fork in its namespaces, an execve and a second
+// Go runtime's start, about 4 ms) then overlaps their making (2-3 ms of mkdirs and writes),
+// instead of following it.
+//
+// It needs the fs driver on v1 (cgroups.LateJoiner): init is cloned into a hybrid host's unified
+// dir, made first, and its thread joins the v1 dirs itself once they exist (InitConfig.
+// JoinCgroups), without the RCU grace period a move of a whole process waits for. Not with a
+// user namespace, whose root cannot write the host's tasks files, nor when the sandbox gives
+// init its stdio, which is opened with the sandbox.
+//
+// Nor with a memory limit near init's own size (tinyMemoryLimit): what init uses before its
+// thread moves stays charged where the runtime runs, so such a limit would be accepted and init
+// killed by the OOM killer while it sets up, where the usual order has the kernel refuse the
+// limit (EBUSY: "below what the container's init already uses"), as runc's does.
+func (b *builder) startEarly(cg cgroups.Manager) (bool, error) {
+	lj, ok := cg.(cgroups.LateJoiner)
+	if !ok || b.rt.Rootless || b.iso.Stdio == spec.StdioSandbox ||
+		namespaces.Lists(b.spec.Linux.Namespaces, specs.UserNamespace) || tinyMemoryLimit(b.spec) {
+		return false, nil
 	}
-	notifyHost, err := addNotifySocket(b.spec, b.dir.Path)
-	if err != nil {
-		return nil, err
+	// b.cg before the dir exists: undo removes whatever CreateUnified made.
+	b.cg = cg
+	if err := lj.CreateUnified(); err != nil {
+		return false, fmt.Errorf("cgroup: %w", err)
 	}
-	b.notifySocket = notifyHost
-	if err := b.dir.SaveConfig(b.spec); err != nil {
-		return nil, fmt.Errorf("save config: %w", err)
+	return true, nil
+}
+
+// tinyMemoryLimit reports a memory (or memory+swap) limit below 64 MiB: within a few times what
+// init itself uses (its Go runtime, 2-13 MB), where whether init is charged matters.
+func tinyMemoryLimit(s *specs.Spec) bool {
+	r := cfgResources(s)
+	if r == nil || r.Memory == nil {
+		return false
 	}
+	for _, l := range []*int64{r.Memory.Limit, r.Memory.Swap} {
+		if l != nil && *l > 0 && *l < 64<<20 {
+			return true
+		}
+	}
+	return false
+}
+
+// makeFifo makes the exec fifo and returns it by an O_PATH fd, for init.
+func (b *builder) makeFifo() (*os.File, error) {
 	// 0622: init opens it for writing after it has switched to the container's user. The
 	// state dir is 0711, so nobody else can list it to find the fifo.
 	if err := unix.Mkfifo(b.dir.FifoPath(), 0o622); err != nil {
@@ -278,7 +347,23 @@ func (b *builder) prepareFiles() (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open exec fifo: %w", err)
 	}
+	return fifo, nil
+}
 
+// prepareFiles makes the sandbox, the notify socket's dir and the saved config, and computes
+// init's process setup.
+func (b *builder) prepareFiles() error {
+	if err := b.prepareSandbox(); err != nil {
+		return err
+	}
+	notifyHost, err := addNotifySocket(b.spec, b.dir.Path)
+	if err != nil {
+		return err
+	}
+	b.notifySocket = notifyHost
+	if err := b.dir.SaveConfig(b.spec); err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
 	if b.o.Progress != nil {
 		var names []string
 		for _, ns := range b.spec.Linux.Namespaces {
@@ -288,11 +373,8 @@ func (b *builder) prepareFiles() (*os.File, error) {
 		}
 		b.o.Progress("creating namespaces: " + strings.Join(names, " "))
 	}
-	if b.setup, err = processSetup(b.rt.Log, b.spec, b.spec.Process, true); err != nil {
-		fifo.Close()
-		return nil, err
-	}
-	return fifo, nil
+	b.setup, err = processSetup(b.rt.Log, b.spec, b.spec.Process, true)
+	return err
 }
 
 // mountSource opens bind source number index for init (b.hookState.Pid): see openMountSource.
@@ -317,7 +399,7 @@ func (b *builder) applyResources() error {
 		}
 	}
 	if b.spec.Linux == nil || b.spec.Linux.Resources == nil || b.cg == nil {
-		return nil // no cgroup: a rootless container without delegation (makeCgroup said so)
+		return nil // no cgroup: a rootless container without delegation (withoutCgroup said so)
 	}
 	res := b.spec.Linux.Resources
 	if b.rt.Rootless {
@@ -350,7 +432,7 @@ func (b *builder) initConfig(pid int) *protocol.InitConfig {
 		Bundle: b.bundle, Annotations: b.spec.Annotations,
 	}
 	return &protocol.InitConfig{
-		Spec: b.spec, Rootfs: b.rootfs, NoPivot: b.o.NoPivot, CgroupPaths: cgroupPaths(b.cg),
+		Spec: b.spec, Rootfs: b.rootfs, NoPivot: b.o.NoPivot, CgroupPaths: cgroupPaths(b.cg), JoinCgroups: b.joinCgroups,
 		State: b.hookState, Debug: b.rt.Debug, Overlay: b.o.Overlay, Progress: b.o.Progress != nil,
 		Jail: b.iso.Jail, Setup: b.setup,
 	}

@@ -47,6 +47,12 @@ type launcher struct {
 	join             *nsenter.Request
 	// cg is the cgroup the child starts in; nil: none.
 	cg cgroups.Manager
+	// joinsLate: cg's v1 dirs do not exist yet when the child starts; it is cloned into the
+	// unified dir alone (if any) and joins the rest itself (InitConfig.JoinCgroups).
+	joinsLate bool
+	// beforeConfig, if set, runs once the child has started and before it is sent its config:
+	// create's preparations that overlap the child's start (earlyInit).
+	beforeConfig func() error
 	// affinity is exec's process.execCPUAffinity: the CPUs the child starts on and those it
 	// runs on once in the cgroup. nil: it gets every CPU the cgroup allows, whatever the
 	// runtime's own affinity was.
@@ -103,6 +109,11 @@ func (l *launcher) launch() (*os.Process, error) {
 	defer l.awaitPlacerGone()
 	childSock.Close()
 	logW.Close()
+	if err == nil && l.beforeConfig != nil {
+		if err = l.beforeConfig(); err != nil {
+			killChild(proc)
+		}
+	}
 	if err == nil {
 		l.pid = proc.Pid
 		cfg := l.config(proc.Pid)
@@ -166,13 +177,18 @@ func (l *launcher) start(exe, sock, logW *os.File) (*os.Process, error) {
 	}
 	// The child starts in the container's cgroup and never runs a single instruction outside
 	// its limits: on v2 it is cloned straight into it (CLONE_INTO_CGROUP), on v1 it is forked by
-	// a thread that moved itself there first (startPlaced). nsenter's fork inherits it.
+	// a thread that moved itself there first (startPlaced). nsenter's fork inherits it. The
+	// exception is create's early start (joinsLate, see builder.startEarly): the v1 dirs do not
+	// exist yet, and init's thread joins them itself before it does anything for the container.
 	// A hybrid host's unified hierarchy ("" beside the v1 controllers) is joined the v2 way too:
 	// a thread cannot move alone into a cgroup2 domain. A systemd unit's cgroup does not exist
 	// before the unit starts with the child's pid (Join).
 	placer, cgfd, err := placeAtFork(l.cg, cmd.SysProcAttr)
 	if err != nil {
 		return nil, err
+	}
+	if l.joinsLate {
+		placer = nil
 	}
 	if cgfd != nil {
 		defer cgfd.Close()
@@ -212,7 +228,7 @@ func (l *launcher) start(exe, sock, logW *os.File) (*os.Process, error) {
 			}
 		}
 	}
-	if l.cg != nil && !cmd.SysProcAttr.UseCgroupFD && placer == nil {
+	if l.cg != nil && !cmd.SysProcAttr.UseCgroupFD && placer == nil && !l.joinsLate {
 		if err := l.cg.Join(proc.Pid); err != nil {
 			killChild(proc)
 			return nil, fmt.Errorf("join cgroup: %w", err)

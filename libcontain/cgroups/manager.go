@@ -65,6 +65,15 @@ type ThreadJoiner interface {
 	JoinThread() error
 }
 
+// LateJoiner is implemented by the v1 driver, for a child started before its cgroup is made:
+// CreateUnified makes what the child must be cloned into (a hybrid host's unified dir), Create
+// the rest, and the child moves its own thread into ThreadDirs by writing 0 to their tasks
+// files, which, like JoinThread, needs no RCU grace period.
+type LateJoiner interface {
+	CreateUnified() error
+	ThreadDirs() []string
+}
+
 // Created is implemented by both drivers: the dirs Create made, outermost first.
 type Created interface {
 	Created() []string

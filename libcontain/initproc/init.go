@@ -45,6 +45,10 @@ func Init() error {
 		c.Fail("receive config", err)
 		return err
 	}
+	if err := joinCgroups(cfg.JoinCgroups); err != nil {
+		c.Fail("join cgroup", err)
+		return err
+	}
 	fifo := fifoFile(base, cfg.Exec)
 	log := protocol.NewChildLogger(logw, cfg.Debug)
 	in := &initProc{c: c, cfg: cfg, log: log, logw: logw, fifo: fifo, fdBase: base}
@@ -131,4 +135,18 @@ func fifoFile(base int, exec bool) *os.File {
 	}
 	unix.CloseOnExec(base + protocol.FifoFd)
 	return os.NewFile(uintptr(base+protocol.FifoFd), "exec.fifo")
+}
+
+// joinCgroups moves init's thread into the container's v1 cgroups, which the runtime made while
+// init started. Only this thread moves, and only it must: it is the one that sets the container
+// up and becomes its process (execve ends the Go runtime's other threads, which stay where init
+// was started), and a thread that moves itself takes no RCU grace period, unlike a move of
+// the whole process (see cgroups.LateJoiner).
+func joinCgroups(dirs []string) error {
+	for _, dir := range dirs {
+		if err := os.WriteFile(dir+"/tasks", []byte("0"), 0); err != nil {
+			return fmt.Errorf("join cgroup %s: %w", dir, err)
+		}
+	}
+	return nil
 }

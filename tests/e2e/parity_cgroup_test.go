@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -460,4 +461,32 @@ func TestParityCgroupHybridUnified(t *testing.T) {
 	if got := unifiedPath(strings.TrimSpace(readFile(t, pidFile))); !strings.HasSuffix(got, want) {
 		t.Errorf("exec'd process's 0:: cgroup %q, want one ending in %s", got, want)
 	}
+}
+
+// TestParityCgroupCreatedInit: a created container's init is in the container's cgroup in every
+// hierarchy before start: /proc/PID/cgroup names the container's path on every line, and the
+// container dir's cgroup.procs lists it in each. (contain starts init before making the v1
+// dirs and init's thread joins them itself: this is what that must keep.)
+func TestParityCgroupCreatedInit(t *testing.T) {
+	r := newRunner(t)
+	c := r.newContainer(args("true"))
+	r.must("create", "--bundle", c.bundle, c.id)
+	st := r.waitStatus(c.id, specs.StateCreated)
+	pid := strconv.Itoa(st.Pid)
+	want := "/" + c.cgroupsPath()
+	for _, l := range readCgroupLines(t, pid) {
+		if !strings.HasSuffix(l.path, want) {
+			t.Errorf("created init's cgroup %q (%v), want one ending in %s", l.path, l.controllers, want)
+		}
+	}
+	dirs := cgroupDirs(t, c.cgroupsPath())
+	if len(dirs) == 0 {
+		t.Fatal("no cgroup hierarchy found")
+	}
+	for _, dir := range dirs {
+		if procs := strings.Fields(readFile(t, filepath.Join(dir, "cgroup.procs"))); !slices.Contains(procs, pid) {
+			t.Errorf("%s/cgroup.procs = %v, want init's pid %s in it", dir, procs, pid)
+		}
+	}
+	r.must("start", c.id)
 }

@@ -20,6 +20,10 @@ type Manager struct {
 	mounts  map[string]string // controller -> mount point (nil after Load)
 	paths   map[string]string // controller -> the container's dir in that hierarchy
 	created []string          // dirs Create made, outermost first within each hierarchy
+	// checked: the dirs that existed were found unused (checkUnused); made: the container dirs
+	// CreateUnified or Create has made or found, which Create does not make again.
+	checked bool
+	made    map[string]bool
 }
 
 // New returns a manager for the container dirs in paths (controller -> dir); mounts gives each
@@ -80,19 +84,48 @@ func (m *Manager) dirs() []string {
 // empty and not frozen (runc's rule, see cgfs.CheckEmpty and cgfs.ErrFrozen); that is checked
 // before anything is made.
 func (m *Manager) Create() error {
+	return m.create(func(string) bool { return true })
+}
+
+// CreateUnified makes only a hybrid host's unified dir (key ""), which a child must be cloned
+// into (CLONE_INTO_CGROUP: cgroup2 moves no single thread into a domain cgroup); Create then
+// makes the others. It lets create start init before the v1 dirs exist: init moves its own
+// thread into them (ThreadDirs) once they do. Without a unified hierarchy it only checks.
+func (m *Manager) CreateUnified() error {
+	return m.create(func(ctrl string) bool { return ctrl == "" })
+}
+
+// ThreadDirs are the dirs a thread joins by writing 0 to their tasks files (see JoinThread):
+// every hierarchy's but the unified one.
+func (m *Manager) ThreadDirs() []string {
+	var out []string
+	for _, dir := range m.dirs() {
+		if dir != m.paths[""] {
+			out = append(out, dir)
+		}
+	}
+	return out
+}
+
+func (m *Manager) create(want func(ctrl string) bool) error {
 	if m.mounts == nil {
 		return errors.New("create cgroup: manager was loaded from saved paths")
 	}
-	if err := m.checkUnused(); err != nil {
-		return err
+	if !m.checked {
+		if err := m.checkUnused(); err != nil {
+			return err
+		}
+		m.checked = true
 	}
-	done := make(map[string]bool)
+	if m.made == nil {
+		m.made = make(map[string]bool)
+	}
 	for _, ctrl := range slices.Sorted(maps.Keys(m.paths)) {
 		dir := m.paths[ctrl]
-		if done[dir] {
+		if m.made[dir] || !want(ctrl) {
 			continue
 		}
-		done[dir] = true
+		m.made[dir] = true
 		made, err := cgfs.MkdirAll(m.mounts[ctrl], dir)
 		m.created = append(m.created, made...)
 		if err != nil {
@@ -176,10 +209,7 @@ func (m *Manager) Join(pid int) error {
 // A hybrid host's unified hierarchy (key "") is left out: cgroup2 moves no single thread into a
 // domain cgroup, and the caller clones the child into it (CLONE_INTO_CGROUP) instead.
 func (m *Manager) JoinThread() error {
-	for _, dir := range m.dirs() {
-		if dir == m.paths[""] {
-			continue
-		}
+	for _, dir := range m.ThreadDirs() {
 		if err := cgfs.Write(dir, "tasks", "0"); err != nil {
 			return fmt.Errorf("join %s: %w", dir, err)
 		}

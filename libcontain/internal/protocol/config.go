@@ -12,13 +12,16 @@ type InitConfig struct {
 	Rootfs      string            `json:"rootfs"`
 	NoPivot     bool              `json:"noPivot,omitempty"`
 	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
-	State       specs.State       `json:"state"` // what createContainer/startContainer hooks get
-	Debug       bool              `json:"debug,omitempty"`
-	Overlay     *rootfs.Overlay   `json:"overlay,omitempty"`
-	Progress    bool              `json:"progress,omitempty"` // report steps as progress log lines
-	Jail        bool              `json:"jail,omitempty"`     // io.contain.jail: no new namespaces from exec on
-	Exec        bool              `json:"exec,omitempty"`     // exec into a running container, not create
-	Setup       ProcessSetup      `json:"setup"`
+	// JoinCgroups are v1 cgroup dirs init moves its thread into before anything else, by
+	// writing 0 to their tasks files: create started it before they existed (earlyInit).
+	JoinCgroups []string        `json:"joinCgroups,omitempty"`
+	State       specs.State     `json:"state"` // what createContainer/startContainer hooks get
+	Debug       bool            `json:"debug,omitempty"`
+	Overlay     *rootfs.Overlay `json:"overlay,omitempty"`
+	Progress    bool            `json:"progress,omitempty"` // report steps as progress log lines
+	Jail        bool            `json:"jail,omitempty"`     // io.contain.jail: no new namespaces from exec on
+	Exec        bool            `json:"exec,omitempty"`     // exec into a running container, not create
+	Setup       ProcessSetup    `json:"setup"`
 	// HugePages: the child started with transparent huge pages off (prctl PR_SET_THP_DISABLE,
 	// so the runtime's pages fit a small memory limit) and turns them back on before it becomes
 	// the container's process, which gets the host's THP policy as under runc.
