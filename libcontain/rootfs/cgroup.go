@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -71,11 +72,75 @@ func (m *mounter) mountCgroupV1(o *mountOpts) error {
 	if err := m.mountNew(&t); err != nil {
 		return err
 	}
-	for _, h := range cgroupHierarchies(m.c.CgroupPaths) {
+	top, err := m.r.open(o.dest)
+	if err != nil {
+		return err
+	}
+	defer top.Close()
+	hs := cgroupHierarchies(m.c.CgroupPaths)
+	err = unix.ENOSYS
+	if !m.c.UserNS {
+		err = bindCgroupsV1(top, hs, ro)
+	}
+	if errors.Is(err, unix.ENOSYS) {
+		err = m.bindCgroupsV1Paths(o.dest, hs, ro)
+	}
+	if err != nil {
+		return err
+	}
+	return setPropagation(top, o.propagation)
+}
+
+// bindCgroupsV1 binds each hierarchy's container dir into the fresh tmpfs top, with the new mount
+// API: a detached clone of the host dir (open_tree), its flags set on it (mount_setattr), attached
+// below top by name (move_mount). top is the tmpfs just mounted, which nothing else can reach yet,
+// so its entries need no path-safe resolution; that saves the nine or ten resolutions and
+// remounts per hierarchy of bindCgroupsV1Paths (1.6 ms of init's setup here). The mounts get
+// exactly nosuid, nodev, noexec and relatime, and ro or not, as the bind remount gives them there.
+// ENOSYS before anything is made: a kernel without the calls (before 5.12).
+func bindCgroupsV1(top *os.File, hs []cgroupHierarchy, ro bool) error {
+	attr := &unix.MountAttr{
+		Attr_set: unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC | unix.MOUNT_ATTR_RELATIME,
+		Attr_clr: unix.MOUNT_ATTR__ATIME | unix.MOUNT_ATTR_RDONLY,
+	}
+	if ro {
+		attr.Attr_set |= unix.MOUNT_ATTR_RDONLY
+	}
+	dir := int(top.Fd())
+	for _, h := range hs {
+		tree, err := unix.OpenTree(unix.AT_FDCWD, h.dir, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+		if err != nil {
+			return fmt.Errorf("bind cgroup %s: %w", h.name, os.NewSyscallError("open_tree", err))
+		}
+		err = unix.Mkdirat(dir, h.name, 0o755)
+		if err != nil {
+			err = os.NewSyscallError("mkdirat", err)
+		} else if err = unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH, attr); err != nil {
+			err = os.NewSyscallError("mount_setattr", err)
+		} else if err = unix.MoveMount(tree, "", dir, h.name, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+			err = os.NewSyscallError("move_mount", err)
+		}
+		unix.Close(tree)
+		if err != nil {
+			return fmt.Errorf("bind cgroup %s: %w", h.name, err)
+		}
+		for _, l := range h.links {
+			if err := unix.Symlinkat(h.name, dir, l); err != nil && !errors.Is(err, unix.EEXIST) {
+				return fmt.Errorf("bind cgroup %s: %w", h.name, &os.PathError{Op: "symlinkat", Path: l, Err: err})
+			}
+		}
+	}
+	return nil
+}
+
+// bindCgroupsV1Paths is bindCgroupsV1 with bind mounts and bind remounts on paths resolved
+// inside the root: in a user namespace, and on kernels without the new mount API.
+func (m *mounter) bindCgroupsV1Paths(dest string, hs []cgroupHierarchy, ro bool) error {
+	for _, h := range hs {
 		b := mountOpts{
-			dest:   path.Join(o.dest, h.name),
+			dest:   path.Join(dest, h.name),
 			source: h.dir, fstype: "bind",
-			mountOptions: mountOptions{flags: unix.MS_BIND | cgFlags},
+			mountOptions: mountOptions{flags: unix.MS_BIND | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC},
 		}
 		if ro {
 			b.flags |= unix.MS_RDONLY
@@ -84,17 +149,12 @@ func (m *mounter) mountCgroupV1(o *mountOpts) error {
 			return fmt.Errorf("bind cgroup %s: %w", h.name, err)
 		}
 		for _, l := range h.links {
-			if err := m.symlink(path.Join(o.dest, l), h.name); err != nil {
+			if err := m.symlink(path.Join(dest, l), h.name); err != nil {
 				return err
 			}
 		}
 	}
-	top, err := m.r.open(o.dest)
-	if err != nil {
-		return err
-	}
-	defer top.Close()
-	return setPropagation(top, o.propagation)
+	return nil
 }
 
 // cgroupHierarchy is one v1 hierarchy to show the container: the directory name it gets under the

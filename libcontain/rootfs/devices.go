@@ -105,18 +105,46 @@ func (m *mounter) createDevices() error {
 	if err != nil {
 		return err
 	}
+	dirs := dirCache{}
+	defer dirs.close()
 	// mknod applies the umask; the modes in the config are meant exactly.
 	old := unix.Umask(0)
 	defer unix.Umask(old)
 	for _, d := range devs {
-		if err := m.createDevice(d); err != nil {
+		if err := m.createDevice(dirs, d); err != nil {
 			return fmt.Errorf("create device %s: %w", d.path, err)
 		}
 	}
-	return m.devSymlinks()
+	return m.devSymlinks(dirs)
 }
 
-func (m *mounter) createDevice(d device) error {
+// dirCache holds the directories createDevices made or opened inside the root (inRoot.mkdirAll),
+// by container path: /dev, and the parents of linux.devices entries, are resolved once each, not
+// once per node and link (each resolution is some forty system calls of pathrs-lite's checks).
+// A handle stays right for the whole of createDevices: nothing else runs in the container yet,
+// and what it mounts (a host node bound onto one in /dev) replaces no directory.
+type dirCache map[string]*os.File
+
+// dir returns a handle on the directory dir, creating it (and its parents) if need be.
+func (c dirCache) dir(r *inRoot, dir string) (*os.File, error) {
+	if f, ok := c[dir]; ok {
+		return f, nil
+	}
+	f, err := r.mkdirAll(dir)
+	if err != nil {
+		return nil, err
+	}
+	c[dir] = f
+	return f, nil
+}
+
+func (c dirCache) close() {
+	for _, f := range c {
+		f.Close()
+	}
+}
+
+func (m *mounter) createDevice(dirs dirCache, d device) error {
 	if m.c.UserNS {
 		// A user namespace may not mknod (the kernel only allows it to the initial user
 		// namespace's CAP_MKNOD), so the host's node is bind-mounted onto an empty file instead.
@@ -124,11 +152,10 @@ func (m *mounter) createDevice(d device) error {
 			mountOptions: mountOptions{flags: unix.MS_BIND}}, -1)
 	}
 	dir, base := path.Split(d.path)
-	parent, err := m.r.mkdirAll(dir)
+	parent, err := dirs.dir(m.r, dir)
 	if err != nil {
 		return err
 	}
-	defer parent.Close()
 	dev := int(unix.Mkdev(uint32(d.major), uint32(d.minor)))
 	if err := unix.Mknodat(int(parent.Fd()), base, d.typ|d.perm, dev); err != nil {
 		if errors.Is(err, unix.EPERM) {
@@ -155,7 +182,7 @@ func (m *mounter) createDevice(d device) error {
 // devSymlinks makes /dev/fd, /dev/std{in,out,err}, /dev/ptmx (when /dev/pts is a devpts of our
 // own, the ptmx of that instance is the one to use) and /dev/core (when /proc is mounted and
 // the kernel has /proc/kcore).
-func (m *mounter) devSymlinks() error {
+func (m *mounter) devSymlinks(dirs dirCache) error {
 	links := [][2]string{
 		{"/dev/fd", "/proc/self/fd"},
 		{"/dev/stdin", "/proc/self/fd/0"},
@@ -167,15 +194,19 @@ func (m *mounter) devSymlinks() error {
 	if _, err := os.Stat("/proc/kcore"); err == nil && specHasMount(m.c, "/proc", "proc") {
 		links = append(links, [2]string{"/dev/core", "/proc/kcore"})
 	}
+	dev, err := dirs.dir(m.r, "/dev/")
+	if err != nil {
+		return err
+	}
 	if specHasMount(m.c, "/dev/pts", "devpts") {
-		if err := m.unlink("/dev/ptmx"); err != nil {
-			return err
+		if err := unix.Unlinkat(int(dev.Fd()), "ptmx", 0); err != nil && !errors.Is(err, unix.ENOENT) {
+			return &os.PathError{Op: "unlinkat", Path: "/dev/ptmx", Err: err}
 		}
 		links = append(links, [2]string{"/dev/ptmx", "pts/ptmx"})
 	}
 	for _, l := range links {
-		if err := m.symlink(l[0], l[1]); err != nil {
-			return err
+		if err := unix.Symlinkat(l[1], int(dev.Fd()), path.Base(l[0])); err != nil && !errors.Is(err, unix.EEXIST) {
+			return &os.PathError{Op: "symlinkat", Path: l[0], Err: err}
 		}
 	}
 	return nil
@@ -191,22 +222,6 @@ func (m *mounter) symlink(link, target string) error {
 	defer parent.Close()
 	if err := unix.Symlinkat(target, int(parent.Fd()), base); err != nil && !errors.Is(err, unix.EEXIST) {
 		return &os.PathError{Op: "symlinkat", Path: link, Err: err}
-	}
-	return nil
-}
-
-// unlink removes a non-directory entry inside the root if it is there.
-func (m *mounter) unlink(p string) error {
-	dir, base := path.Split(cleanPath(p))
-	parent, err := m.r.open(dir)
-	if isNotExist(err) {
-		return nil
-	} else if err != nil {
-		return err
-	}
-	defer parent.Close()
-	if err := unix.Unlinkat(int(parent.Fd()), base, 0); err != nil && !errors.Is(err, unix.ENOENT) {
-		return &os.PathError{Op: "unlinkat", Path: p, Err: err}
 	}
 	return nil
 }

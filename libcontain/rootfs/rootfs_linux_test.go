@@ -79,6 +79,8 @@ func scenarios() []scenario {
 		{name: "proc-overmount-refused", build: buildProcOvermount, wantPrepareErr: "inside /proc"},
 		{name: "no-pivot", build: buildNoPivot, inside: checkNoPivot},
 		{name: "sysfs-cgroup-v1", build: buildCgroupV1, inside: checkCgroupV1},
+		// The binds by resolved paths and remounts (bindCgroupsV1Paths), as in a user namespace.
+		{name: "sysfs-cgroup-v1-by-paths", build: buildCgroupV1ByPaths, inside: checkCgroupV1},
 		{name: "cgroup-v2-bind", build: buildCgroupV2(false), inside: checkCgroupV2},
 		{name: "cgroup-v2-cgroupns", build: buildCgroupV2(true), inside: checkCgroupV2, cloneflags: syscall.CLONE_NEWCGROUP},
 		{name: "dev-userns-binds", build: buildDevUserNS, inside: checkDevUserNS},
@@ -759,6 +761,11 @@ func buildCgroupV1(t *testing.T, rootfs string, s *specs.Spec, req *childRequest
 	}
 }
 
+func buildCgroupV1ByPaths(t *testing.T, rootfs string, s *specs.Spec, req *childRequest) {
+	buildCgroupV1(t, rootfs, s, req)
+	req.UserNS = true
+}
+
 func checkCgroupV1(req *childRequest) error {
 	var st unix.Statfs_t
 	if err := unix.Statfs("/sys", &st); err != nil || st.Type != unix.SYSFS_MAGIC || st.Flags&unix.ST_RDONLY == 0 {
@@ -784,8 +791,11 @@ func checkCgroupV1(req *childRequest) error {
 	if _, err := os.Stat("/sys/fs/cgroup/pids/pids.max"); err != nil {
 		return fmt.Errorf("pids.max of the container's cgroup: %v", err)
 	}
-	if err := unix.Statfs("/sys/fs/cgroup/memory", &st); err != nil || st.Flags&unix.ST_RDONLY == 0 {
-		return fmt.Errorf("cgroup bind is not read-only: %v", err)
+	const want = unix.ST_RDONLY | unix.ST_NOSUID | unix.ST_NODEV | unix.ST_NOEXEC | unix.ST_RELATIME
+	for _, h := range names {
+		if err := unix.Statfs("/sys/fs/cgroup/"+h, &st); err != nil || st.Flags&want != want || st.Type != unix.CGROUP_SUPER_MAGIC {
+			return fmt.Errorf("cgroup bind %s: type %#x, flags %#x, want ro, nosuid, nodev, noexec, relatime: %v", h, st.Type, st.Flags, err)
+		}
 	}
 	return wantErrno("write pids.max", os.WriteFile("/sys/fs/cgroup/pids/pids.max", []byte("5"), 0), unix.EROFS)
 }
