@@ -144,8 +144,13 @@ func fifoFile(base int, exec bool) *os.File {
 // the whole process (see cgroups.LateJoiner).
 func joinCgroups(dirs []string) error {
 	for _, dir := range dirs {
-		if err := os.WriteFile(dir+"/tasks", []byte("0"), 0); err != nil {
-			return fmt.Errorf("join cgroup %s: %w", dir, err)
+		fd, err := unix.Open(dir+"/tasks", unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err == nil {
+			_, err = unix.Write(fd, []byte("0"))
+			unix.Close(fd)
+		}
+		if err != nil {
+			return fmt.Errorf("join cgroup %s: %w", dir, os.NewSyscallError("write tasks", err))
 		}
 	}
 	return nil
