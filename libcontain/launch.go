@@ -123,7 +123,7 @@ func (l *launcher) launch() (*os.Process, error) {
 		if cfg.Spec.Linux != nil {
 			sc = cfg.Spec.Linux.Seccomp
 		}
-		err = driveChild(protocol.NewParent(parentSock, l.kind, p.Terminal, seccomp.UsesNotify(sc)), cfg, l.handlers, l.awaitPlacerGone)
+		err = driveChild(protocol.NewParent(parentSock, l.kind, protocol.RuntimeHooks(cfg.Spec), p.Terminal, seccomp.UsesNotify(sc)), cfg, l.handlers, l.awaitPlacerGone)
 		if err != nil {
 			// Also unblocks the log reader: the child may still hold the write end.
 			killChild(proc)

@@ -113,20 +113,23 @@ func (r *recorder) handlers(k protocol.Kind) handlers {
 
 // drive runs driveChild against the scripted child and returns the parent's error, the
 // handlers that ran, and the child's error.
-func drive(t *testing.T, k protocol.Kind, terminal, notify bool, cs childScript, failHandler protocol.Msg) (error, []protocol.Msg, error) {
+func drive(t *testing.T, k protocol.Kind, hooks, terminal, notify bool, cs childScript, failHandler protocol.Msg) (error, []protocol.Msg, error) {
 	t.Helper()
 	p, c, err := protocol.NewSocketPair()
 	if err != nil {
 		t.Fatal(err)
 	}
-	order := protocol.ParentOrder(k, terminal, notify)
+	order := protocol.ParentOrder(k, hooks, terminal, notify)
 	rootfs := strings.Repeat("r", 300<<10) // larger than a default socket buffer
 	childErr := make(chan error, 1)
 	go func() { childErr <- cs.run(protocol.NewChild(c), order, rootfs) }()
 
 	rec := &recorder{failAt: failHandler}
 	cfg := &protocol.InitConfig{Spec: &specs.Spec{Process: &specs.Process{Terminal: terminal}}, Rootfs: rootfs, Exec: k == protocol.KindExec}
-	err = driveChild(protocol.NewParent(p, k, terminal, notify), cfg, rec.handlers(k), func() {})
+	if hooks {
+		cfg.Spec.Hooks = runtimeHooks
+	}
+	err = driveChild(protocol.NewParent(p, k, protocol.RuntimeHooks(cfg.Spec), terminal, notify), cfg, rec.handlers(k), func() {})
 	p.Close() // what launch does: the child, if it still waits, reads EOF
 	select {
 	case cerr := <-childErr:
@@ -140,73 +143,78 @@ func drive(t *testing.T, k protocol.Kind, terminal, notify bool, cs childScript,
 	}
 }
 
-// TestDriveChild: for both kinds, with and without a terminal and a seccomp listener, every
-// message arrives in order and reaches its handler; an error at any step — from the child, from
+// runtimeHooks makes a spec's init ask for the hooks step (protocol.RuntimeHooks).
+var runtimeHooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/true"}}}
+
+// TestDriveChild: for both kinds, with and without the runtime's hooks, a terminal and a seccomp
+// listener, every message arrives in order and reaches its handler; an error at any step — from the child, from
 // a handler, a skipped step, an early hang-up — ends the loop with that error, after exactly the
 // handlers of the steps before it.
 func TestDriveChild(t *testing.T) {
 	for _, k := range []protocol.Kind{protocol.KindInit, protocol.KindExec} {
-		for _, terminal := range []bool{false, true} {
-			for _, notify := range []bool{false, true} {
-				order := protocol.ParentOrder(k, terminal, notify)
-				steps := order[:len(order)-1] // all but the final EOF
-				name := fmt.Sprintf("%s/terminal=%v/notify=%v", k, terminal, notify)
-				t.Run(name+"/ok", func(t *testing.T) {
-					err, called, cerr := drive(t, k, terminal, notify, noFault, "")
-					if err != nil || cerr != nil {
-						t.Fatalf("parent: %v, child: %v", err, cerr)
-					}
-					if !slices.Equal(called, steps) {
-						t.Fatalf("handlers ran %q, want %q", called, steps)
-					}
-				})
-				for i, m := range order {
-					t.Run(fmt.Sprintf("%s/child error at %s", name, describeMsg(m)), func(t *testing.T) {
-						err, called, _ := drive(t, k, terminal, notify, childScript{i, -1, -1}, "")
-						var ie *protocol.InitError
-						if !errors.As(err, &ie) || !errors.Is(err, unix.EPERM) || ie.Op != "step "+string(m) {
-							t.Fatalf("parent error %v, want the child's InitError with EPERM", err)
+		for _, hooks := range []bool{false, true} {
+			for _, terminal := range []bool{false, true} {
+				for _, notify := range []bool{false, true} {
+					order := protocol.ParentOrder(k, hooks, terminal, notify)
+					steps := order[:len(order)-1] // all but the final EOF
+					name := fmt.Sprintf("%s/hooks=%v/terminal=%v/notify=%v", k, hooks, terminal, notify)
+					t.Run(name+"/ok", func(t *testing.T) {
+						err, called, cerr := drive(t, k, hooks, terminal, notify, noFault, "")
+						if err != nil || cerr != nil {
+							t.Fatalf("parent: %v, child: %v", err, cerr)
 						}
-						if !slices.Equal(called, steps[:i]) {
-							t.Fatalf("handlers ran %q, want %q", called, steps[:i])
+						if !slices.Equal(called, steps) {
+							t.Fatalf("handlers ran %q, want %q", called, steps)
 						}
 					})
-					if m == protocol.MsgEOF {
-						continue
-					}
-					t.Run(fmt.Sprintf("%s/handler error at %s", name, m), func(t *testing.T) {
-						err, called, cerr := drive(t, k, terminal, notify, noFault, m)
-						if !errors.Is(err, errHandler) {
-							t.Fatalf("parent error %v, want the handler's", err)
-						}
-						if !slices.Equal(called, steps[:i+1]) {
-							t.Fatalf("handlers ran %q, want %q", called, steps[:i+1])
-						}
-						if m == protocol.MsgHooks || m == protocol.MsgReady {
-							// The child waits for the reply that never comes: it must see the hang-up.
-							if cerr == nil {
-								t.Fatal("child went on without the parent's reply")
+					for i, m := range order {
+						t.Run(fmt.Sprintf("%s/child error at %s", name, describeMsg(m)), func(t *testing.T) {
+							err, called, _ := drive(t, k, hooks, terminal, notify, childScript{i, -1, -1}, "")
+							var ie *protocol.InitError
+							if !errors.As(err, &ie) || !errors.Is(err, unix.EPERM) || ie.Op != "step "+string(m) {
+								t.Fatalf("parent error %v, want the child's InitError with EPERM", err)
 							}
+							if !slices.Equal(called, steps[:i]) {
+								t.Fatalf("handlers ran %q, want %q", called, steps[:i])
+							}
+						})
+						if m == protocol.MsgEOF {
+							continue
 						}
-					})
-					t.Run(fmt.Sprintf("%s/child skips %s", name, m), func(t *testing.T) {
-						err, called, _ := drive(t, k, terminal, notify, childScript{-1, i, -1}, "")
-						if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("want %q", describeMsg(m))) {
-							t.Fatalf("parent error %v, want an order error naming %s", err, m)
-						}
-						if !slices.Equal(called, steps[:i]) {
-							t.Fatalf("handlers ran %q, want %q", called, steps[:i])
-						}
-					})
-					t.Run(fmt.Sprintf("%s/child hangs up at %s", name, m), func(t *testing.T) {
-						err, called, _ := drive(t, k, terminal, notify, childScript{-1, -1, i}, "")
-						if err == nil || !strings.Contains(err.Error(), fmt.Sprintf(`got "EOF", want %q`, m)) {
-							t.Fatalf("parent error %v, want an early-EOF error at %s", err, m)
-						}
-						if !slices.Equal(called, steps[:i]) {
-							t.Fatalf("handlers ran %q, want %q", called, steps[:i])
-						}
-					})
+						t.Run(fmt.Sprintf("%s/handler error at %s", name, m), func(t *testing.T) {
+							err, called, cerr := drive(t, k, hooks, terminal, notify, noFault, m)
+							if !errors.Is(err, errHandler) {
+								t.Fatalf("parent error %v, want the handler's", err)
+							}
+							if !slices.Equal(called, steps[:i+1]) {
+								t.Fatalf("handlers ran %q, want %q", called, steps[:i+1])
+							}
+							if m == protocol.MsgHooks || m == protocol.MsgReady {
+								// The child waits for the reply that never comes: it must see the hang-up.
+								if cerr == nil {
+									t.Fatal("child went on without the parent's reply")
+								}
+							}
+						})
+						t.Run(fmt.Sprintf("%s/child skips %s", name, m), func(t *testing.T) {
+							err, called, _ := drive(t, k, hooks, terminal, notify, childScript{-1, i, -1}, "")
+							if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("want %q", describeMsg(m))) {
+								t.Fatalf("parent error %v, want an order error naming %s", err, m)
+							}
+							if !slices.Equal(called, steps[:i]) {
+								t.Fatalf("handlers ran %q, want %q", called, steps[:i])
+							}
+						})
+						t.Run(fmt.Sprintf("%s/child hangs up at %s", name, m), func(t *testing.T) {
+							err, called, _ := drive(t, k, hooks, terminal, notify, childScript{-1, -1, i}, "")
+							if err == nil || !strings.Contains(err.Error(), fmt.Sprintf(`got "EOF", want %q`, m)) {
+								t.Fatalf("parent error %v, want an early-EOF error at %s", err, m)
+							}
+							if !slices.Equal(called, steps[:i]) {
+								t.Fatalf("handlers ran %q, want %q", called, steps[:i])
+							}
+						})
+					}
 				}
 			}
 		}
@@ -244,7 +252,7 @@ func TestDriveChildRefusesOtherKindsMessages(t *testing.T) {
 			}()
 			cfg := &protocol.InitConfig{Spec: &specs.Spec{Process: &specs.Process{}}, Exec: tt.kind == protocol.KindExec}
 			rec := &recorder{}
-			err = driveChild(protocol.NewParent(p, tt.kind, false, false), cfg, rec.handlers(tt.kind), func() {})
+			err = driveChild(protocol.NewParent(p, tt.kind, true, false, false), cfg, rec.handlers(tt.kind), func() {})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want %s", err, tt.want)
 			}
@@ -317,8 +325,8 @@ func TestDriveChildMountSource(t *testing.T) {
 				hooks: func() error { return nil },
 				ready: func() error { return nil },
 			}
-			cfg := &protocol.InitConfig{Spec: &specs.Spec{Process: &specs.Process{}}}
-			err = driveChild(protocol.NewParent(p, protocol.KindInit, false, false), cfg, h, func() {})
+			cfg := &protocol.InitConfig{Spec: &specs.Spec{Process: &specs.Process{}, Hooks: runtimeHooks}}
+			err = driveChild(protocol.NewParent(p, protocol.KindInit, true, false, false), cfg, h, func() {})
 			p.Close()
 			cerr := <-childErr
 			if fail {

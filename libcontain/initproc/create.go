@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/contain-runtime/contain/hooks"
+	"github.com/contain-runtime/contain/libcontain/internal/protocol"
 	"github.com/contain-runtime/contain/libcontain/namespaces"
 	"github.com/contain-runtime/contain/libcontain/rootfs"
 )
@@ -72,8 +73,10 @@ func (in *initProc) create() (string, error) {
 	if err := rootfs.Prepare(rc); err != nil {
 		return "prepare rootfs", err
 	}
-	if err := in.c.Hooks(); err != nil {
-		return "wait for runtime hooks", err
+	if protocol.RuntimeHooks(s) {
+		if err := in.c.Hooks(); err != nil {
+			return "wait for runtime hooks", err
+		}
 	}
 	if s.Hooks != nil {
 		if err := hooks.Run(context.Background(), "createContainer", s.Hooks.CreateContainer, &cfg.State); err != nil {

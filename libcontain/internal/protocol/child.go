@@ -9,10 +9,10 @@ import (
 // Child is the end of the process the runtime started (init or exec).
 type Child struct{ conn }
 
-// NewChild wraps the child's end of the socket. It expects init's order until RecvConfig has
-// seen an exec config.
+// NewChild wraps the child's end of the socket. It expects init's order with hooks until
+// RecvConfig has seen the config that says which.
 func NewChild(f *os.File) *Child {
-	return &Child{conn{f: f, order: childOrder(KindInit)}}
+	return &Child{conn{f: f, order: childOrder(KindInit, true)}}
 }
 
 // RecvConfig receives the config, and with it which kind of child this is.
@@ -25,7 +25,9 @@ func (c *Child) RecvConfig() (*InitConfig, error) {
 		return nil, errors.New("sync: config message without a config")
 	}
 	if m.Config.Exec {
-		c.order = childOrder(KindExec)
+		c.order = childOrder(KindExec, false)
+	} else if !RuntimeHooks(m.Config.Spec) {
+		c.order = childOrder(KindInit, false)
 	}
 	return m.Config, nil
 }

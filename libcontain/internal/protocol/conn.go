@@ -34,6 +34,8 @@ type conn struct {
 	order  []Msg
 	next   int
 	parent bool // the runtime's end: the child may report an error at any step
+	// sources: init's parent, which answers mount-source requests before the first step.
+	sources bool
 }
 
 func (c *conn) send(m *message) error { return c.sendFd(m, -1) }
@@ -69,9 +71,9 @@ func (c *conn) recv() (*message, error) {
 		}
 		return m, nil
 	}
-	// A request the child may repeat before a step does not advance the order (the child reads
-	// its answer itself, see Child.MountSource).
-	if before, ok := repeatable[m.Type]; ok && c.parent && c.next < len(c.order) && c.order[c.next] == before {
+	// A request init may repeat before its first step does not advance the order (the child
+	// reads its answer itself, see Child.MountSource).
+	if m.Type == MsgMountSource && c.sources && c.next == 0 {
 		return m, nil
 	}
 	if c.next >= len(c.order) {

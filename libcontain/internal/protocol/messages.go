@@ -5,18 +5,22 @@
 // neither.
 package protocol
 
+import specs "github.com/opencontainers/runtime-spec/specs-go"
+
 // One SOCK_SEQPACKET socketpair, one JSON message per packet, fds by SCM_RIGHTS. Every
 // rendezvous has a name; the order is fixed and checked on both ends.
 //
 //	message          direction       reply            meaning
 //	config           parent → child  —                everything the child needs (spec, rootfs, state for hooks)
-//	mount-source     child → parent  mount-source-fd  init only, before hooks, any number of times: the
+//	mount-source     child → parent  mount-source-fd  init only, before its first step (hooks, or
+//	                                                  console or ready without them), any number of times: the
 //	                                                  runtime opens bind source number Index of the spec
 //	                                                  (id-mapped, or one init cannot open from its user
 //	                                                  namespace) in init's mount namespace
 //	mount-source-fd  parent → child  —                that source (SCM_RIGHTS); Detached: an open_tree copy
 //	hooks            child → parent  hooks-done       init only: mounts are done, parent runs prestart +
-//	                                                  createRuntime hooks
+//	                                                  createRuntime hooks; only when the spec has some
+//	                                                  (RuntimeHooks), a round trip saved otherwise
 //	console          child → parent  —                the pty master (SCM_RIGHTS), only when process.terminal
 //	ready            child → parent  ready-ack        pre-exec setup done: parent applies rlimits (init:
 //	                                                  cgroup limits, monitor, saves state)
@@ -30,8 +34,8 @@ type Msg string
 const (
 	MsgConfig Msg = "config"
 	MsgHooks  Msg = "hooks"
-	// MsgMountSource and its reply MsgMountSourceFd come before MsgHooks, any number of times:
-	// see repeatable.
+	// MsgMountSource and its reply MsgMountSourceFd come before init's first step, any number of
+	// times (conn.sources).
 	MsgMountSource   Msg = "mount-source"
 	MsgMountSourceFd Msg = "mount-source-fd"
 	MsgHooksDone     Msg = "hooks-done"
@@ -73,15 +77,11 @@ type MountSource struct {
 	Detached bool `json:"detached,omitempty"` // the fd is a mount of its own: attach it with move_mount
 }
 
-// repeatable are the requests a child may make any number of times, each answered at once,
-// before the step they map to (and not after it).
-var repeatable = map[Msg]Msg{MsgMountSource: MsgHooks}
-
 // ParentOrder is what the parent must receive, in order, from a child of kind k. An error
 // message may replace any step.
-func ParentOrder(k Kind, terminal, seccompNotify bool) []Msg {
+func ParentOrder(k Kind, hooks, terminal, seccompNotify bool) []Msg {
 	var order []Msg
-	if k == KindInit {
+	if k == KindInit && hooks {
 		order = append(order, MsgHooks)
 	}
 	if terminal {
@@ -95,11 +95,18 @@ func ParentOrder(k Kind, terminal, seccompNotify bool) []Msg {
 }
 
 // childOrder is what the child must receive, in order.
-func childOrder(k Kind) []Msg {
-	if k == KindExec {
+func childOrder(k Kind, hooks bool) []Msg {
+	if k == KindExec || !hooks {
 		return []Msg{MsgConfig, MsgReadyAck}
 	}
 	return []Msg{MsgConfig, MsgHooksDone, MsgReadyAck}
+}
+
+// RuntimeHooks reports whether s has hooks the runtime runs at init's hooks step (prestart,
+// createRuntime): without them both ends leave the step out.
+func RuntimeHooks(s *specs.Spec) bool {
+	//lint:ignore SA1019 prestart is deprecated but still sent by clients and run by runc
+	return s != nil && s.Hooks != nil && (len(s.Hooks.Prestart) > 0 || len(s.Hooks.CreateRuntime) > 0)
 }
 
 func describe(t Msg) string {

@@ -40,7 +40,7 @@ func TestSyncMountSource(t *testing.T) {
 		}
 		done <- gots
 	}()
-	if err := pc.SendConfig(&InitConfig{}); err != nil {
+	if err := pc.SendConfig(&InitConfig{Spec: hooksSpec}); err != nil {
 		t.Fatal(err)
 	}
 	for n := 0; ; n++ {
@@ -105,7 +105,7 @@ func TestSyncMountSourceOutOfOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pc, ic := NewParent(p, KindExec, false, false), NewChild(c)
+		pc, ic := NewParent(p, KindExec, true, false, false), NewChild(c)
 		defer pc.Close()
 		defer ic.Close()
 		if err := ic.send(&message{Type: MsgMountSource, Source: &MountSource{}}); err != nil {
@@ -126,7 +126,7 @@ func TestSyncMountSourceOutOfOrder(t *testing.T) {
 	})
 	t.Run("reply without request", func(t *testing.T) {
 		pc, ic := pair(t)
-		if err := pc.SendConfig(&InitConfig{}); err != nil {
+		if err := pc.SendConfig(&InitConfig{Spec: hooksSpec}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := ic.RecvConfig(); err != nil {

@@ -11,10 +11,11 @@ type Parent struct {
 	source int // the Index of the last mount-source request
 }
 
-// NewParent wraps the parent's end of the socket for a child of kind k. terminal and
-// seccompNotify say whether the child will send a console and a seccomp listener.
-func NewParent(f *os.File, k Kind, terminal, seccompNotify bool) *Parent {
-	return &Parent{conn: conn{f: f, order: ParentOrder(k, terminal, seccompNotify), parent: true}}
+// NewParent wraps the parent's end of the socket for a child of kind k. hooks, terminal and
+// seccompNotify say whether the child will ask for the runtime's hooks (RuntimeHooks of the
+// spec it is sent) and send a console and a seccomp listener.
+func NewParent(f *os.File, k Kind, hooks, terminal, seccompNotify bool) *Parent {
+	return &Parent{conn: conn{f: f, order: ParentOrder(k, hooks, terminal, seccompNotify), parent: true, sources: k == KindInit}}
 }
 
 func (p *Parent) SendConfig(cfg *InitConfig) error {

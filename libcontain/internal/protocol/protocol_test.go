@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -17,7 +18,7 @@ func pair(t *testing.T) (*Parent, *Child) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc, ic := NewParent(p, KindInit, false, false), NewChild(c)
+	pc, ic := NewParent(p, KindInit, true, false, false), NewChild(c)
 	t.Cleanup(func() { pc.Close(); ic.Close() })
 	return pc, ic
 }
@@ -41,7 +42,7 @@ func TestSyncOrder(t *testing.T) {
 		ic.Close()
 		done <- err
 	}()
-	if err := pc.SendConfig(&InitConfig{Rootfs: big}); err != nil {
+	if err := pc.SendConfig(&InitConfig{Spec: hooksSpec, Rootfs: big}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []Msg{MsgHooks, MsgReady, MsgEOF} {
@@ -112,7 +113,7 @@ func TestSyncConsoleFd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc, ic := NewParent(p, KindInit, true, false), NewChild(c)
+	pc, ic := NewParent(p, KindInit, true, true, false), NewChild(c)
 	defer pc.Close()
 	defer ic.Close()
 	r, w, err := os.Pipe()
@@ -145,7 +146,7 @@ func TestSyncConsoleFd(t *testing.T) {
 	// Skipping the console message is an order error.
 	pc2, ic2 := pair(t)
 	_ = pc2
-	pcT := NewParent(pc2.f, KindInit, true, false)
+	pcT := NewParent(pc2.f, KindInit, true, true, false)
 	if err := ic2.send(&message{Type: MsgHooks}); err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +182,7 @@ func TestSyncSeccompListener(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pc, ic := NewParent(p, KindInit, false, notify), NewChild(c)
+		pc, ic := NewParent(p, KindInit, true, false, notify), NewChild(c)
 		for _, m := range []Msg{MsgHooks, MsgReady} {
 			if err := ic.send(&message{Type: m}); err != nil {
 				t.Fatal(err)
@@ -211,5 +212,62 @@ func TestSyncSeccompListener(t *testing.T) {
 		r.Close()
 		pc.Close()
 		ic.Close()
+	}
+}
+
+// hooksSpec has a hook the runtime runs (RuntimeHooks), so init's order has the hooks step.
+var hooksSpec = &specs.Spec{Hooks: &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/true"}}}}
+
+// TestSyncOrderWithoutHooks: a spec without prestart or createRuntime hooks leaves the hooks step
+// out on both ends, and mount-source requests still come before the first step (ready here).
+func TestSyncOrderWithoutHooks(t *testing.T) {
+	p, c, err := NewSocketPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := &specs.Spec{Hooks: &specs.Hooks{CreateContainer: []specs.Hook{{Path: "/bin/true"}}}}
+	pc, ic := NewParent(p, KindInit, RuntimeHooks(spec), false, false), NewChild(c)
+	t.Cleanup(func() { pc.Close(); ic.Close() })
+	done := make(chan error, 1)
+	go func() {
+		_, err := ic.RecvConfig()
+		if err == nil {
+			var f *os.File
+			if f, _, err = ic.MountSource(2); err == nil {
+				f.Close()
+			}
+		}
+		if err == nil {
+			err = ic.Ready()
+		}
+		ic.Close()
+		done <- err
+	}()
+	if err := pc.SendConfig(&InitConfig{Spec: spec}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []Msg{MsgMountSource, MsgReady, MsgEOF} {
+		got, _, err := pc.Next()
+		if err != nil || got != want {
+			t.Fatalf("Next = %q, %v; want %q", got, err, want)
+		}
+		switch got {
+		case MsgMountSource:
+			r, w, perr := os.Pipe()
+			if perr != nil {
+				t.Fatal(perr)
+			}
+			w.Close()
+			err = pc.SendMountSource(r, false)
+			r.Close()
+		case MsgReady:
+			err = pc.SendReadyAck()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
