@@ -154,9 +154,11 @@ type builder struct {
 	iso         *spec.Isolators
 	sandbox     *sandbox.Sandbox
 	madeSandbox bool
-	monitor     *os.Process
-	closeAfter  []*os.File // sandbox stdio files, handed to init
-	preserved   []*os.File // --preserve-fds: init's first extra files
+	// plannedSandbox is the run dir planSandbox picked, for prepareSandbox to make.
+	plannedSandbox *sandbox.Sandbox
+	monitor        *os.Process
+	closeAfter     []*os.File // sandbox stdio files, handed to init
+	preserved      []*os.File // --preserve-fds: init's first extra files
 	// notifySocket is the host's NOTIFY_SOCKET, relayed to at start.
 	notifySocket string
 	// console is the pty master of a terminal container run in the foreground.
@@ -165,8 +167,9 @@ type builder struct {
 	hookState specs.State
 	// rec is what create has said it makes (halfcreate.go), saved before each piece is made;
 	// the cgroup and the sandbox are made at once (build), so updates take recMu.
-	rec   createRecord
-	recMu sync.Mutex
+	rec        createRecord
+	recMu      sync.Mutex
+	recUnsaved bool // note changed rec after the last save
 	// joinCgroups are the v1 dirs init joins itself (startEarly).
 	joinCgroups []string
 	// setup is what init applies to itself before the process runs.
@@ -181,19 +184,30 @@ func (b *builder) build() error {
 			f.Close()
 		}
 	}()
-	fifo, err := b.makeFifo()
+	// The exec fifo is made while the sandbox and the cgroup are planned, recorded in one write
+	// (planCgroup's or saveNoted's) before either is made, and, for an early start, the unified
+	// dir is made: init needs all of it at its fork.
+	type made struct {
+		f   *os.File
+		err error
+	}
+	fifoDone := make(chan made, 1)
+	go func() {
+		f, err := b.makeFifo()
+		fifoDone <- made{f, err}
+	}()
+	cg, early, err := b.planAndStart()
+	fm := <-fifoDone
+	if fm.f != nil {
+		defer fm.f.Close()
+	}
+	if err == nil {
+		err = fm.err
+	}
 	if err != nil {
 		return err
 	}
-	defer fifo.Close()
-	cg, err := b.planCgroup()
-	if err != nil {
-		return err
-	}
-	early, err := b.startEarly(cg)
-	if err != nil {
-		return err
-	}
+	fifo := fm.f
 	// The cgroup is made while the sandbox and the saved config are (and the binary is sealed,
 	// since Create began): all are mostly the kernel's work (cgroupfs mkdirs and limit writes,
 	// the file system's, a mount), under different locks, and init needs them all before it
@@ -278,6 +292,23 @@ func (b *builder) build() error {
 		}
 	}
 	return nil
+}
+
+// planAndStart plans the sandbox and the cgroup, records both, and prepares an early start
+// (startEarly).
+func (b *builder) planAndStart() (cgroups.Manager, bool, error) {
+	if err := b.planSandbox(); err != nil {
+		return nil, false, err
+	}
+	cg, err := b.planCgroup()
+	if err != nil {
+		return nil, false, err
+	}
+	if err := b.saveNoted(); err != nil {
+		return nil, false, err
+	}
+	early, err := b.startEarly(cg)
+	return cg, early, err
 }
 
 // startEarly decides whether init starts before its cgroup cg (planned, not made) and its files

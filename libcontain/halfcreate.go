@@ -52,6 +52,7 @@ func (b *builder) record(update func(r *createRecord)) error {
 	b.recMu.Lock()
 	defer b.recMu.Unlock()
 	update(&b.rec)
+	b.recUnsaved = false
 	data, err := json.Marshal(&b.rec)
 	if err != nil {
 		return fmt.Errorf("record what create makes: %w", err)
@@ -60,6 +61,26 @@ func (b *builder) record(update func(r *createRecord)) error {
 		return fmt.Errorf("record what create makes: %w", err)
 	}
 	return nil
+}
+
+// note changes the record without saving it: the next record saves it, which must come before
+// what was noted is made (build saves it at once if nothing else did).
+func (b *builder) note(update func(r *createRecord)) {
+	b.recMu.Lock()
+	defer b.recMu.Unlock()
+	update(&b.rec)
+	b.recUnsaved = true
+}
+
+// saveNoted saves what was noted and not saved since.
+func (b *builder) saveNoted() error {
+	b.recMu.Lock()
+	unsaved := b.recUnsaved
+	b.recMu.Unlock()
+	if !unsaved {
+		return nil
+	}
+	return b.record(func(*createRecord) {})
 }
 
 // missingDirs lists the dirs of paths that do not exist yet, with their missing parents,

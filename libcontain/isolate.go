@@ -33,19 +33,29 @@ const (
 	MonitorReportFile = "monitor.json"
 )
 
-// prepareSandbox gives the container its sandbox (quick mode brings its own), the volumes the
-// annotations ask for, and, with io.contain.stdio=sandbox, files for its stdout and stderr.
+// planSandbox picks the container's sandbox run dir (quick mode brings its own) and notes it in
+// the record; prepareSandbox makes it.
+func (b *builder) planSandbox() error {
+	if b.o.Sandbox != nil {
+		return nil
+	}
+	sb, err := sandbox.Plan(b.rt.WorkDir, b.o.ID, time.Now())
+	if err != nil {
+		return err
+	}
+	// Recorded before it exists (saved with the cgroup's plan): a kill after the mkdir must not
+	// leave it (halfcreate.go).
+	b.note(func(r *createRecord) { r.Sandbox = sb.Dir })
+	b.plannedSandbox = sb
+	return nil
+}
+
+// prepareSandbox gives the container its sandbox, the volumes the annotations ask for, and, with
+// io.contain.stdio=sandbox, files for its stdout and stderr.
 func (b *builder) prepareSandbox() error {
 	sb := b.o.Sandbox
 	if sb == nil {
-		var err error
-		if sb, err = sandbox.Plan(b.rt.WorkDir, b.o.ID, time.Now()); err != nil {
-			return err
-		}
-		// Recorded before it exists: a kill after the mkdir must not leave it (halfcreate.go).
-		if err := b.record(func(r *createRecord) { r.Sandbox = sb.Dir }); err != nil {
-			return err
-		}
+		sb = b.plannedSandbox
 		if err := sb.Make(); err != nil {
 			return err
 		}
