@@ -128,16 +128,56 @@ func (r *inRoot) mkdirAll(p string) (*os.File, error) {
 	return f, nil
 }
 
+// openDirInRoot is openat2InRoot for a directory: ENOTDIR when p is something else.
+func openDirInRoot(root *os.File, p string) (*os.File, error) {
+	f, err := openat2InRoot(root, p)
+	if err != nil {
+		return nil, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		f.Close()
+		return nil, &os.PathError{Op: "open", Path: p, Err: unix.ENOTDIR}
+	}
+	return f, nil
+}
+
+// mkdirUnder creates the last component of p (mode 0755) under its parent, which must exist as a
+// directory, and returns a handle on it. Any failure is the caller's to retry another way.
+func mkdirUnder(root *os.File, p string) (*os.File, error) {
+	dir, base := filepath.Split(p)
+	if base == "" || base == "." || base == ".." {
+		return nil, unix.EINVAL
+	}
+	parent, err := openDirInRoot(root, dir)
+	if err != nil {
+		return nil, err
+	}
+	defer parent.Close()
+	if err := unix.Mkdirat(int(parent.Fd()), base, 0o755); err != nil {
+		return nil, err
+	}
+	fd, err := unix.Openat(int(parent.Fd()), base, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), p), nil
+}
+
 func (r *inRoot) mkdirAllAt(p string) (*os.File, error) {
 	// Most directories asked for exist (/proc, /dev, /sys of an image): a plain lookup finds
 	// them at a fraction of MkdirAllHandle's cost, which resolves each component through
 	// pathrs-lite. Anything else (missing, not a directory, no openat2) is left to it.
-	if f, err := openat2InRoot(r.f, cleanPath(p)); err == nil {
-		var st unix.Stat_t
-		if unix.Fstat(int(f.Fd()), &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+	if f, err := openDirInRoot(r.f, cleanPath(p)); err == nil {
+		return f, nil
+	} else if errors.Is(err, unix.ENOENT) {
+		// A missing last component under an existing directory (/dev/pts on a fresh /dev):
+		// mkdirat by name under the parent's handle creates nothing anywhere else (mkdir never
+		// follows the last component; a dangling symlink there fails with EEXIST), and the new
+		// directory is opened by name without following anything.
+		if f, err := mkdirUnder(r.f, cleanPath(p)); err == nil {
 			return f, nil
 		}
-		f.Close()
 	}
 	f, err := pathrs.MkdirAllHandle(r.f, cleanPath(p), 0o755)
 	if err != nil {
