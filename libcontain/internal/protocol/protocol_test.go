@@ -45,7 +45,17 @@ func TestSyncOrder(t *testing.T) {
 	if err := pc.SendConfig(&InitConfig{Spec: hooksSpec, Rootfs: big}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []Msg{MsgHooks, MsgReady, MsgEOF} {
+	answer(t, pc, MsgHooks, MsgReady, MsgEOF)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// answer is the parent's side: it expects wants in order and answers each (a mount source is
+// an empty pipe).
+func answer(t *testing.T, pc *Parent, wants ...Msg) {
+	t.Helper()
+	for _, want := range wants {
 		got, _, err := pc.Next()
 		if err != nil || got != want {
 			t.Fatalf("Next = %q, %v; want %q", got, err, want)
@@ -55,13 +65,18 @@ func TestSyncOrder(t *testing.T) {
 			err = pc.SendHooksDone()
 		case MsgReady:
 			err = pc.SendReadyAck()
+		case MsgMountSource:
+			r, w, perr := os.Pipe()
+			if perr != nil {
+				t.Fatal(perr)
+			}
+			w.Close()
+			err = pc.SendMountSource(r, false)
+			r.Close()
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -246,27 +261,7 @@ func TestSyncOrderWithoutHooks(t *testing.T) {
 	if err := pc.SendConfig(&InitConfig{Spec: spec}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []Msg{MsgMountSource, MsgReady, MsgEOF} {
-		got, _, err := pc.Next()
-		if err != nil || got != want {
-			t.Fatalf("Next = %q, %v; want %q", got, err, want)
-		}
-		switch got {
-		case MsgMountSource:
-			r, w, perr := os.Pipe()
-			if perr != nil {
-				t.Fatal(perr)
-			}
-			w.Close()
-			err = pc.SendMountSource(r, false)
-			r.Close()
-		case MsgReady:
-			err = pc.SendReadyAck()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	answer(t, pc, MsgMountSource, MsgReady, MsgEOF)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
