@@ -184,6 +184,15 @@ func (b *builder) build() error {
 			f.Close()
 		}
 	}()
+	plan, err := namespaces.PlanInit(b.spec.Linux.Namespaces)
+	if err != nil {
+		return err
+	}
+	var netns *netnsAhead
+	if plan.CloneFlags&unix.CLONE_NEWNET != 0 && plan.CloneFlags&unix.CLONE_NEWUSER == 0 && len(plan.Join) == 0 {
+		netns = startNetnsAhead()
+		defer netns.discard()
+	}
 	// The exec fifo is made while the sandbox and the cgroup are planned, recorded in one write
 	// (planCgroup's or saveNoted's) before either is made, and, for an early start, the unified
 	// dir is made: init needs all of it at its fork.
@@ -241,10 +250,6 @@ func (b *builder) build() error {
 			return err
 		}
 	}
-	plan, err := namespaces.PlanInit(b.spec.Linux.Namespaces)
-	if err != nil {
-		return err
-	}
 	if !namespaces.Lists(b.spec.Linux.Namespaces, specs.MountNamespace) {
 		// init will mount below the rootfs in our namespace: recorded before it can.
 		if err := b.record(func(r *createRecord) { r.SharedRootfs = b.rootfs }); err != nil {
@@ -255,7 +260,7 @@ func (b *builder) build() error {
 		kind: protocol.KindInit, log: b.rt.Log, sealed: b.seal, progress: b.o.Progress,
 		stdin: b.o.Stdin, stdout: b.o.Stdout, stderr: b.o.Stderr, preserved: b.preserved, fifo: fifo,
 		cloneFlags: plan.CloneFlags, uidMaps: b.spec.Linux.UIDMappings, gidMaps: b.spec.Linux.GIDMappings,
-		cg: b.cg, config: b.initConfig,
+		cg: b.cg, config: b.initConfig, netns: netns,
 		handlers: handlers{
 			mountSource: b.mountSource,
 			hooks:       b.runtimeHooks,

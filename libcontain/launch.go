@@ -50,6 +50,9 @@ type launcher struct {
 	// joinsLate: cg's v1 dirs do not exist yet when the child starts; it is cloned into the
 	// unified dir alone (if any) and joins the rest itself (InitConfig.JoinCgroups).
 	joinsLate bool
+	// netns, if set, is a thread with the new network namespace made ahead, to fork the child
+	// from (create, without user namespace or joins).
+	netns *netnsAhead
 	// beforeConfig, if set, runs once the child has started and before it is sent its config:
 	// create's preparations that overlap the child's start (earlyInit).
 	beforeConfig func() error
@@ -200,7 +203,18 @@ func (l *launcher) start(exe, sock, logW *os.File) (*os.Process, error) {
 			return nil, fmt.Errorf("join namespaces: %w", err)
 		}
 	}
+	ahead := l.netns != nil && join == nil && placer == nil && l.affinity == nil &&
+		cmd.SysProcAttr.Cloneflags&unix.CLONE_NEWNET != 0 && cmd.SysProcAttr.Cloneflags&unix.CLONE_NEWUSER == 0
 	restore, err := withoutHugePages(func() (err error) {
+		if ahead {
+			flags := cmd.SysProcAttr.Cloneflags
+			cmd.SysProcAttr.Cloneflags &^= unix.CLONE_NEWNET
+			made, err := l.netns.fork(cmd.Start)
+			if made {
+				return err
+			}
+			cmd.SysProcAttr.Cloneflags = flags
+		}
 		l.placerGone, err = l.startWithAffinity(cmd, placer, nil)
 		return err
 	})
