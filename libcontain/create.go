@@ -260,7 +260,7 @@ func (b *builder) build() error {
 		kind: protocol.KindInit, log: b.rt.Log, sealed: b.seal, progress: b.o.Progress,
 		stdin: b.o.Stdin, stdout: b.o.Stdout, stderr: b.o.Stderr, preserved: b.preserved, fifo: fifo,
 		cloneFlags: plan.CloneFlags, uidMaps: b.spec.Linux.UIDMappings, gidMaps: b.spec.Linux.GIDMappings,
-		cg: b.cg, config: b.initConfig, netns: netns,
+		config: b.initConfig, netns: netns,
 		handlers: handlers{
 			mountSource: b.mountSource,
 			hooks:       b.runtimeHooks,
@@ -273,9 +273,12 @@ func (b *builder) build() error {
 			},
 		},
 	}
+	// b.cg only once prepare has returned: createCgroup sets it, in its goroutine.
 	if early {
 		l.cg, l.joinsLate, l.beforeConfig = cg, true, prepare
 		b.joinCgroups = cg.(cgroups.LateJoiner).ThreadDirs()
+	} else {
+		l.cg = b.cg
 	}
 	if len(plan.Join) > 0 {
 		l.join = &nsenter.Request{Namespaces: plan.Join, Unshare: plan.Unshare}
