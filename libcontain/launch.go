@@ -296,7 +296,7 @@ func startPlaced(cmd *exec.Cmd, placer cgroups.ThreadJoiner, prepare, enter func
 		return nil, cmd.Start()
 	}
 	done := make(chan placed, 1)
-	go startOnPlacedThread(cmd, placer, prepare, enter, done)
+	go onThrowawayThread(func() { startOnPlacedThread(cmd, placer, prepare, enter, done) })
 	r := <-done
 	if placer == nil {
 		return nil, r.err
@@ -315,17 +315,26 @@ type placed struct {
 	err error
 }
 
-func startOnPlacedThread(cmd *exec.Cmd, placer cgroups.ThreadJoiner, prepare, enter func() error, done chan<- placed) {
+// onThrowawayThread runs f locked to an OS thread that is not the main one and is never handed
+// back: the goroutine that calls it returns still locked, and the Go runtime then ends the
+// thread, with whatever f changed of it (cgroups, namespaces, affinity, credentials). It returns
+// when f has.
+func onThrowawayThread(f func()) {
 	runtime.LockOSThread()
 	if unix.Gettid() == unix.Getpid() {
 		// The main thread, which the Go runtime never ends. Holding it here makes the goroutine
 		// below run on another one.
-		inner := make(chan placed, 1)
-		go startOnPlacedThread(cmd, placer, prepare, enter, inner)
-		done <- <-inner
+		inner := make(chan struct{})
+		go func() { onThrowawayThread(f); close(inner) }()
+		<-inner
 		runtime.UnlockOSThread()
 		return
 	}
+	f()
+}
+
+// startOnPlacedThread is startPlaced's work, on the throwaway thread.
+func startOnPlacedThread(cmd *exec.Cmd, placer cgroups.ThreadJoiner, prepare, enter func() error, done chan<- placed) {
 	tid := unix.Gettid()
 	if prepare != nil {
 		if err := prepare(); err != nil {

@@ -1,10 +1,6 @@
 package libcontain
 
-import (
-	"runtime"
-
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 // netnsAhead makes a new container's network namespace on a runtime thread of its own while
 // create prepares the rest, and forks init from that thread, so that init is cloned without
@@ -22,21 +18,11 @@ type netnsAhead struct {
 
 func startNetnsAhead() *netnsAhead {
 	a := &netnsAhead{made: make(chan error, 1), run: make(chan func() error), done: make(chan error, 1)}
-	go a.thread()
+	go onThrowawayThread(a.thread)
 	return a
 }
 
 func (a *netnsAhead) thread() {
-	runtime.LockOSThread()
-	if unix.Gettid() == unix.Getpid() {
-		// The main thread, which the Go runtime never ends. Holding it here makes the goroutine
-		// below run on another one.
-		inner := make(chan struct{})
-		go func() { a.thread(); close(inner) }()
-		<-inner
-		runtime.UnlockOSThread()
-		return
-	}
 	err := unix.Unshare(unix.CLONE_NEWNET)
 	a.made <- err
 	if err != nil {
