@@ -23,6 +23,7 @@ import (
 	"github.com/contain-runtime/contain/libcontain/proc"
 	"github.com/contain-runtime/contain/libcontain/rootfs"
 	"github.com/contain-runtime/contain/libcontain/sandbox"
+	"github.com/contain-runtime/contain/libcontain/seccomp"
 	"github.com/contain-runtime/contain/spec"
 	"github.com/contain-runtime/contain/state"
 )
@@ -174,6 +175,8 @@ type builder struct {
 	joinCgroups []string
 	// setup is what init applies to itself before the process runs.
 	setup protocol.ProcessSetup
+	// filters are the compiled seccomp filters init loads (jail, profile).
+	filters []*seccomp.Filter
 	// seal is the sealed binary init starts from, begun by Create.
 	seal *pendingSeal
 }
@@ -220,8 +223,14 @@ func (b *builder) build() error {
 	// The cgroup is made while the sandbox and the saved config are (and the binary is sealed,
 	// since Create began): all are mostly the kernel's work (cgroupfs mkdirs and limit writes,
 	// the file system's, a mount), under different locks, and init needs them all before it
-	// is sent its config. With early, init starts meanwhile too (see startEarly).
-	cgDone, filesDone := make(chan error, 1), make(chan error, 1)
+	// is sent its config; so are the seccomp filters, compiled. With early, init starts
+	// meanwhile too (see startEarly).
+	cgDone, filesDone, filtersDone := make(chan error, 1), make(chan error, 1), make(chan error, 1)
+	go func() {
+		var err error
+		b.filters, err = seccompFilters(b.spec, b.iso.Jail)
+		filtersDone <- err
+	}()
 	go func() {
 		if cg == nil {
 			cgDone <- nil // the systemd driver's unit starts with init; or no cgroup at all
@@ -235,8 +244,10 @@ func (b *builder) build() error {
 	prepare := func() error {
 		prepared.Do(func() {
 			prepErr = <-filesDone
-			if cgErr := <-cgDone; prepErr == nil {
-				prepErr = cgErr
+			for _, done := range []chan error{cgDone, filtersDone} {
+				if err := <-done; prepErr == nil {
+					prepErr = err
+				}
 			}
 			if prepErr == nil {
 				b.rt.Log.Debug("create: sandbox, config and cgroup made")
@@ -412,7 +423,7 @@ func (b *builder) initConfig(pid int) *protocol.InitConfig {
 	return &protocol.InitConfig{
 		Spec: b.spec, Rootfs: b.rootfs, NoPivot: b.o.NoPivot, CgroupPaths: cgroupPaths(b.cg), JoinCgroups: b.joinCgroups,
 		State: b.hookState, Debug: b.rt.Debug, Overlay: b.o.Overlay, Progress: b.o.Progress != nil,
-		Jail: b.iso.Jail, Setup: b.setup,
+		Seccomp: b.filters, Setup: b.setup,
 	}
 }
 

@@ -174,12 +174,16 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	if seal == nil {
 		seal = sealAhead(c.rt.Log, c.rt.Store.Root, o.PreserveFds)
 	}
+	filters, err := seccompFilters(&execSpec, iso.Jail)
+	if err != nil {
+		return -1, err
+	}
 	var console *os.File
 	l := &launcher{
 		kind: protocol.KindExec, log: c.rt.Log, sealed: seal, preserved: preserved,
 		join: &nsenter.Request{Pid: st.Pid}, cg: cg, affinity: affinity,
 		config: func(int) *protocol.InitConfig {
-			return &protocol.InitConfig{Spec: &execSpec, Exec: true, Jail: iso.Jail, Debug: c.rt.Debug, CgroupPaths: st.CgroupPaths, Setup: setup}
+			return &protocol.InitConfig{Spec: &execSpec, Exec: true, Seccomp: filters, Debug: c.rt.Debug, CgroupPaths: st.CgroupPaths, Setup: setup}
 		},
 	}
 	l.handlers = handlers{

@@ -43,15 +43,11 @@ func (in *initProc) becomeProcess() (string, string, error) {
 			return "", "turn transparent huge pages back on", os.NewSyscallError("prctl", err)
 		}
 	}
-	filters, err := buildFilters(s, cfg.Jail)
-	if err != nil {
-		return "", "build seccomp filter", err
-	}
 	// Seal our fds now: once a profile is loaded, close_range may be refused.
 	if err := markCloexec(in.fdBase); err != nil {
 		return "", "mark fds close-on-exec", err
 	}
-	path, env, op, err := becomeUser(s, in.log, func() error { return in.loadFilters(filters) }, false)
+	path, env, op, err := becomeUser(s, in.log, func() error { return in.loadFilters(cfg.Seccomp) }, false)
 	in.env = env
 	return path, op, err
 }

@@ -4,6 +4,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/contain-runtime/contain/libcontain/rootfs"
+	"github.com/contain-runtime/contain/libcontain/seccomp"
 )
 
 // InitConfig is everything the child needs, sent as the `config` message.
@@ -19,9 +20,11 @@ type InitConfig struct {
 	Debug       bool            `json:"debug,omitempty"`
 	Overlay     *rootfs.Overlay `json:"overlay,omitempty"`
 	Progress    bool            `json:"progress,omitempty"` // report steps as progress log lines
-	Jail        bool            `json:"jail,omitempty"`     // io.contain.jail: no new namespaces from exec on
-	Exec        bool            `json:"exec,omitempty"`     // exec into a running container, not create
-	Setup       ProcessSetup    `json:"setup"`
+	// Seccomp are the filters to load, compiled by the runtime (the jail's first): init links no
+	// libseccomp.
+	Seccomp []*seccomp.Filter `json:"seccomp,omitempty"`
+	Exec    bool              `json:"exec,omitempty"` // exec into a running container, not create
+	Setup   ProcessSetup      `json:"setup"`
 	// HugePages: the child started with transparent huge pages off (prctl PR_SET_THP_DISABLE,
 	// so the runtime's pages fit a small memory limit) and turns them back on before it becomes
 	// the container's process, which gets the host's THP policy as under runc.
