@@ -75,7 +75,7 @@ func Create(rt *Runtime, o CreateOpts) (c *Container, err error) {
 	}
 	// The binary is sealed while the spec is read and checked and while the container's files
 	// and cgroup are made (build): the overlay mount takes about as long as those.
-	seal := sealAhead(rt.Log, rt.Store.Root, o.PreserveFds)
+	seal := sealAhead(rt.Log, rt.Store.Root, o.PreserveFds, rt.initDir())
 	defer seal.discard()
 	warmPidfdProbe()
 	bundle, err := filepath.Abs(o.Bundle)

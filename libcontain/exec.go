@@ -66,7 +66,7 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 	warmPidfdProbe()
 	var seal *pendingSeal
 	if childLikely(o) {
-		seal = sealAhead(c.rt.Log, c.rt.Store.Root, o.PreserveFds)
+		seal = sealAhead(c.rt.Log, c.rt.Store.Root, o.PreserveFds, "")
 	}
 	defer func() {
 		if seal != nil {
@@ -172,7 +172,7 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 		return c.execStarted(o, proc, nil)
 	}
 	if seal == nil {
-		seal = sealAhead(c.rt.Log, c.rt.Store.Root, o.PreserveFds)
+		seal = sealAhead(c.rt.Log, c.rt.Store.Root, o.PreserveFds, "")
 	}
 	filters, err := seccompFilters(&execSpec, iso.Jail)
 	if err != nil {

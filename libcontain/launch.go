@@ -87,11 +87,12 @@ type handlers struct {
 // launch starts the child and returns it once it has closed its end of the socket. On failure
 // the child is killed and reaped.
 func (l *launcher) launch() (*os.Process, error) {
-	exe, err := l.sealed.take()
+	self := l.runtimeBinary()
+	exe, err := l.sealed.take(self)
 	if err != nil {
 		return nil, err
 	}
-	l.log.Debug("launch: binary sealed")
+	l.log.Debug("launch: binary sealed", "small", l.sealed.small && !self)
 	defer exe.Close()
 	parentSock, childSock, err := protocol.NewSocketPair()
 	if err != nil {
@@ -137,6 +138,15 @@ func (l *launcher) launch() (*os.Process, error) {
 		return nil, err
 	}
 	return proc, nil
+}
+
+// runtimeBinary reports whether the child must be contain itself rather than the small init
+// binary: it joins namespaces (nsenter's constructor, which must run before the Go runtime
+// starts, is in contain only), or a user namespace is held for it by `contain` run as the
+// holder (newUsernsHolder).
+func (l *launcher) runtimeBinary() bool {
+	return l.kind != protocol.KindInit || l.join != nil ||
+		l.cloneFlags&unix.CLONE_NEWUSER != 0 && needsIDHelpers(l.uidMaps, l.gidMaps)
 }
 
 // start starts the child with the sync socket and the log pipe, in its namespaces and cgroup.

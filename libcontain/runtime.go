@@ -2,6 +2,7 @@ package libcontain
 
 import (
 	"log/slog"
+	"path/filepath"
 
 	"github.com/contain-runtime/contain/state"
 )
@@ -30,4 +31,14 @@ func NewRuntime(root, workDir string, log *slog.Logger, debug bool) (*Runtime, e
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Runtime{Store: st, Log: log, Debug: debug, WorkDir: workDir}, nil
+}
+
+// initDir is where the small init binary is installed (package initexe): beside the sandboxes'
+// directory in the work dir, which is the runtime user's and outlives reboots, so the binary is
+// written once per build of contain. "" without a work dir.
+func (rt *Runtime) initDir() string {
+	if rt.WorkDir == "" {
+		return ""
+	}
+	return filepath.Join(rt.WorkDir, "bin")
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/contain-runtime/contain/libcontain/initexe"
 )
 
 // selfExeMinFd is the lowest fd the sealed binary may have: above the few fds a child inherits
@@ -34,18 +36,51 @@ func sealedSelf(log *slog.Logger, dummyDir string, preserved int) (*os.File, err
 	f, err := sealedOverlay(dummyDir)
 	if err != nil {
 		log.Debug("sealed binary: no overlay, copying to a memfd", "err", err)
-		if f, err = sealedCopy(); err != nil {
+		if f, err = sealedCopy("/proc/self/exe"); err != nil {
 			return nil, err
 		}
 	}
-	// The child is started as /proc/self/fd/N, resolved after the child's fds 3.. were laid
-	// out from ExtraFiles: move the handle above any number those can take.
+	return aboveChildFds(f, preserved)
+}
+
+// sealedInit returns the small init binary (package initexe) installed under dir, sealed the
+// way sealedSelf seals contain: through an overlay of dir, or a memfd copy, a quarter of
+// contain's size. nil: this build embeds none, or it could not be installed or sealed (logged);
+// the caller seals contain itself instead.
+func sealedInit(log *slog.Logger, dir, dummyDir string, preserved int) *os.File {
+	path, st, err := initexe.Install(dir)
+	if err != nil {
+		log.Debug("small init binary not installed, init is contain itself", "err", err)
+	}
+	if path == "" {
+		return nil
+	}
+	f, err := overlayOf(path, st, dummyDir)
+	if err != nil {
+		log.Debug("small init binary: no overlay, copying to a memfd", "err", err)
+		if f, err = sealedCopy(path); err != nil {
+			log.Debug("small init binary not sealed, init is contain itself", "err", err)
+			return nil
+		}
+	}
+	if f, err = aboveChildFds(f, preserved); err != nil {
+		log.Debug("small init binary not sealed, init is contain itself", "err", err)
+		return nil
+	}
+	return f
+}
+
+// aboveChildFds moves the sealed handle f above the fds the child is given. The child is started
+// as /proc/self/fd/N, resolved after the child's fds 3.. were laid out from ExtraFiles (the
+// caller's preserved ones first): N must be above any number those can take.
+func aboveChildFds(f *os.File, preserved int) (*os.File, error) {
 	high, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, selfExeMinFd+preserved)
+	name := f.Name()
 	f.Close()
 	if err != nil {
 		return nil, os.NewSyscallError("fcntl F_DUPFD_CLOEXEC", err)
 	}
-	return os.NewFile(uintptr(high), "contain-init"), nil
+	return os.NewFile(uintptr(high), name), nil
 }
 
 // sealedOverlay opens the running binary through a new overlayfs mount whose top layer is the
@@ -71,7 +106,8 @@ func sealedOverlay(dummyDir string) (*os.File, error) {
 	return overlayOf(exe, &self, dummyDir)
 }
 
-// overlayOf opens exe through the overlay if it is still the file self describes.
+// overlayOf opens exe through the overlay if it is still the file self describes (lstat or stat
+// of it: its inode number, size and modification time).
 func overlayOf(exe string, self *unix.Stat_t, dummyDir string) (*os.File, error) {
 	dir, name := filepath.Split(exe)
 	var lastErr error
@@ -93,7 +129,7 @@ func overlayOf(exe string, self *unix.Stat_t, dummyDir string) (*os.File, error)
 		var st unix.Stat_t
 		if err := unix.Fstat(int(f.Fd()), &st); err != nil || st.Ino != self.Ino || st.Size != self.Size || st.Mtim != self.Mtim {
 			f.Close()
-			return nil, errors.New("own binary was replaced")
+			return nil, fmt.Errorf("%s was replaced", exe)
 		}
 		return f, nil
 	}
@@ -143,12 +179,12 @@ func openThroughOverlay(top, dummy, name string) (*os.File, error) {
 	return os.NewFile(uintptr(fd), "contain-init"), nil
 }
 
-// sealedCopy is a memfd copy of the binary sealed against writes, growing and shrinking: the
-// container has nothing to write to.
-func sealedCopy() (*os.File, error) {
-	src, err := os.Open("/proc/self/exe")
+// sealedCopy is a memfd copy of the binary at path sealed against writes, growing and
+// shrinking: the container has nothing to write to.
+func sealedCopy(path string) (*os.File, error) {
+	src, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open own binary: %w", err)
+		return nil, fmt.Errorf("open binary: %w", err)
 	}
 	defer src.Close()
 	// MFD_EXEC (Linux 6.3+) keeps the memfd executable where vm.memfd_noexec asks for
@@ -163,7 +199,7 @@ func sealedCopy() (*os.File, error) {
 	mem := os.NewFile(uintptr(fd), "contain-init")
 	if _, err := io.Copy(mem, src); err != nil {
 		mem.Close()
-		return nil, fmt.Errorf("copy own binary: %w", err)
+		return nil, fmt.Errorf("copy binary: %w", err)
 	}
 	if err := seal(mem); err != nil {
 		mem.Close()

@@ -41,7 +41,7 @@ func TestSealedSelfRefusesWrites(t *testing.T) {
 		{"overlay", func() (*os.File, error) { return overlayOf(bin, &st, t.TempDir()) }},
 		// The binary's own directory cannot be the second layer (the layers overlap): /dev is.
 		{"overlay, overlapping dummy", func() (*os.File, error) { return overlayOf(bin, &st, dir) }},
-		{"memfd copy", sealedCopy},
+		{"memfd copy", func() (*os.File, error) { return sealedCopy("/proc/self/exe") }},
 		{"sealedSelf", func() (*os.File, error) { return sealedSelf(slog.New(slog.DiscardHandler), t.TempDir(), 0) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
