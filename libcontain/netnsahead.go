@@ -9,27 +9,36 @@ import "golang.org/x/sys/unix"
 // 0.4 ms here, now off the path to init's fork. The thread is never handed back: its goroutine
 // returns still locked to it and the Go runtime ends it, so nothing else of the runtime ever runs
 // in the container's network namespace; if init is not started, the namespace goes with it.
+//
+// The fork is handed to the thread before the namespace is known to exist: the caller then waits
+// for one wake-up (the fork's result), not two (the namespace made, then the fork run), each of
+// which cost 0.1-0.4 ms here between the two CPUs.
 type netnsAhead struct {
-	made chan error        // the unshare's result
-	run  chan func() error // the fork to make on the thread; closed: none
-	done chan error
+	run  chan func() error // the fork to make on the thread (buffered); closed: none
+	done chan forkResult
 	used bool // fork or discard has been called
 }
 
+type forkResult struct {
+	made bool // the namespace was made and the fork ran in it
+	err  error
+}
+
 func startNetnsAhead() *netnsAhead {
-	a := &netnsAhead{made: make(chan error, 1), run: make(chan func() error), done: make(chan error, 1)}
+	a := &netnsAhead{run: make(chan func() error, 1), done: make(chan forkResult, 1)}
 	go onThrowawayThread(a.thread)
 	return a
 }
 
 func (a *netnsAhead) thread() {
 	err := unix.Unshare(unix.CLONE_NEWNET)
-	a.made <- err
-	if err != nil {
-		return
-	}
-	if fork, ok := <-a.run; ok {
-		a.done <- fork()
+	fork, ok := <-a.run
+	switch {
+	case !ok:
+	case err != nil:
+		a.done <- forkResult{}
+	default:
+		a.done <- forkResult{made: true, err: fork()}
 	}
 }
 
@@ -37,11 +46,9 @@ func (a *netnsAhead) thread() {
 // run, when the namespace could not be made there: the caller clones one as usual.
 func (a *netnsAhead) fork(fork func() error) (made bool, err error) {
 	a.used = true
-	if <-a.made != nil {
-		return false, nil
-	}
 	a.run <- fork
-	return true, <-a.done
+	r := <-a.done
+	return r.made, r.err
 }
 
 // discard lets the thread end without forking, when init was not started from it.
@@ -50,7 +57,5 @@ func (a *netnsAhead) discard() {
 		return
 	}
 	a.used = true
-	if <-a.made == nil {
-		close(a.run)
-	}
+	close(a.run)
 }
