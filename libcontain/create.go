@@ -421,7 +421,7 @@ func (b *builder) initConfig(pid int) *protocol.InitConfig {
 		Bundle: b.bundle, Annotations: b.spec.Annotations,
 	}
 	return &protocol.InitConfig{
-		Spec: b.spec, Rootfs: b.rootfs, NoPivot: b.o.NoPivot, CgroupPaths: cgroupPaths(b.cg), JoinCgroups: b.joinCgroups,
+		Spec: specForInit(b.spec), Rootfs: b.rootfs, NoPivot: b.o.NoPivot, CgroupPaths: cgroupPaths(b.cg), JoinCgroups: b.joinCgroups,
 		State: b.hookState, Debug: b.rt.Debug, Overlay: b.o.Overlay, Progress: b.o.Progress != nil,
 		Seccomp: b.filters, Setup: b.setup,
 	}

@@ -183,7 +183,7 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 		kind: protocol.KindExec, log: c.rt.Log, sealed: seal, preserved: preserved,
 		join: &nsenter.Request{Pid: st.Pid}, cg: cg, affinity: affinity,
 		config: func(int) *protocol.InitConfig {
-			return &protocol.InitConfig{Spec: &execSpec, Exec: true, Seccomp: filters, Debug: c.rt.Debug, CgroupPaths: st.CgroupPaths, Setup: setup}
+			return &protocol.InitConfig{Spec: specForInit(&execSpec), Exec: true, Seccomp: filters, Debug: c.rt.Debug, CgroupPaths: st.CgroupPaths, Setup: setup}
 		},
 	}
 	l.handlers = handlers{

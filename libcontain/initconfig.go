@@ -15,7 +15,7 @@ import (
 // out); every call either filter refuses stays refused.
 //
 // The runtime compiles, init only loads (InitConfig.Seccomp): libseccomp is linked into the
-// runtime alone, init can be the small cgo-free binary (initexe.go), and the compile overlaps
+// runtime alone, init can be the small cgo-free binary (package initexe), and the compile overlaps
 // init's start instead of following it.
 func seccompFilters(s *specs.Spec, jail bool) ([]*seccomp.Filter, error) {
 	fs, err := compileFilters(s, jail)
@@ -47,4 +47,22 @@ func compileFilters(s *specs.Spec, jail bool) ([]*seccomp.Filter, error) {
 		fs = append(fs, f)
 	}
 	return fs, nil
+}
+
+// specForInit is the spec as init is sent it: without the parts only the runtime uses, which
+// init would otherwise decode for nothing (a client's seccomp profile alone is tens of KB of
+// JSON, and each type decoded for the first time costs init's cold JSON decoder more): the
+// seccomp profile (init gets it compiled, InitConfig.Seccomp), the cgroup resources and Intel
+// RDT settings (the runtime applies them), the annotations (hooks get them in InitConfig.State)
+// and other platforms' sections. s itself is not changed.
+func specForInit(s *specs.Spec) *specs.Spec {
+	c := *s
+	c.Annotations = nil
+	c.Solaris, c.Windows, c.VM, c.ZOS = nil, nil, nil, nil
+	if s.Linux != nil {
+		l := *s.Linux
+		l.Seccomp, l.Resources, l.IntelRdt = nil, nil, nil
+		c.Linux = &l
+	}
+	return &c
 }

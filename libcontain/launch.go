@@ -22,7 +22,6 @@ import (
 	"github.com/contain-runtime/contain/libcontain/namespaces"
 	"github.com/contain-runtime/contain/libcontain/nsenter"
 	"github.com/contain-runtime/contain/libcontain/rootfs"
-	"github.com/contain-runtime/contain/libcontain/seccomp"
 	"github.com/contain-runtime/contain/spec"
 )
 
@@ -122,12 +121,11 @@ func (l *launcher) launch() (*os.Process, error) {
 		l.pid = proc.Pid
 		cfg := l.config(proc.Pid)
 		cfg.HugePages = l.hugePages
-		p := cfg.Spec.Process
-		var sc *specs.LinuxSeccomp
-		if cfg.Spec.Linux != nil {
-			sc = cfg.Spec.Linux.Seccomp
+		notify := false // a listener comes out of loading a filter (sent to the agent)
+		for _, f := range cfg.Seccomp {
+			notify = notify || f.Notify()
 		}
-		err = driveChild(protocol.NewParent(parentSock, l.kind, protocol.RuntimeHooks(cfg.Spec), p.Terminal, seccomp.UsesNotify(sc)), cfg, l.handlers, l.awaitPlacerGone)
+		err = driveChild(protocol.NewParent(parentSock, l.kind, protocol.RuntimeHooks(cfg.Spec), cfg.Spec.Process.Terminal, notify), cfg, l.handlers, l.awaitPlacerGone)
 		if err != nil {
 			// Also unblocks the log reader: the child may still hold the write end.
 			killChild(proc)
