@@ -29,7 +29,7 @@ LDFLAGS := -X main.gitCommit=$(COMMIT) -X main.version=$(VERSION)
 BINARY  := $(CURDIR)/contain
 ROOTFS  := $(CURDIR)/build/rootfs
 
-.PHONY: all help deps init-binary build build-static rootfs ref-runc test test-parity test-v2 test-systemd test-clients test-cri bench-clients test-unit test-e2e test-bats test-vm-harness lint man validation fuzz bench install clean
+.PHONY: all help deps init-binary musl-env build build-static rootfs ref-runc test test-parity test-v2 test-systemd test-clients test-cri bench-clients test-unit test-e2e test-bats test-vm-harness lint man validation fuzz bench install clean
 
 all: build
 
@@ -83,13 +83,34 @@ init-binary:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(INIT_BIN) ./libcontain/initexe/cmd
 	sha256sum $(INIT_BIN) | cut -d' ' -f1 | tr -d '\n' > $(INIT_BIN).sum
 
-build: init-binary
-	CGO_ENABLED=$(CGO_ENABLED) $(GO) build -trimpath -tags '$(GOTAGS) $(STATIC_TAGS) containinit' \
+# The C library linked in is musl where musl-gcc is installed (tests/deps.sh installs musl-tools),
+# glibc otherwise. A static glibc's start asks the CPU for its cache sizes, ~40 cpuid instructions,
+# each of which traps to the hypervisor in a VM (13 us in this nested one): about 1 ms of every
+# contain command here (`contain --version` 4.1 -> 3.1 ms). musl's start asks nothing. musl has
+# no kernel headers and no libseccomp of its own: build/musl/include links the system's kernel
+# headers and copies libseccomp's, build/musl/lib holds a copy of Debian's libseccomp.a (built
+# against glibc; the one glibc-only symbol it needs, libcontain/libcshim provides), and a
+# pkg-config file of build/musl's own points libseccomp-golang there.
+MUSL_GCC := $(shell command -v musl-gcc 2>/dev/null)
+MUSL_DIR := $(CURDIR)/build/musl
+LIBC_ENV  := $(if $(and $(MUSL_GCC),$(filter 1,$(CGO_ENABLED))),CC=musl-gcc CGO_CFLAGS='-O2 -g -I$(MUSL_DIR)/include' PKG_CONFIG_LIBDIR=$(MUSL_DIR)/pkgconfig PKG_CONFIG_PATH=)
+LIBC_DEPS := $(if $(LIBC_ENV),musl-env)
+
+musl-env:
+	@mkdir -p $(MUSL_DIR)/include $(MUSL_DIR)/lib $(MUSL_DIR)/pkgconfig
+	@for d in linux asm-generic "$$(gcc -print-multiarch)/asm"; do ln -sfn /usr/include/$$d $(MUSL_DIR)/include/$$(basename $$d); done
+	@cp /usr/include/seccomp.h /usr/include/seccomp-syscalls.h $(MUSL_DIR)/include/
+	@cp "$$(gcc -print-file-name=libseccomp.a)" $(MUSL_DIR)/lib/
+	@printf 'Name: libseccomp\nDescription: libseccomp, linked with musl\nVersion: %s\nCflags: -I%s/include\nLibs: -L%s/lib -lseccomp\n' \
+		"$$(pkg-config --modversion libseccomp)" $(MUSL_DIR) $(MUSL_DIR) > $(MUSL_DIR)/pkgconfig/libseccomp.pc
+
+build: init-binary $(LIBC_DEPS)
+	$(LIBC_ENV) CGO_ENABLED=$(CGO_ENABLED) $(GO) build -trimpath -tags '$(GOTAGS) $(STATIC_TAGS) containinit' \
 		-ldflags '$(LDFLAGS) $(STATIC_LDFLAGS)' -o $(BINARY) .
 
 # The same static build under build/, for the cgroup v2 VM guest (tests/vm).
-build-static: init-binary
-	CGO_ENABLED=1 $(GO) build -trimpath -tags '$(GOTAGS) netgo osusergo containinit' \
+build-static: init-binary $(LIBC_DEPS)
+	$(LIBC_ENV) CGO_ENABLED=1 $(GO) build -trimpath -tags '$(GOTAGS) netgo osusergo containinit' \
 		-ldflags '$(LDFLAGS) -linkmode external -extldflags "-static"' -o $(CURDIR)/build/contain-static .
 
 rootfs:

@@ -26,6 +26,8 @@ import (
 	// nsenter joins existing namespaces before the Go runtime starts (a cgo constructor that
 	// does nothing unless asked): init and exec need it for mount, pid and user namespaces.
 	_ "github.com/contain-runtime/contain/libcontain/nsenter"
+	// libcshim: what libseccomp.a needs of a C library and musl lacks (the Makefile's build).
+	_ "github.com/contain-runtime/contain/libcontain/libcshim"
 	// prefault maps the binary's code in one call before the Go runtime starts (a constructor).
 	_ "github.com/contain-runtime/contain/libcontain/prefault"
 	"github.com/contain-runtime/contain/libcontain/sandbox"
