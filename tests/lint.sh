@@ -8,7 +8,7 @@
 #   - errorlint (github.com/polyfloyd/go-errorlint): errors compared with == or type-asserted
 #     instead of errors.Is/As, and fmt.Errorf that drops the wrap (%v for an error)
 #   - ShellCheck: every shell script git tracks (*.sh, *.bash, *.bats, sh/bash shebangs)
-#   - clang-format: the C of libcontain/nsenter against .clang-format
+#   - clang-format: the C (libcontain/nsenter, prefault, libcshim) against .clang-format
 #
 # staticcheck and errorlint are pinned below and built once with `go install` from the module
 # proxy into LINT_CACHE (default ~/.cache/contain/lint, kept across fresh clones); shellcheck
@@ -101,7 +101,7 @@ clang_format_check() {
 		return 1
 	}
 	local -a files
-	mapfile -t files < <(git ls-files 'libcontain/nsenter/*.[ch]')
+	mapfile -t files < <(git ls-files '*.[ch]')
 	clang-format --dry-run --Werror "${files[@]}"
 }
 
