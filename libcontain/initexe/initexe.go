@@ -67,7 +67,8 @@ func install(dir, bin, sum string) (string, *unix.Stat_t, error) {
 }
 
 // checkDir makes dir when missing and checks it is a directory of ours that nobody else may
-// write: a writer could swap the file between our check and the seal.
+// write (a writer could swap the file between our check and the seal), on a file system that
+// lets it be run (a noexec mount would fail init's execve, with no way back to contain itself).
 func checkDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("init binary: %w", err)
@@ -81,6 +82,13 @@ func checkDir(dir string) error {
 		return fmt.Errorf("init binary: %s is not a directory", dir)
 	case int(st.Uid) != os.Geteuid() || st.Mode&0o022 != 0:
 		return fmt.Errorf("init binary: %s is writable by others than uid %d", dir, os.Geteuid())
+	}
+	var fs unix.Statfs_t
+	if err := unix.Statfs(dir, &fs); err != nil {
+		return &os.PathError{Op: "statfs", Path: dir, Err: err}
+	}
+	if fs.Flags&unix.ST_NOEXEC != 0 {
+		return fmt.Errorf("init binary: %s is on a noexec mount", dir)
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/contain-runtime/contain/tests/needs"
 )
 
 // withImage installs bin through Install as though it were embedded.
@@ -110,5 +112,18 @@ func TestInstallWithoutImage(t *testing.T) {
 	}
 	if _, err := os.Lstat(dir); !os.IsNotExist(err) {
 		t.Fatal("made the directory without an image to put in it")
+	}
+}
+
+// A directory on a noexec mount is refused: init's execve of the file would fail.
+func TestInstallRefusesNoexecMount(t *testing.T) {
+	needs.Root(t)
+	dir := t.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOEXEC, "mode=0700"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = unix.Unmount(dir, unix.MNT_DETACH) })
+	if _, _, err := withImage(t, filepath.Join(dir, "bin"), "binary"); err == nil {
+		t.Fatal("installed on a noexec mount")
 	}
 }
