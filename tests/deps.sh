@@ -6,7 +6,8 @@
 #   musl-tools: the C library contain links (the Makefile says why; glibc without it);
 #   libseccomp-dev + pkg-config: libcontain/seccomp compiles filters with libseccomp;
 #   runc: tests compare against what runc writes; git: the commit stamped into --version;
-#   hyperfine: `make bench`; tmux: the interactive quick-mode test;
+#   hyperfine and gnuplot-nox: `make bench` (its table, and its chart: bench.png); tmux: the
+#   interactive quick-mode test;
 #   containerd podman conmon umoci bsdutils util-linux: `make test-clients` (script, findmnt);
 #   ShellCheck and clang-format: `make lint`;
 #   uidmap: newuidmap/newgidmap for the rootless tests' subordinate id ranges;
@@ -16,7 +17,7 @@
 #   tests/cri/run.sh).
 set -euo pipefail
 [[ $(id -u) == 0 ]] || { echo "deps: run as root (apt-get)" >&2; exit 1; }
-packages=(busybox-static bats python3 gcc libc6-dev musl-tools make git runc ca-certificates libseccomp-dev pkg-config hyperfine tmux containerd podman conmon umoci bsdutils util-linux shellcheck clang-format uidmap)
+packages=(busybox-static bats python3 gcc libc6-dev musl-tools make git runc ca-certificates libseccomp-dev pkg-config hyperfine gnuplot-nox tmux containerd podman conmon umoci bsdutils util-linux shellcheck clang-format uidmap)
 # Optional: a failed install only costs the browser test, which then skips with the reason.
 browser=(chromium fonts-dejavu-core)
 if (($#)); then
