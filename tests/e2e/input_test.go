@@ -21,11 +21,7 @@ const inputTimeout = 5 * time.Second
 // runBounded runs the runtime like runner.run but kills it after inputTimeout; hung says so.
 func (r *runner) runBounded(args ...string) (res result, hung bool) {
 	r.t.Helper()
-	full := []string{"--root", r.root}
-	if filepath.Base(binary) != "runc" {
-		full = append(full, "--work-dir", filepath.Join(filepath.Dir(r.root), "work"))
-	}
-	full = append(full, args...)
+	full := r.global(args...)
 	ctx, cancel := context.WithTimeout(context.Background(), inputTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, full...)

@@ -18,11 +18,7 @@ import (
 func TestRunForegroundNetnsThread(t *testing.T) {
 	r := newRunner(t)
 	c := r.newContainer(args("sleep", "30"))
-	full := []string{"--root", r.root}
-	if filepath.Base(binary) != "runc" {
-		full = append(full, "--work-dir", filepath.Join(filepath.Dir(r.root), "work"))
-	}
-	cmd := exec.Command(binary, append(full, "run", "--bundle", c.bundle, c.id)...)
+	cmd := exec.Command(binary, r.global("run", "--bundle", c.bundle, c.id)...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -97,7 +97,7 @@ func TestNotifyWaitDoesNotBlock(t *testing.T) {
 	c := r.newContainer(args("sleep", "600")) // never says READY=1
 	t.Setenv("NOTIFY_SOCKET", host)
 	r.must("create", "--bundle", c.bundle, c.id)
-	start := exec.Command(binary, "--root", r.root, "--work-dir", filepath.Join(filepath.Dir(r.root), "work"), "start", c.id)
+	start := exec.Command(binary, r.global("start", c.id)...)
 	if err := start.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -143,10 +143,7 @@ func (r *runner) runWithTerminal(t *testing.T, args ...string) string {
 		t.Fatal(err)
 	}
 	defer out.Close()
-	full := append([]string{"--root", r.root}, args...)
-	if !isRunc() {
-		full = append([]string{"--work-dir", filepath.Join(filepath.Dir(r.root), "work")}, full...)
-	}
+	full := r.global(args...)
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, full...)

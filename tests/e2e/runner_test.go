@@ -95,15 +95,19 @@ func (r *runner) runWithFds(extra []*os.File, args ...string) result {
 	return r.exec(extra, true, args...)
 }
 
-func (r *runner) exec(extra []*os.File, log bool, args ...string) result {
-	r.t.Helper()
-	// --work-dir: sandboxes go to a dir of the test's, never /var/lib/contain. runc has no such
-	// flag, so it gets only --root.
+// global is args after the runner's global flags: --root, and --work-dir, so that sandboxes go
+// to a dir of the test's, never /var/lib/contain (runc has no such flag: it gets only --root).
+func (r *runner) global(args ...string) []string {
 	full := []string{"--root", r.root}
-	if filepath.Base(binary) != "runc" {
+	if !isRunc() {
 		full = append(full, "--work-dir", filepath.Join(filepath.Dir(r.root), "work"))
 	}
-	full = append(full, args...)
+	return append(full, args...)
+}
+
+func (r *runner) exec(extra []*os.File, log bool, args ...string) result {
+	r.t.Helper()
+	full := r.global(args...)
 	res := result{args: append([]string{filepath.Base(binary)}, full...), code: -1}
 
 	outF, err := os.CreateTemp(r.tmp, "stdout-")
