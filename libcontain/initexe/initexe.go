@@ -70,11 +70,15 @@ func install(dir, bin, sum string) (string, *unix.Stat_t, error) {
 // write (a writer could swap the file between our check and the seal), on a file system that
 // lets it be run (a noexec mount would fail init's execve, with no way back to contain itself).
 func checkDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("init binary: %w", err)
-	}
 	var st unix.Stat_t
-	if err := unix.Lstat(dir, &st); err != nil {
+	err := unix.Lstat(dir, &st)
+	if err == unix.ENOENT { // the first create of this work dir
+		if err = os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("init binary: %w", err)
+		}
+		err = unix.Lstat(dir, &st)
+	}
+	if err != nil {
 		return &os.PathError{Op: "lstat", Path: dir, Err: err}
 	}
 	switch {
