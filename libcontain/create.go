@@ -191,6 +191,9 @@ func (b *builder) build() error {
 	if err != nil {
 		return err
 	}
+	if needsContain(protocol.KindInit, len(plan.Join) > 0, plan.CloneFlags, b.spec.Linux.UIDMappings, b.spec.Linux.GIDMappings) {
+		b.seal.useSelf()
+	}
 	var netns *netnsAhead
 	if plan.CloneFlags&unix.CLONE_NEWNET != 0 && plan.CloneFlags&unix.CLONE_NEWUSER == 0 && len(plan.Join) == 0 {
 		netns = startNetnsAhead()

@@ -139,12 +139,18 @@ func (l *launcher) launch() (*os.Process, error) {
 }
 
 // runtimeBinary reports whether the child must be contain itself rather than the small init
-// binary: it joins namespaces (nsenter's constructor, which must run before the Go runtime
-// starts, is in contain only), or a user namespace is held for it by `contain` run as the
-// holder (newUsernsHolder).
+// binary (needsContain).
 func (l *launcher) runtimeBinary() bool {
-	return l.kind != protocol.KindInit || l.join != nil ||
-		l.cloneFlags&unix.CLONE_NEWUSER != 0 && needsIDHelpers(l.uidMaps, l.gidMaps)
+	return needsContain(l.kind, l.join != nil, l.cloneFlags, l.uidMaps, l.gidMaps)
+}
+
+// needsContain reports whether a child of kind, cloned with cloneFlags, must be contain itself
+// rather than the small init binary: it is exec's, or it joins namespaces (nsenter's
+// constructor, which must run before the Go runtime starts, is in contain only), or a user
+// namespace is held for it by `contain` run as the holder (newUsernsHolder).
+func needsContain(kind protocol.Kind, joins bool, cloneFlags uintptr, uidMaps, gidMaps []specs.LinuxIDMapping) bool {
+	return kind != protocol.KindInit || joins ||
+		cloneFlags&unix.CLONE_NEWUSER != 0 && needsIDHelpers(uidMaps, gidMaps)
 }
 
 // start starts the child with the sync socket and the log pipe, in its namespaces and cgroup.

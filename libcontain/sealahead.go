@@ -24,9 +24,10 @@ type pendingSeal struct {
 // sealAhead seals the small init binary installed under initDir, or contain itself when
 // initDir is "" or the small one cannot be had.
 func sealAhead(log *slog.Logger, dummyDir string, preserved int, initDir string) *pendingSeal {
-	p := &pendingSeal{done: make(chan struct{}), log: log, dummyDir: dummyDir, preserved: preserved}
+	done := make(chan struct{})
+	p := &pendingSeal{done: done, log: log, dummyDir: dummyDir, preserved: preserved}
 	go func() {
-		defer close(p.done)
+		defer close(done)
 		if initDir != "" {
 			if p.f = sealedInit(log, initDir, dummyDir, preserved); p.f != nil {
 				p.small = true
@@ -38,8 +39,27 @@ func sealAhead(log *slog.Logger, dummyDir string, preserved int, initDir string)
 	return p
 }
 
+// useSelf has contain itself sealed in the background, in place of the small init binary sealed
+// ahead: create calls it as soon as its plan shows the small one cannot do (needsContain), so
+// that the second seal overlaps create's other preparations instead of delaying the launch.
+// It must not be called after take or discard.
+func (p *pendingSeal) useSelf() {
+	first, done := p.done, make(chan struct{})
+	p.done = done
+	go func() {
+		defer close(done)
+		<-first
+		if p.err == nil && p.small {
+			p.f.Close()
+			p.f, p.err = sealedSelf(p.log, p.dummyDir, p.preserved)
+			p.small = false
+		}
+	}()
+}
+
 // take waits for the seal and hands its handle over: the caller closes it. With needSelf, the
-// handle is contain's own binary, sealed now if the small init binary was sealed ahead.
+// handle is contain's own binary, sealed now if the small init binary was sealed ahead (and
+// useSelf was not called).
 func (p *pendingSeal) take(needSelf bool) (*os.File, error) {
 	<-p.done
 	f := p.f
