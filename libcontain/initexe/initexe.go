@@ -72,7 +72,7 @@ func install(dir, bin, sum string) (string, *unix.Stat_t, error) {
 func checkDir(dir string) error {
 	var st unix.Stat_t
 	err := unix.Lstat(dir, &st)
-	if err == unix.ENOENT { // the first create of this work dir
+	if errors.Is(err, unix.ENOENT) { // the first create of this work dir
 		if err = os.MkdirAll(dir, 0o700); err != nil {
 			return fmt.Errorf("init binary: %w", err)
 		}
