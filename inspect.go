@@ -19,6 +19,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/contain-runtime/contain/libcontain"
+	"github.com/contain-runtime/contain/libcontain/timerslack"
 	"github.com/contain-runtime/contain/spec"
 )
 
@@ -163,7 +164,11 @@ var psCommand = &cli.Command{
 
 // printPs runs the host's ps and keeps the header and the lines of the container's pids.
 func printPs(c *cli.Context, args []string, pids []int) error {
-	out, err := exec.Command("ps", args...).Output()
+	var out []byte
+	err := timerslack.StartWith(timerslack.Caller(), func() (err error) {
+		out, err = exec.Command("ps", args...).Output()
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("run ps: %w", err)
 	}

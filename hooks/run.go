@@ -15,6 +15,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/contain-runtime/contain/libcontain/timerslack"
 )
 
 const (
@@ -26,8 +28,9 @@ const (
 )
 
 // Run runs hooks in order with the state JSON on stdin, and stops at the first failure (the
-// spec's rule for prestart, createRuntime, createContainer and startContainer).
-func Run(ctx context.Context, phase string, hs []specs.Hook, st *specs.State) error {
+// spec's rule for prestart, createRuntime, createContainer and startContainer). Each hook starts
+// with timer slack callerSlack (see package timerslack; 0: the thread's own).
+func Run(ctx context.Context, phase string, hs []specs.Hook, st *specs.State, callerSlack uint64) error {
 	if len(hs) == 0 {
 		return nil
 	}
@@ -36,7 +39,7 @@ func Run(ctx context.Context, phase string, hs []specs.Hook, st *specs.State) er
 		return err
 	}
 	for i, h := range hs {
-		if err := runHook(ctx, phase, i, h, stdin); err != nil {
+		if err := runHook(ctx, phase, i, h, stdin, callerSlack); err != nil {
 			return err
 		}
 	}
@@ -45,7 +48,7 @@ func Run(ctx context.Context, phase string, hs []specs.Hook, st *specs.State) er
 
 // RunAll runs every hook even when some fail (poststart/poststop semantics: the caller logs each
 // failure as a warning and continues); it returns one error per failed hook.
-func RunAll(ctx context.Context, phase string, hs []specs.Hook, st *specs.State) []error {
+func RunAll(ctx context.Context, phase string, hs []specs.Hook, st *specs.State, callerSlack uint64) []error {
 	if len(hs) == 0 {
 		return nil
 	}
@@ -55,7 +58,7 @@ func RunAll(ctx context.Context, phase string, hs []specs.Hook, st *specs.State)
 	}
 	var errs []error
 	for i, h := range hs {
-		if err := runHook(ctx, phase, i, h, stdin); err != nil {
+		if err := runHook(ctx, phase, i, h, stdin, callerSlack); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -75,7 +78,7 @@ func encodeState(phase string, st *specs.State) ([]byte, error) {
 
 // runHook runs hook number i (from 0) of a phase and says, on failure, which one failed, how,
 // and what it printed, in runc's words: "error running prestart hook #1: exit status 1: <output>".
-func runHook(ctx context.Context, phase string, i int, h specs.Hook, stdin []byte) error {
+func runHook(ctx context.Context, phase string, i int, h specs.Hook, stdin []byte, callerSlack uint64) error {
 	args := h.Args
 	if len(args) == 0 {
 		args = []string{h.Path}
@@ -117,7 +120,7 @@ func runHook(ctx context.Context, phase string, i int, h specs.Hook, stdin []byt
 		return fail(err)
 	}
 
-	if err := cmd.Start(); err != nil {
+	if err := timerslack.StartWith(callerSlack, cmd.Start); err != nil {
 		return fail(err)
 	}
 	pid := cmd.Process.Pid

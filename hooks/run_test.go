@@ -37,7 +37,7 @@ func TestRunOrder(t *testing.T) {
 	for i := range 4 {
 		hs = append(hs, sh(`echo "$1" >> "$2"`, strconv.Itoa(i), log))
 	}
-	if err := Run(context.Background(), "prestart", hs, testState()); err != nil {
+	if err := Run(context.Background(), "prestart", hs, testState(), 0); err != nil {
 		t.Fatal(err)
 	}
 	got, err := os.ReadFile(log)
@@ -52,7 +52,7 @@ func TestRunOrder(t *testing.T) {
 func TestRunStdinIsState(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "stdin")
 	st := testState()
-	if err := Run(context.Background(), "createRuntime", []specs.Hook{sh(`cat > "$1"`, out)}, st); err != nil {
+	if err := Run(context.Background(), "createRuntime", []specs.Hook{sh(`cat > "$1"`, out)}, st, 0); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(out)
@@ -88,7 +88,7 @@ func TestRunArgv0AndEnv(t *testing.T) {
 			argv0 := filepath.Join(dir, strconv.Itoa(i)+".argv0")
 			env := filepath.Join(dir, strconv.Itoa(i)+".env")
 			h := specs.Hook{Path: "/bin/sh", Args: []string{tt.argv0, "-c", script, "x", argv0, env}, Env: tt.env}
-			if err := Run(context.Background(), "prestart", []specs.Hook{h}, testState()); err != nil {
+			if err := Run(context.Background(), "prestart", []specs.Hook{h}, testState(), 0); err != nil {
 				t.Fatal(err)
 			}
 			if got := readFile(t, argv0); got != tt.wantArgv0+"\n" {
@@ -106,7 +106,7 @@ func TestRunNoArgsUsesPath(t *testing.T) {
 	script := filepath.Join(dir, "hook")
 	out := filepath.Join(dir, "out")
 	writeScript(t, script, "#!/bin/sh\necho \"$0 $#\" > "+out+"\n")
-	if err := Run(context.Background(), "prestart", []specs.Hook{{Path: script}}, testState()); err != nil {
+	if err := Run(context.Background(), "prestart", []specs.Hook{{Path: script}}, testState(), 0); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := readFile(t, out), script+" 0\n"; got != want {
@@ -121,7 +121,7 @@ func TestRunStopsAtFirstFailure(t *testing.T) {
 		sh(`echo 2 >> "$1"; echo bad thing >&2; exit 3`, log),
 		sh(`echo 3 >> "$1"`, log),
 	}
-	err := Run(context.Background(), "prestart", hs, testState())
+	err := Run(context.Background(), "prestart", hs, testState(), 0)
 	if err == nil {
 		t.Fatal("Run succeeded with a failing hook")
 	}
@@ -145,7 +145,7 @@ func TestRunAllContinues(t *testing.T) {
 		{Path: "/nonexistent/hook"},
 		sh(`echo 4 >> "$1"; exit 4`, log),
 	}
-	errs := RunAll(context.Background(), "poststop", hs, testState())
+	errs := RunAll(context.Background(), "poststop", hs, testState(), 0)
 	if got := readFile(t, log); got != "1\n2\n4\n" {
 		t.Errorf("hooks ran: %q, want 1 2 4", got)
 	}
@@ -157,13 +157,13 @@ func TestRunAllContinues(t *testing.T) {
 			t.Errorf("error %d = %q, want %s...", i, errs[i], want)
 		}
 	}
-	if errs := RunAll(context.Background(), "poststart", hs[1:2], testState()); errs != nil {
+	if errs := RunAll(context.Background(), "poststart", hs[1:2], testState(), 0); errs != nil {
 		t.Errorf("RunAll of a good hook: %v", errs)
 	}
 }
 
 func TestRunMissingBinary(t *testing.T) {
-	err := Run(context.Background(), "createContainer", []specs.Hook{{Path: "/nonexistent/hook"}}, testState())
+	err := Run(context.Background(), "createContainer", []specs.Hook{{Path: "/nonexistent/hook"}}, testState(), 0)
 	if err == nil || !strings.Contains(err.Error(), "no such file or directory") ||
 		!strings.HasPrefix(err.Error(), "error running createContainer hook #0: ") {
 		t.Fatalf("got %v", err)
@@ -179,7 +179,7 @@ func TestRunTimeoutKillsGroup(t *testing.T) {
 	h := sh(`sleep 100 & echo $! > "$1"; echo started; wait`, pidFile)
 	h.Timeout = timeout(1)
 	start := time.Now()
-	err := Run(context.Background(), "prestart", []specs.Hook{h}, testState())
+	err := Run(context.Background(), "prestart", []specs.Hook{h}, testState(), 0)
 	elapsed := time.Since(start)
 	if err == nil {
 		t.Fatal("a hook sleeping 100s did not time out")
@@ -200,7 +200,7 @@ func TestRunTimeoutKillsGroup(t *testing.T) {
 func TestRunContextCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := Run(ctx, "prestart", []specs.Hook{sh("exit 0")}, testState())
+	err := Run(ctx, "prestart", []specs.Hook{sh("exit 0")}, testState(), 0)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("got %v, want context.Canceled", err)
 	}
@@ -209,7 +209,7 @@ func TestRunContextCancel(t *testing.T) {
 func TestRunOutputTruncated(t *testing.T) {
 	// 10000 'a's then a final line: the error keeps the end, which says why it failed.
 	h := sh(`head -c 10000 /dev/zero | tr '\0' a; echo; echo the real reason; exit 1`)
-	err := Run(context.Background(), "prestart", []specs.Hook{h}, testState())
+	err := Run(context.Background(), "prestart", []specs.Hook{h}, testState(), 0)
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -228,7 +228,7 @@ func TestRunBackgroundChildKeepsPipe(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	h := sh(`sleep 100 & echo $! > "$1"; exit 0`, pidFile)
 	start := time.Now()
-	if err := Run(context.Background(), "poststart", []specs.Hook{h}, testState()); err != nil {
+	if err := Run(context.Background(), "poststart", []specs.Hook{h}, testState(), 0); err != nil {
 		t.Errorf("got %v", err)
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(readFile(t, pidFile)))
@@ -241,10 +241,10 @@ func TestRunBackgroundChildKeepsPipe(t *testing.T) {
 }
 
 func TestRunNilState(t *testing.T) {
-	if err := Run(context.Background(), "prestart", []specs.Hook{sh("exit 0")}, nil); err == nil {
+	if err := Run(context.Background(), "prestart", []specs.Hook{sh("exit 0")}, nil, 0); err == nil {
 		t.Error("Run with nil state succeeded")
 	}
-	if err := Run(context.Background(), "prestart", nil, nil); err != nil {
+	if err := Run(context.Background(), "prestart", nil, nil, 0); err != nil {
 		t.Errorf("Run with no hooks: %v", err)
 	}
 }
@@ -256,7 +256,7 @@ func TestRunStdioNotInherited(t *testing.T) {
 	// $$ is the hook itself; the command substitution runs in a subshell, so the hook's own fds
 	// are untouched while they are read (dash applies a command's redirections in the shell).
 	h := sh(`l=$(for fd in 0 1 2; do readlink /proc/$$/fd/$fd; done); printf '%s\n' "$l" > "$1"`, out)
-	if err := Run(context.Background(), "prestart", []specs.Hook{h}, testState()); err != nil {
+	if err := Run(context.Background(), "prestart", []specs.Hook{h}, testState(), 0); err != nil {
 		t.Fatal(err)
 	}
 	for _, l := range strings.Split(strings.TrimSpace(readFile(t, out)), "\n") {
@@ -304,4 +304,19 @@ func waitGone(t *testing.T, pid int) {
 	}
 	_ = unix.Kill(pid, unix.SIGKILL) // still alive, so still our sleep: do not leak it
 	t.Fatalf("grandchild %d still alive 5s after the hook timed out", pid)
+}
+
+// TestHookGetsCallerSlack: a hook starts with the slack it is given, not the runtime thread's.
+func TestHookGetsCallerSlack(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "slack")
+	if err := Run(context.Background(), "prestart", []specs.Hook{sh(`cat /proc/self/timerslack_ns > "$1"`, out)}, testState(), 73_000); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(data)); got != "73000" {
+		t.Errorf("hook's timer slack %s, want 73000", got)
+	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/contain-runtime/contain/libcontain/rootfs"
 	"github.com/contain-runtime/contain/libcontain/sandbox"
 	"github.com/contain-runtime/contain/libcontain/seccomp"
+	"github.com/contain-runtime/contain/libcontain/timerslack"
 	"github.com/contain-runtime/contain/spec"
 	"github.com/contain-runtime/contain/state"
 )
@@ -426,7 +427,7 @@ func (b *builder) initConfig(pid int) *protocol.InitConfig {
 	return &protocol.InitConfig{
 		Spec: specForInit(b.spec), Rootfs: b.rootfs, NoPivot: b.o.NoPivot, CgroupPaths: cgroupPaths(b.cg), JoinCgroups: b.joinCgroups,
 		State: b.hookState, Debug: b.rt.Debug, Overlay: b.o.Overlay, Progress: b.o.Progress != nil,
-		Seccomp: b.filters, Setup: b.setup,
+		Seccomp: b.filters, Setup: b.setup, TimerSlack: timerslack.Caller(),
 	}
 }
 
@@ -440,10 +441,10 @@ func (b *builder) runtimeHooks() error {
 	pre := b.hookState
 	pre.Status = specs.StateCreated
 	//lint:ignore SA1019 prestart is deprecated but still sent by clients and run by runc
-	if err := hooks.Run(context.Background(), "prestart", h.Prestart, &pre); err != nil {
+	if err := hooks.Run(context.Background(), "prestart", h.Prestart, &pre, timerslack.Caller()); err != nil {
 		return err
 	}
-	return hooks.Run(context.Background(), "createRuntime", h.CreateRuntime, &b.hookState)
+	return hooks.Run(context.Background(), "createRuntime", h.CreateRuntime, &b.hookState, timerslack.Caller())
 }
 
 // ready runs while init waits, its setup done but privileges not yet dropped.

@@ -17,6 +17,7 @@ import (
 	"github.com/contain-runtime/contain/libcontain/proc"
 	"github.com/contain-runtime/contain/libcontain/rootfs"
 	"github.com/contain-runtime/contain/libcontain/sandbox"
+	"github.com/contain-runtime/contain/libcontain/timerslack"
 	"github.com/contain-runtime/contain/spec"
 	"github.com/contain-runtime/contain/state"
 )
@@ -129,7 +130,7 @@ func (c *Container) destroy(d *state.Dir, st *state.State) error {
 		hs.Annotations = cfg.Annotations
 		hs.Pid = 0
 		// poststop failures are warnings: the container is gone either way (spec 1.3.0).
-		for _, err := range hooks.RunAll(context.Background(), "poststop", cfg.Hooks.Poststop, &hs) {
+		for _, err := range hooks.RunAll(context.Background(), "poststop", cfg.Hooks.Poststop, &hs, timerslack.Caller()) {
 			c.rt.Log.Warn(err.Error())
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/contain-runtime/contain/libcontain/cgroups/stats"
 	"github.com/contain-runtime/contain/libcontain/internal/protocol"
 	"github.com/contain-runtime/contain/libcontain/nsenter"
+	"github.com/contain-runtime/contain/libcontain/timerslack"
 	"github.com/contain-runtime/contain/spec"
 	"github.com/contain-runtime/contain/state"
 )
@@ -183,7 +184,7 @@ func (c *Container) Exec(o ExecOpts) (int, error) {
 		kind: protocol.KindExec, log: c.rt.Log, sealed: seal, preserved: preserved,
 		join: &nsenter.Request{Pid: st.Pid}, cg: cg, affinity: affinity,
 		config: func(int) *protocol.InitConfig {
-			return &protocol.InitConfig{Spec: specForInit(&execSpec), Exec: true, Seccomp: filters, Debug: c.rt.Debug, CgroupPaths: st.CgroupPaths, Setup: setup}
+			return &protocol.InitConfig{Spec: specForInit(&execSpec), Exec: true, Seccomp: filters, Debug: c.rt.Debug, CgroupPaths: st.CgroupPaths, Setup: setup, TimerSlack: timerslack.Caller()}
 		},
 	}
 	l.handlers = handlers{

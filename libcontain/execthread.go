@@ -18,6 +18,7 @@ import (
 	"github.com/contain-runtime/contain/libcontain/cgroups"
 	"github.com/contain-runtime/contain/libcontain/internal/protocol"
 	"github.com/contain-runtime/contain/libcontain/nsenter"
+	"github.com/contain-runtime/contain/libcontain/timerslack"
 	"github.com/contain-runtime/contain/spec"
 	"github.com/contain-runtime/contain/state"
 )
@@ -206,6 +207,10 @@ func (t *threadExec) start() (*os.Process, error) {
 		}
 		path, env, err := t.become(t.spec, t.setup, t.log, cmd.SysProcAttr.UseCgroupFD)
 		if err != nil {
+			return err
+		}
+		// The process is forked from this thread, which ends after: it gets the caller's slack.
+		if err := timerslack.Restore(timerslack.Caller()); err != nil {
 			return err
 		}
 		cmd.Path, cmd.Args, cmd.Env = path, p.Args, env

@@ -14,6 +14,7 @@ import (
 
 	"github.com/contain-runtime/contain/libcontain/namespaces"
 	"github.com/contain-runtime/contain/libcontain/nsenter"
+	"github.com/contain-runtime/contain/libcontain/timerslack"
 )
 
 // UsernsHoldArg is the hidden first argument that makes the binary a user namespace holder
@@ -76,7 +77,12 @@ func newUsernsHolder(exe *os.File, uidMaps, gidMaps []specs.LinuxIDMapping) (*us
 			args = append(args, strconv.FormatUint(uint64(e.ContainerID), 10),
 				strconv.FormatUint(uint64(e.HostID), 10), strconv.FormatUint(uint64(e.Size), 10))
 		}
-		if out, err := exec.Command(m.helper, args...).CombinedOutput(); err != nil {
+		var out []byte
+		err := timerslack.StartWith(timerslack.Caller(), func() (err error) {
+			out, err = exec.Command(m.helper, args...).CombinedOutput()
+			return err
+		})
+		if err != nil {
 			h.release()
 			return nil, fmt.Errorf("%s %s: %w: %s (are the ranges in /etc/sub%sid?)", m.helper,
 				strings.Join(args, " "), err, strings.TrimSpace(string(out)), m.helper[3:4])

@@ -15,6 +15,7 @@ import (
 	"github.com/contain-runtime/contain/libcontain/isolators/volumes"
 	"github.com/contain-runtime/contain/libcontain/proc"
 	"github.com/contain-runtime/contain/libcontain/sandbox"
+	"github.com/contain-runtime/contain/libcontain/timerslack"
 	"github.com/contain-runtime/contain/spec"
 	"github.com/contain-runtime/contain/state"
 )
@@ -107,7 +108,11 @@ func (b *builder) startMonitor() error {
 	// (they take the container's lock, held until then) and watch each other from then on.
 	start := func(what string, args ...string) (*os.Process, uint64, error) {
 		full := append([]string{"contain", "--root", b.rt.Store.Root, "--work-dir", b.rt.WorkDir, "monitor"}, args...)
-		p, err := os.StartProcess(self, full, attr)
+		var p *os.Process
+		err := timerslack.StartWith(timerslack.Caller(), func() (err error) {
+			p, err = os.StartProcess(self, full, attr)
+			return err
+		})
 		if err != nil {
 			return nil, 0, fmt.Errorf("start %s: %w", what, err)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/contain-runtime/contain/hooks"
 	"github.com/contain-runtime/contain/libcontain/proc"
+	"github.com/contain-runtime/contain/libcontain/timerslack"
 )
 
 // Start releases a created container's init: opening exec.fifo for reading unblocks init's
@@ -78,7 +79,7 @@ func (c *Container) Start() error {
 		hs.Status = "running"
 		hs.Annotations = cfg.Annotations
 		// A failing poststart hook is a warning: the container is already running (spec 1.3.0).
-		for _, err := range hooks.RunAll(context.Background(), "poststart", cfg.Hooks.Poststart, &hs) {
+		for _, err := range hooks.RunAll(context.Background(), "poststart", cfg.Hooks.Poststart, &hs, timerslack.Caller()) {
 			c.rt.Log.Warn(err.Error())
 		}
 	}

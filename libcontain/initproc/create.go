@@ -79,7 +79,7 @@ func (in *initProc) create() (string, error) {
 		}
 	}
 	if s.Hooks != nil {
-		if err := hooks.Run(context.Background(), "createContainer", s.Hooks.CreateContainer, &cfg.State); err != nil {
+		if err := hooks.Run(context.Background(), "createContainer", s.Hooks.CreateContainer, &cfg.State, cfg.TimerSlack); err != nil {
 			return "run createContainer hooks", err
 		}
 	}
@@ -119,7 +119,7 @@ func (in *initProc) create() (string, error) {
 	if s.Hooks != nil {
 		st := cfg.State
 		st.Status = specs.StateCreated
-		if err := hooks.Run(context.Background(), "startContainer", withEnv(s.Hooks.StartContainer, in.env), &st); err != nil {
+		if err := hooks.Run(context.Background(), "startContainer", withEnv(s.Hooks.StartContainer, in.env), &st, cfg.TimerSlack); err != nil {
 			fmt.Fprintln(os.Stderr, "contain:", err)
 			os.Exit(1)
 		}

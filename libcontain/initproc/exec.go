@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/contain-runtime/contain/libcontain/internal/protocol"
+	"github.com/contain-runtime/contain/libcontain/timerslack"
 )
 
 // exec is the child of `contain exec`: nsenter has put us in the container's namespaces; there is
@@ -121,13 +123,20 @@ func becomeUser(s *specs.Spec, log *slog.Logger, load func() error, savedRoot bo
 // exits 255, as runc 1.5.3's init does: that is the container's exit status. Every fd from
 // fdBase up (all above 2 but the preserved ones) is marked close-on-exec first (CVE-2024-21626:
 // a leaked runtime fd, e.g. of a host cgroup dir, lets the container escape), whatever opened it
-// and however. Signals the runtime's caller ignored get their default handling back.
+// and however. Signals the runtime's caller ignored get their default handling back, and the
+// thread the timer slack of the runtime's caller (package timerslack).
 func (in *initProc) execve(path string) {
 	p := in.cfg.Spec.Process
 	err := markCloexec(in.fdBase)
 	if err == nil {
 		in.log.Debug("exec " + path)
 		resetSignals()
+		// The slack is the exec'ing thread's, kept across execve: lock the goroutine to the
+		// thread that gets it back.
+		runtime.LockOSThread()
+		err = timerslack.Restore(in.cfg.TimerSlack)
+	}
+	if err == nil {
 		if err = unix.Exec(path, p.Args, in.env); err != nil {
 			err = fmt.Errorf("exec %s: %w", path, err)
 		}

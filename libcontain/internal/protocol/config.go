@@ -29,4 +29,7 @@ type InitConfig struct {
 	// so the runtime's pages fit a small memory limit) and turns them back on before it becomes
 	// the container's process, which gets the host's THP policy as under runc.
 	HugePages bool `json:"hugePages,omitempty"`
+	// TimerSlack is the runtime's caller's timer slack (ns; 0: unchanged), which the process
+	// gets back right before it is exec'd, and the hooks init runs get: see package timerslack.
+	TimerSlack uint64 `json:"timerSlack,omitempty"`
 }
