@@ -3,13 +3,14 @@
 package spec
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"path/filepath"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/contain-runtime/contain/spec/specjson"
 )
 
 // ConfigFile is the name of the config in a bundle directory.
@@ -38,10 +39,10 @@ func Load(bundle string) (*specs.Spec, error) {
 }
 
 // Parse decodes a config.json. Unknown fields are ignored, as runc does, so configs written for
-// a newer runtime-spec still load.
+// a newer runtime-spec still load. The result and errors are encoding/json's (see specjson).
 func Parse(b []byte) (*specs.Spec, error) {
 	var s specs.Spec
-	if err := json.Unmarshal(b, &s); err != nil {
+	if err := specjson.UnmarshalSpec(b, &s); err != nil {
 		return nil, fmt.Errorf("parse %s: %w", ConfigFile, err)
 	}
 	return &s, nil

@@ -11,6 +11,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/contain-runtime/contain/spec/specjson"
 )
 
 const (
@@ -143,7 +145,7 @@ func (d *Dir) Load() (*State, error) {
 
 // SaveConfig writes the copy of the spec atomically. It needs the exclusive lock.
 func (d *Dir) SaveConfig(s *specs.Spec) error {
-	data, err := json.Marshal(s)
+	data, err := specjson.MarshalSpec(s)
 	if err != nil {
 		return fmt.Errorf("encode config: %w", err)
 	}
@@ -189,7 +191,7 @@ func (d *Dir) LoadConfig() (*specs.Spec, error) {
 		return nil, err
 	}
 	var s specs.Spec
-	if err := json.Unmarshal(data, &s); err != nil {
+	if err := specjson.UnmarshalSpec(data, &s); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", filepath.Join(d.Path, configFile), err)
 	}
 	return &s, nil

@@ -8,7 +8,9 @@
 #   - errorlint (github.com/polyfloyd/go-errorlint): errors compared with == or type-asserted
 #     instead of errors.Is/As, and fmt.Errorf that drops the wrap (%v for an error)
 #   - ShellCheck: every shell script git tracks (*.sh, *.bash, *.bats, sh/bash shebangs)
-#   - clang-format: the C (libcontain/nsenter, prefault, libcshim) against .clang-format
+#   - clang-format: the C (libcontain/nsenter, prefault, timerslack, libcshim) against .clang-format
+#   - generated JSON codecs (spec/specjson, libcontain/internal/protocol): what `go generate`
+#     writes now
 #
 # staticcheck and errorlint are pinned below and built once with `go install` from the module
 # proxy into LINT_CACHE (default ~/.cache/contain/lint, kept across fresh clones); shellcheck
@@ -105,6 +107,15 @@ clang_format_check() {
 	clang-format --dry-run --Werror "${files[@]}"
 }
 
+# generated_current: each jsongen generator, run with -check in its package's dir as `go
+# generate` runs it.
+generated_current() {
+	local rc=0
+	(cd spec/specjson && GOEXPERIMENT=jsonv2 go run ./gen -check spec_gen.go) || rc=1
+	(cd libcontain/internal/protocol && GOEXPERIMENT=jsonv2 go run -tags jsongen ./gen -check config_gen.go) || rc=1
+	return "$rc"
+}
+
 command -v go >/dev/null || {
 	log "no go on PATH"
 	exit 1
@@ -119,9 +130,10 @@ check staticcheck go_tool "$STATICCHECK"
 check errorlint go_tool "$ERRORLINT"
 check shellcheck shellcheck_all
 check clang-format clang_format_check
+check "generated code" generated_current
 
 if ((${#failed[@]})); then
 	echo "make lint: FAIL (${failed[*]})"
 	exit 1
 fi
-echo "make lint: PASS (gofmt, go vet, staticcheck, errorlint, shellcheck, clang-format)"
+echo "make lint: PASS (gofmt, go vet, staticcheck, errorlint, shellcheck, clang-format, generated code)"

@@ -1,7 +1,6 @@
 package protocol
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -42,7 +41,7 @@ func (c *conn) send(m *message) error { return c.sendFd(m, -1) }
 
 // sendFd sends m, with fd attached by SCM_RIGHTS when fd >= 0.
 func (c *conn) sendFd(m *message, fd int) error {
-	b, err := json.Marshal(m)
+	b, err := marshalMessage(m)
 	if err != nil {
 		return fmt.Errorf("sync: encode %s: %w", m.Type, err)
 	}
@@ -126,19 +125,21 @@ func (c *conn) read() (*message, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sync: receive: %w", os.NewSyscallError("recvmsg", err))
 	}
-	m := &message{fd: -1}
+	passed := -1
 	if fds := parseRights(oob[:oobn]); len(fds) > 0 {
-		m.fd = fds[0]
+		passed = fds[0]
 		for _, extra := range fds[1:] {
 			unix.Close(extra)
 		}
 	}
-	if err := json.Unmarshal(buf, m); err != nil {
-		if m.fd >= 0 {
-			unix.Close(m.fd)
+	m := &message{}
+	if err := unmarshalMessage(buf, m); err != nil {
+		if passed >= 0 {
+			unix.Close(passed)
 		}
 		return nil, fmt.Errorf("sync: decode: %w", err)
 	}
+	m.fd = passed // after the decode, which writes the whole message
 	if m.Type == MsgEOF {
 		return nil, errors.New("sync: message without a type")
 	}

@@ -1,0 +1,299 @@
+//go:build goexperiment.jsonv2
+
+package specjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/json/jsontext"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"unsafe"
+)
+
+// errFallback says the input is valid JSON this decoder does not decode exactly as
+// encoding/json would (a name that matches a field only without regard to case, a duplicate
+// name, invalid UTF-8, a number that does not fit) or is not valid at all: Decode then leaves
+// the work to encoding/json, for its result and its error text.
+var errFallback = errors.New("specjson: leave this input to encoding/json")
+
+// Decoder reads one JSON value into Go values through generated code, token by token.
+type Decoder struct {
+	dec *jsontext.Decoder
+}
+
+// Decode decodes data into *v with decode, a generated function, exactly as json.Unmarshal
+// would: what it does not do the same way, and every error, is done by json.Unmarshal instead.
+// v is written only once decoding succeeded, or by json.Unmarshal.
+func Decode[T any](data []byte, v *T, decode func(*Decoder, *T) error) error {
+	var fresh T
+	if DecodeOnly(data, &fresh, decode) == nil {
+		*v = fresh
+		return nil
+	}
+	return json.Unmarshal(data, v)
+}
+
+// DecodeOnly is Decode without the fallback: it fails on what it leaves to encoding/json. Tests
+// use it to see that the generated code does the work.
+func DecodeOnly[T any](data []byte, v *T, decode func(*Decoder, *T) error) error {
+	d := &Decoder{dec: jsontext.NewDecoder(bytes.NewReader(data))}
+	if err := decode(d, v); err != nil {
+		return err
+	}
+	if _, err := d.dec.ReadToken(); !errors.Is(err, io.EOF) {
+		return errFallback // a second value or trailing garbage
+	}
+	return nil
+}
+
+// null consumes a null and says so.
+func (d *Decoder) null() (bool, error) {
+	if d.dec.PeekKind() != 'n' {
+		return false, nil
+	}
+	_, err := d.dec.ReadToken()
+	return true, err
+}
+
+// Object reads an object, calling field for each name with the decoder at its value, which
+// field must consume. null leaves the value as it is (encoding/json's rule for structs).
+func (d *Decoder) Object(field func(name string) error) error {
+	if null, err := d.null(); null || err != nil {
+		return err
+	}
+	if d.dec.PeekKind() != '{' {
+		return errFallback
+	}
+	if _, err := d.dec.ReadToken(); err != nil {
+		return err
+	}
+	for d.dec.PeekKind() != '}' {
+		tok, err := d.dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		if err := field(tok.String()); err != nil {
+			return err
+		}
+	}
+	_, err := d.dec.ReadToken()
+	return err
+}
+
+// Unknown skips the value of a name that is none of a struct's field names (known). A name
+// equal to one of them without regard to case or to '-' and '_' is one encoding/json may match
+// to the field: that input is left to it.
+func (d *Decoder) Unknown(name string, known ...string) error {
+	folded := fold(name)
+	for _, k := range known {
+		if fold(k) == folded {
+			return errFallback
+		}
+	}
+	for i := 0; i < len(name); i++ {
+		if name[i] >= 0x80 {
+			return errFallback // Unicode case folding (K, the Kelvin sign): not worth knowing
+		}
+	}
+	return d.dec.SkipValue()
+}
+
+func fold(s string) string {
+	return strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(s))
+}
+
+// DecodeString reads a string.
+func DecodeString[T ~string](d *Decoder, p *T) error {
+	if null, err := d.null(); null || err != nil {
+		return err
+	}
+	if d.dec.PeekKind() != '"' {
+		return errFallback
+	}
+	tok, err := d.dec.ReadToken()
+	if err != nil {
+		return err
+	}
+	*p = T(tok.String())
+	return nil
+}
+
+// DecodeBool reads true or false.
+func DecodeBool[T ~bool](d *Decoder, p *T) error {
+	if null, err := d.null(); null || err != nil {
+		return err
+	}
+	switch d.dec.PeekKind() {
+	case 't', 'f':
+	default:
+		return errFallback
+	}
+	tok, err := d.dec.ReadToken()
+	if err != nil {
+		return err
+	}
+	*p = T(tok.Bool())
+	return nil
+}
+
+// number reads a number's literal.
+func (d *Decoder) number() (string, error) {
+	if d.dec.PeekKind() != '0' {
+		return "", errFallback
+	}
+	v, err := d.dec.ReadValue()
+	return string(v), err
+}
+
+// DecodeInt reads an integer that fits T, with strconv.ParseInt's rules, as encoding/json does.
+func DecodeInt[T ~int | ~int8 | ~int16 | ~int32 | ~int64](d *Decoder, p *T) error {
+	if null, err := d.null(); null || err != nil {
+		return err
+	}
+	lit, err := d.number()
+	if err != nil {
+		return err
+	}
+	n, err := strconv.ParseInt(lit, 10, int(unsafe.Sizeof(*p))*8)
+	if err != nil {
+		return errFallback
+	}
+	*p = T(n)
+	return nil
+}
+
+// DecodeUint reads an unsigned integer that fits T, with strconv.ParseUint's rules.
+func DecodeUint[T ~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uintptr](d *Decoder, p *T) error {
+	if null, err := d.null(); null || err != nil {
+		return err
+	}
+	lit, err := d.number()
+	if err != nil {
+		return err
+	}
+	n, err := strconv.ParseUint(lit, 10, int(unsafe.Sizeof(*p))*8)
+	if err != nil {
+		return errFallback
+	}
+	*p = T(n)
+	return nil
+}
+
+// DecodePtr reads a value into a new T; null makes the pointer nil.
+func DecodePtr[T any](d *Decoder, p **T, elem func(*Decoder, *T) error) error {
+	if null, err := d.null(); null || err != nil {
+		*p = nil
+		return err
+	}
+	v := new(T)
+	if err := elem(d, v); err != nil {
+		return err
+	}
+	*p = v
+	return nil
+}
+
+// DecodeSlice reads an array into a new slice (empty, not nil, for []); null makes it nil.
+func DecodeSlice[T any](d *Decoder, p *[]T, elem func(*Decoder, *T) error) error {
+	if null, err := d.null(); null || err != nil {
+		*p = nil
+		return err
+	}
+	if d.dec.PeekKind() != '[' {
+		return errFallback
+	}
+	if _, err := d.dec.ReadToken(); err != nil {
+		return err
+	}
+	s := make([]T, 0)
+	for d.dec.PeekKind() != ']' {
+		var v T
+		if err := elem(d, &v); err != nil {
+			return err
+		}
+		s = append(s, v)
+	}
+	if _, err := d.dec.ReadToken(); err != nil {
+		return err
+	}
+	*p = s
+	return nil
+}
+
+// DecodeArray reads an array into the elements of an array type's value (s, its slice):
+// elements beyond its length are skipped, as encoding/json does, and those the input lacks stay
+// zero (the value is a fresh one: see Decode). null leaves it.
+func DecodeArray[T any](d *Decoder, s []T, elem func(*Decoder, *T) error) error {
+	if null, err := d.null(); null || err != nil {
+		return err
+	}
+	if d.dec.PeekKind() != '[' {
+		return errFallback
+	}
+	if _, err := d.dec.ReadToken(); err != nil {
+		return err
+	}
+	for i := 0; d.dec.PeekKind() != ']'; i++ {
+		if i >= len(s) {
+			if err := d.dec.SkipValue(); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := elem(d, &s[i]); err != nil {
+			return err
+		}
+	}
+	_, err := d.dec.ReadToken()
+	return err
+}
+
+// DecodeMap reads an object into a new map; null makes it nil.
+func DecodeMap[T any](d *Decoder, p *map[string]T, elem func(*Decoder, *T) error) error {
+	if null, err := d.null(); null || err != nil {
+		*p = nil
+		return err
+	}
+	m := make(map[string]T)
+	err := d.Object(func(name string) error {
+		var v T
+		if err := elem(d, &v); err != nil {
+			return err
+		}
+		m[name] = v
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	*p = m
+	return nil
+}
+
+// DecodeAny leaves any value but null to encoding/json: the spec's only interface is a Windows
+// field.
+func DecodeAny(d *Decoder, p *any) error {
+	if null, err := d.null(); null || err != nil {
+		*p = nil
+		return err
+	}
+	return errFallback
+}
+
+// DecodeUnmarshaler hands the raw value to the type's own UnmarshalJSON.
+func DecodeUnmarshaler[T any, PT interface {
+	*T
+	json.Unmarshaler
+}](d *Decoder, p *T) error {
+	if d.dec.PeekKind() == 'n' {
+		return errFallback // encoding/json's null rules for Unmarshalers differ by kind
+	}
+	raw, err := d.dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	return PT(p).UnmarshalJSON(raw)
+}
