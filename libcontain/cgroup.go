@@ -40,7 +40,7 @@ func (b *builder) planCgroup() (cgroups.Manager, error) {
 		// The unit starts with init (Join): recorded before, so that a killed create's unit is
 		// stopped by the delete --force that finds the record.
 		u := m.(cgroups.Unit)
-		if err := b.record(func(r *createRecord) {
+		if err := b.record(func(r *state.CreateRecord) {
 			r.CgroupPaths, r.SystemdUnit, r.SystemdUser = m.Paths(), u.UnitName(), u.UserInstance()
 		}); err != nil {
 			return nil, err
@@ -53,7 +53,7 @@ func (b *builder) planCgroup() (cgroups.Manager, error) {
 		return nil, b.withoutCgroup(err)
 	}
 	// Recorded before they exist: only the dirs missing now are create's to remove later.
-	if err := b.record(func(r *createRecord) {
+	if err := b.record(func(r *state.CreateRecord) {
 		r.CgroupPaths, r.CgroupNew, r.CgroupGroup = m.Paths(), missingDirs(m.Paths()), b.o.CgroupGroup
 	}); err != nil {
 		return nil, err

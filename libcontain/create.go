@@ -169,7 +169,7 @@ type builder struct {
 	hookState specs.State
 	// rec is what create has said it makes (halfcreate.go), saved before each piece is made;
 	// the cgroup and the sandbox are made at once (build), so updates take recMu.
-	rec        createRecord
+	rec        state.CreateRecord
 	recMu      sync.Mutex
 	recUnsaved bool // note changed rec after the last save
 	// joinCgroups are the v1 dirs init joins itself (startEarly).
@@ -267,7 +267,7 @@ func (b *builder) build() error {
 	}
 	if !namespaces.Lists(b.spec.Linux.Namespaces, specs.MountNamespace) {
 		// init will mount below the rootfs in our namespace: recorded before it can.
-		if err := b.record(func(r *createRecord) { r.SharedRootfs = b.rootfs }); err != nil {
+		if err := b.record(func(r *state.CreateRecord) { r.SharedRootfs = b.rootfs }); err != nil {
 			return err
 		}
 	}
@@ -387,7 +387,7 @@ func (b *builder) mountSource(index int) (*rootfs.MountSource, error) {
 func (b *builder) applyResources() error {
 	if c, ok := b.cg.(cgroups.Created); ok && b.rec.SystemdUnit != "" && len(c.Created()) > 0 {
 		// The unit has started (Join): on v1 the dirs made beside systemd's are known now.
-		if err := b.record(func(r *createRecord) { r.CgroupNew = c.Created() }); err != nil {
+		if err := b.record(func(r *state.CreateRecord) { r.CgroupNew = c.Created() }); err != nil {
 			return err
 		}
 	}

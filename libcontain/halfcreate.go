@@ -1,7 +1,6 @@
 package libcontain
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -27,37 +26,14 @@ import (
 // and the rootfs whose mounts land in our namespace when the container has no mount namespace.
 // delete --force and a later create of the same id undo exactly that (undoHalfCreated).
 
-// createRecord is what a create in progress may have made.
-type createRecord struct {
-	// Sandbox is the run dir create makes (not one the caller brought, like quick mode's).
-	Sandbox string `json:"sandbox,omitempty"`
-	// CgroupPaths are the container's own cgroup dirs; CgroupNew lists them and every missing
-	// parent as they were missing before create made them, outermost first: those are create's
-	// to remove, and no other.
-	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
-	CgroupNew   []string          `json:"cgroupNew,omitempty"`
-	CgroupGroup bool              `json:"cgroupGroup,omitempty"`
-	// SystemdUnit is the container's transient unit (--systemd-cgroup), SystemdUser whether it is
-	// in the user's own systemd instance; CgroupNew then lists the v1 dirs made beside systemd's.
-	SystemdUnit string `json:"systemdUnit,omitempty"`
-	SystemdUser bool   `json:"systemdUser,omitempty"`
-	// SharedRootfs is the rootfs of a container without a mount namespace: what is mounted
-	// below it was mounted in the runtime's namespace.
-	SharedRootfs string `json:"sharedRootfs,omitempty"`
-}
-
 // record saves the record so far. A create that cannot write it does not go on: a piece made
 // unrecorded is a piece a kill can leak.
-func (b *builder) record(update func(r *createRecord)) error {
+func (b *builder) record(update func(r *state.CreateRecord)) error {
 	b.recMu.Lock()
 	defer b.recMu.Unlock()
 	update(&b.rec)
 	b.recUnsaved = false
-	data, err := json.Marshal(&b.rec)
-	if err != nil {
-		return fmt.Errorf("record what create makes: %w", err)
-	}
-	if err := b.dir.SaveCreating(data); err != nil {
+	if err := b.dir.SaveCreating(&b.rec); err != nil {
 		return fmt.Errorf("record what create makes: %w", err)
 	}
 	return nil
@@ -65,7 +41,7 @@ func (b *builder) record(update func(r *createRecord)) error {
 
 // note changes the record without saving it: the next record saves it, which must come before
 // what was noted is made (build saves it at once if nothing else did).
-func (b *builder) note(update func(r *createRecord)) {
+func (b *builder) note(update func(r *state.CreateRecord)) {
 	b.recMu.Lock()
 	defer b.recMu.Unlock()
 	update(&b.rec)
@@ -80,7 +56,7 @@ func (b *builder) saveNoted() error {
 	if !unsaved {
 		return nil
 	}
-	return b.record(func(*createRecord) {})
+	return b.record(func(*state.CreateRecord) {})
 }
 
 // missingDirs lists the dirs of paths that do not exist yet, with their missing parents,
@@ -105,16 +81,12 @@ func missingDirs(paths map[string]string) []string {
 // state dir. d must be locked exclusively, and hold no state.json. Whatever cannot be removed is
 // reported: the caller must not say the container is gone when it is not.
 func (c *Container) undoHalfCreated(d *state.Dir) error {
-	data, err := d.LoadCreating()
+	rec, err := d.LoadCreating()
 	if errors.Is(err, fs.ErrNotExist) {
 		return d.Remove() // killed before it made anything
 	}
 	if err != nil {
 		return fmt.Errorf("remove half-created container %s: %w", c.ID, err)
-	}
-	var rec createRecord
-	if err := json.Unmarshal(data, &rec); err != nil {
-		return fmt.Errorf("remove half-created container %s: decode its record: %w", c.ID, err)
 	}
 	var errs []error
 	if len(rec.CgroupPaths) > 0 {
@@ -142,7 +114,7 @@ func (c *Container) undoHalfCreated(d *state.Dir) error {
 
 // removeCgroups kills whatever runs in the recorded cgroups (init, if create got that far;
 // anything it started), waits for them to be empty, and removes the dirs create made.
-func removeCgroups(rec createRecord) error {
+func removeCgroups(rec *state.CreateRecord) error {
 	if rec.SystemdUnit != "" {
 		return stopHalfStartedUnit(rec)
 	}
@@ -177,7 +149,7 @@ func removeCgroups(rec createRecord) error {
 // stopHalfStartedUnit kills what runs in a killed create's unit and stops it (a unit that never
 // started, or that systemd collected when its last process died, is already gone), then
 // removes the v1 dirs made beside systemd's.
-func stopHalfStartedUnit(rec createRecord) error {
+func stopHalfStartedUnit(rec *state.CreateRecord) error {
 	m, err := cgroups.LoadSystemd(rec.SystemdUnit, rec.SystemdUser, rec.CgroupPaths, rec.CgroupNew)
 	if err != nil {
 		return fmt.Errorf("remove cgroup: %w", err)

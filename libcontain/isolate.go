@@ -46,7 +46,7 @@ func (b *builder) planSandbox() error {
 	}
 	// Recorded before it exists (saved with the cgroup's plan): a kill after the mkdir must not
 	// leave it (halfcreate.go).
-	b.note(func(r *createRecord) { r.Sandbox = sb.Dir })
+	b.note(func(r *state.CreateRecord) { r.Sandbox = sb.Dir })
 	b.plannedSandbox = sb
 	return nil
 }

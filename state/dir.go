@@ -1,7 +1,6 @@
 package state
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -117,7 +116,7 @@ func (d *Dir) FifoPath() string { return filepath.Join(d.Path, fifoFile) }
 
 // Save writes state.json atomically. It needs the exclusive lock.
 func (d *Dir) Save(st *State) error {
-	data, err := json.Marshal(st)
+	data, err := marshalState(st)
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
@@ -152,15 +151,27 @@ func (d *Dir) SaveConfig(s *specs.Spec) error {
 	return d.writeAtomic(configFile, data)
 }
 
-// SaveCreating writes create's record of what it is making (see libcontain's createRecord)
-// atomically. It needs the exclusive lock.
-func (d *Dir) SaveCreating(data []byte) error {
+// SaveCreating writes create's record of what it is making atomically. It needs the exclusive
+// lock.
+func (d *Dir) SaveCreating(rec *CreateRecord) error {
+	data, err := marshalRecord(rec)
+	if err != nil {
+		return fmt.Errorf("encode create record: %w", err)
+	}
 	return d.writeAtomic(creatingFile, data)
 }
 
 // LoadCreating reads create's record; a missing one wraps fs.ErrNotExist.
-func (d *Dir) LoadCreating() ([]byte, error) {
-	return d.readNonEmpty(creatingFile)
+func (d *Dir) LoadCreating() (*CreateRecord, error) {
+	data, err := d.readNonEmpty(creatingFile)
+	if err != nil {
+		return nil, err
+	}
+	var rec CreateRecord
+	if err := unmarshalRecord(data, &rec); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", filepath.Join(d.Path, creatingFile), err)
+	}
+	return &rec, nil
 }
 
 // readNonEmpty is read, with an empty file taken for a missing one: a file whose data a crash of

@@ -4,7 +4,6 @@
 package state
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -42,7 +41,7 @@ type Summary struct {
 // file; the id must still be a valid one, since callers join it to paths.
 func ParseState(data []byte) (*State, error) {
 	var st State
-	if err := json.Unmarshal(data, &st); err != nil {
+	if err := unmarshalState(data, &st); err != nil {
 		return nil, fmt.Errorf("decode state: %w", err)
 	}
 	return &st, st.check()
@@ -51,7 +50,7 @@ func ParseState(data []byte) (*State, error) {
 // parseSummary is ParseState for the Summary alone; the maps stay nil.
 func parseSummary(data []byte) (*State, error) {
 	var st State
-	if err := json.Unmarshal(data, &st.Summary); err != nil {
+	if err := unmarshalSummary(data, &st.Summary); err != nil {
 		return nil, fmt.Errorf("decode state: %w", err)
 	}
 	return &st, st.check()

@@ -9,7 +9,7 @@
 #     instead of errors.Is/As, and fmt.Errorf that drops the wrap (%v for an error)
 #   - ShellCheck: every shell script git tracks (*.sh, *.bash, *.bats, sh/bash shebangs)
 #   - clang-format: the C (libcontain/nsenter, prefault, timerslack, libcshim) against .clang-format
-#   - generated JSON codecs (spec/specjson, libcontain/internal/protocol): what `go generate`
+#   - generated JSON codecs (spec/specjson, libcontain/internal/protocol, state): what `go generate`
 #     writes now
 #
 # staticcheck and errorlint are pinned below and built once with `go install` from the module
@@ -113,6 +113,7 @@ generated_current() {
 	local rc=0
 	(cd spec/specjson && GOEXPERIMENT=jsonv2 go run ./gen -check spec_gen.go) || rc=1
 	(cd libcontain/internal/protocol && GOEXPERIMENT=jsonv2 go run -tags jsongen ./gen -check config_gen.go) || rc=1
+	(cd state && GOEXPERIMENT=jsonv2 go run -tags jsongen ./gen -check state_gen.go) || rc=1
 	return "$rc"
 }
 

@@ -15,8 +15,9 @@
 // json.Unmarshal's), and Encode writes the bytes json.Marshal writes. specjson_test.go checks
 // both over configs with every field set and by fuzzing (FuzzDecode).
 //
-// Other packages generate codecs for their own types that embed these (package protocol's
-// init config) with jsongen and the exported helpers.
+// Other packages generate codecs for their own types with jsongen and the exported helpers:
+// package protocol's init config (which embeds the spec and a state) and package state's
+// state.json and creating.json.
 package specjson
 
 //go:generate go run ./gen spec_gen.go
