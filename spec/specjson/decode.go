@@ -9,7 +9,6 @@ import (
 	"errors"
 	"io"
 	"strconv"
-	"strings"
 	"unsafe"
 )
 
@@ -39,7 +38,8 @@ func Decode[T any](data []byte, v *T, decode func(*Decoder, *T) error) error {
 // DecodeOnly is Decode without the fallback: it fails on what it leaves to encoding/json. Tests
 // use it to see that the generated code does the work.
 func DecodeOnly[T any](data []byte, v *T, decode func(*Decoder, *T) error) error {
-	d := &Decoder{dec: jsontext.NewDecoder(bytes.NewReader(data))}
+	// A *bytes.Buffer is parsed in place; any other reader is copied into a buffer of 64 KiB and more.
+	d := &Decoder{dec: jsontext.NewDecoder(bytes.NewBuffer(data))}
 	if err := decode(d, v); err != nil {
 		return err
 	}
@@ -87,22 +87,45 @@ func (d *Decoder) Object(field func(name string) error) error {
 // equal to one of them without regard to case or to '-' and '_' is one encoding/json may match
 // to the field: that input is left to it.
 func (d *Decoder) Unknown(name string, known ...string) error {
-	folded := fold(name)
-	for _, k := range known {
-		if fold(k) == folded {
-			return errFallback
-		}
-	}
 	for i := 0; i < len(name); i++ {
 		if name[i] >= 0x80 {
 			return errFallback // Unicode case folding (K, the Kelvin sign): not worth knowing
 		}
 	}
+	for _, k := range known {
+		if foldEqual(name, k) {
+			return errFallback
+		}
+	}
 	return d.dec.SkipValue()
 }
 
-func fold(s string) string {
-	return strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(s))
+// foldEqual compares ASCII names without regard to case, '-' or '_'.
+func foldEqual(a, b string) bool {
+	i, j := 0, 0
+	for {
+		for i < len(a) && (a[i] == '-' || a[i] == '_') {
+			i++
+		}
+		for j < len(b) && (b[j] == '-' || b[j] == '_') {
+			j++
+		}
+		if i == len(a) || j == len(b) {
+			return i == len(a) && j == len(b)
+		}
+		if lower(a[i]) != lower(b[j]) {
+			return false
+		}
+		i++
+		j++
+	}
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // DecodeString reads a string.
