@@ -19,9 +19,11 @@
 //     so every thread of the runtime has it, and keeps the caller's value (Caller). It changes
 //     nothing when the caller's slack is 1 ms or more already, or 0 (a real-time thread, which
 //     has no slack), nor in nsenter's child (package nsenter), which is an exec's process.
-//   - Programs the runtime starts get Caller's value: hooks, helpers and the runtime's own
-//     re-executions through StartWith; a process exec'd on a runtime thread through Restore on
-//     that thread. A contain started this way records the right caller value of its own.
+//   - Programs the runtime starts get Caller's value through StartWith: hooks, the host's
+//     helpers (ps, newuidmap) and the isolators' monitor, a contain of its own that may run
+//     hooks (started so, it records the right caller value itself); a process exec'd on a
+//     runtime thread through Restore on that thread. contain's short-lived helpers of its own
+//     (the user namespace holder, the mount-source helper) keep the raised slack.
 //   - The container's init (and exec's child) keeps the raised slack, which helps it the same
 //     way, and gets the caller's value in its config: it Restores it on its thread right before
 //     the container's process is exec'd, and passes it to the hooks it runs.
