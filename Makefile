@@ -27,6 +27,7 @@ VERSION := $(shell cat VERSION)
 COMMIT  := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.gitCommit=$(COMMIT) -X main.version=$(VERSION)
 BINARY  := $(CURDIR)/contain
+SERVE_BINARY := $(CURDIR)/contain-serve
 ROOTFS  := $(CURDIR)/build/rootfs
 
 .PHONY: all help deps init-binary musl-env build build-static rootfs ref-runc test test-parity test-v2 test-systemd test-clients test-cri bench-clients test-unit test-e2e test-bats test-vm-harness lint man validation fuzz bench install clean
@@ -104,9 +105,14 @@ musl-env:
 	@printf 'Name: libseccomp\nDescription: libseccomp, linked with musl\nVersion: %s\nCflags: -I%s/include\nLibs: -L%s/lib -lseccomp\n' \
 		"$$(pkg-config --modversion libseccomp)" $(MUSL_DIR) $(MUSL_DIR) > $(MUSL_DIR)/pkgconfig/libseccomp.pc
 
+# contain is built without the sandbox server (tag noserve: no net/http, crypto/tls and their
+# package initialisers in every command), and contain-serve, the whole program, beside it:
+# `contain serve` runs contain-serve (serve_exec.go).
 build: init-binary $(LIBC_DEPS)
-	$(LIBC_ENV) CGO_ENABLED=$(CGO_ENABLED) $(GO) build -trimpath -tags '$(GOTAGS) $(STATIC_TAGS) containinit' \
+	$(LIBC_ENV) CGO_ENABLED=$(CGO_ENABLED) $(GO) build -trimpath -tags '$(GOTAGS) $(STATIC_TAGS) containinit noserve' \
 		-ldflags '$(LDFLAGS) $(STATIC_LDFLAGS)' -o $(BINARY) .
+	$(LIBC_ENV) CGO_ENABLED=$(CGO_ENABLED) $(GO) build -trimpath -tags '$(GOTAGS) $(STATIC_TAGS) containinit' \
+		-ldflags '$(LDFLAGS) $(STATIC_LDFLAGS)' -o $(SERVE_BINARY) .
 
 # The same static build under build/, for the cgroup v2 VM guest (tests/vm).
 build-static: init-binary $(LIBC_DEPS)
@@ -231,11 +237,12 @@ bench: build rootfs $(if $(filter $(REF_RUNC),$(BENCH_RUNC)),ref-runc)
 
 install: build
 	install -D -m 0755 $(BINARY) $(DESTDIR)$(BINDIR)/contain
+	install -D -m 0755 $(SERVE_BINARY) $(DESTDIR)$(BINDIR)/contain-serve
 	install -d $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 contrib/man/*.8 $(DESTDIR)$(MANDIR)/man8/
 
 clean:
-	rm -f $(BINARY) $(INIT_BIN) $(INIT_BIN).sum
+	rm -f $(BINARY) $(SERVE_BINARY) $(INIT_BIN) $(INIT_BIN).sum
 	rm -rf build
 
 # Issue 16: create/start/delete cycles with kill -9 of runtime processes or init at random points;
