@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"strings"
 	"unsafe"
 )
 
@@ -128,81 +129,67 @@ func lower(c byte) byte {
 	return c
 }
 
+// scalar reads a string, boolean or number token whose kind is in kinds (jsontext's kind bytes:
+// '"', 't', 'f', '0'); ok is false for null, which leaves the value (encoding/json's rule), and
+// for an error.
+func (d *Decoder) scalar(kinds string) (tok jsontext.Token, ok bool, err error) {
+	if null, err := d.null(); null || err != nil {
+		return tok, false, err
+	}
+	if k := d.dec.PeekKind(); k == 0 || !strings.ContainsRune(kinds, rune(k)) {
+		return tok, false, errFallback
+	}
+	tok, err = d.dec.ReadToken()
+	return tok, err == nil, err
+}
+
 // DecodeString reads a string.
 func DecodeString[T ~string](d *Decoder, p *T) error {
-	if null, err := d.null(); null || err != nil {
-		return err
+	tok, ok, err := d.scalar(`"`)
+	if ok {
+		*p = T(tok.String())
 	}
-	if d.dec.PeekKind() != '"' {
-		return errFallback
-	}
-	tok, err := d.dec.ReadToken()
-	if err != nil {
-		return err
-	}
-	*p = T(tok.String())
-	return nil
+	return err
 }
 
 // DecodeBool reads true or false.
 func DecodeBool[T ~bool](d *Decoder, p *T) error {
-	if null, err := d.null(); null || err != nil {
+	tok, ok, err := d.scalar("tf")
+	if ok {
+		*p = T(tok.Bool())
+	}
+	return err
+}
+
+// number reads a number into *p with parse (strconv's rules, as encoding/json's): a literal
+// parse refuses (a fraction, an exponent, out of T's range) is left to encoding/json.
+func number[T any](d *Decoder, p *T, parse func(lit string, bits int) (T, error)) error {
+	tok, ok, err := d.scalar("0")
+	if !ok {
 		return err
 	}
-	switch d.dec.PeekKind() {
-	case 't', 'f':
-	default:
+	n, err := parse(tok.String(), int(unsafe.Sizeof(*p))*8) // a number token's String is its literal
+	if err != nil {
 		return errFallback
 	}
-	tok, err := d.dec.ReadToken()
-	if err != nil {
-		return err
-	}
-	*p = T(tok.Bool())
+	*p = n
 	return nil
 }
 
-// number reads a number's literal.
-func (d *Decoder) number() (string, error) {
-	if d.dec.PeekKind() != '0' {
-		return "", errFallback
-	}
-	v, err := d.dec.ReadValue()
-	return string(v), err
-}
-
-// DecodeInt reads an integer that fits T, with strconv.ParseInt's rules, as encoding/json does.
+// DecodeInt reads an integer that fits T.
 func DecodeInt[T ~int | ~int8 | ~int16 | ~int32 | ~int64](d *Decoder, p *T) error {
-	if null, err := d.null(); null || err != nil {
-		return err
-	}
-	lit, err := d.number()
-	if err != nil {
-		return err
-	}
-	n, err := strconv.ParseInt(lit, 10, int(unsafe.Sizeof(*p))*8)
-	if err != nil {
-		return errFallback
-	}
-	*p = T(n)
-	return nil
+	return number(d, p, func(lit string, bits int) (T, error) {
+		n, err := strconv.ParseInt(lit, 10, bits)
+		return T(n), err
+	})
 }
 
-// DecodeUint reads an unsigned integer that fits T, with strconv.ParseUint's rules.
+// DecodeUint reads an unsigned integer that fits T.
 func DecodeUint[T ~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uintptr](d *Decoder, p *T) error {
-	if null, err := d.null(); null || err != nil {
-		return err
-	}
-	lit, err := d.number()
-	if err != nil {
-		return err
-	}
-	n, err := strconv.ParseUint(lit, 10, int(unsafe.Sizeof(*p))*8)
-	if err != nil {
-		return errFallback
-	}
-	*p = T(n)
-	return nil
+	return number(d, p, func(lit string, bits int) (T, error) {
+		n, err := strconv.ParseUint(lit, 10, bits)
+		return T(n), err
+	})
 }
 
 // DecodePtr reads a value into a new T; null makes the pointer nil.

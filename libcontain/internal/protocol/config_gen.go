@@ -13,6 +13,41 @@ import (
 	unix "golang.org/x/sys/unix"
 )
 
+func decodeMessage(d *specjson.Decoder, v *message) error {
+	return d.Object(func(name string) error {
+		switch name {
+		case "type":
+			return specjson.DecodeString(d, &v.Type)
+		case "config":
+			return specjson.DecodePtr(d, &v.Config, decodeInitConfig)
+		case "error":
+			return specjson.DecodePtr(d, &v.Error, decodeInitError)
+		case "source":
+			return specjson.DecodePtr(d, &v.Source, decodeMountSource)
+		}
+		return d.Unknown(name, "type", "config", "error", "source")
+	})
+}
+
+func encodeMessage(e *specjson.Encoder, v *message) {
+	e.Begin()
+	e.Name("type")
+	specjson.EncodeString(e, &v.Type)
+	if v.Config != nil {
+		e.Name("config")
+		specjson.EncodePtr(e, &v.Config, encodeInitConfig)
+	}
+	if v.Error != nil {
+		e.Name("error")
+		specjson.EncodePtr(e, &v.Error, encodeInitError)
+	}
+	if v.Source != nil {
+		e.Name("source")
+		specjson.EncodePtr(e, &v.Source, encodeMountSource)
+	}
+	e.End()
+}
+
 func decodeInitConfig(d *specjson.Decoder, v *InitConfig) error {
 	return d.Object(func(name string) error {
 		switch name {
@@ -175,7 +210,7 @@ func decodeMemoryPolicy(d *specjson.Decoder, v *MemoryPolicy) error {
 			return specjson.DecodeInt(d, &v.Mode)
 		case "nodes":
 			return specjson.DecodePtr(d, &v.Nodes, func(d *specjson.Decoder, p *unix.CPUSet) error {
-				return specjson.DecodeArray(d, p[:], specjson.DecodeUint)
+				return specjson.DecodeArray(d, (p)[:], specjson.DecodeUint)
 			})
 		}
 		return d.Unknown(name, "mode", "nodes")
@@ -188,7 +223,7 @@ func encodeMemoryPolicy(e *specjson.Encoder, v *MemoryPolicy) {
 	specjson.EncodeInt(e, &v.Mode)
 	if v.Nodes != nil {
 		e.Name("nodes")
-		specjson.EncodePtr(e, &v.Nodes, func(e *specjson.Encoder, p *unix.CPUSet) { specjson.EncodeArray(e, p[:], specjson.EncodeUint) })
+		specjson.EncodePtr(e, &v.Nodes, func(e *specjson.Encoder, p *unix.CPUSet) { specjson.EncodeArray(e, (p)[:], specjson.EncodeUint) })
 	}
 	e.End()
 }

@@ -262,53 +262,62 @@ func (g *gen) funcName(prefix string, t reflect.Type) string {
 	return prefix + name
 }
 
-// decodeFunc is an expression of type func(*Decoder, *T) error for t.
-func (g *gen) decodeFunc(t reflect.Type) string {
+// op is one direction of the code: decoding or encoding.
+type op struct {
+	verb string // "Decode" or "Encode": the helpers' prefix
+	// sig is a func literal's parameters and result, with %s for the helpers' package and %s
+	// for the type; body wraps its call.
+	sig, body string
+	arg       string // the coder's variable: d or e
+}
+
+var (
+	decodeOp = op{verb: "Decode", sig: "func(d *%sDecoder, p *%s) error", body: "{ return %s }", arg: "d"}
+	encodeOp = op{verb: "Encode", sig: "func(e *%sEncoder, p *%s)", body: "{ %s }", arg: "e"}
+)
+
+// codec is an expression of o's function type for t: func(*Decoder, *T) error or
+// func(*Encoder, *T).
+func (g *gen) codec(o op, t reflect.Type) string {
 	h := g.helpers
 	if custom(t) {
-		return h + "DecodeUnmarshaler"
+		return h + o.verb + map[string]string{"Decode": "Unmarshaler", "Encode": "Marshaler"}[o.verb]
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		return g.funcName("decode", t)
+		return g.funcName(strings.ToLower(o.verb), t)
 	case reflect.String:
-		return h + "DecodeString"
+		return h + o.verb + "String"
 	case reflect.Bool:
-		return h + "DecodeBool"
+		return h + o.verb + "Bool"
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return h + "DecodeInt"
+		return h + o.verb + "Int"
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return h + "DecodeUint"
+		return h + o.verb + "Uint"
 	case reflect.Interface:
-		return h + "DecodeAny"
-	case reflect.Pointer:
-		return fmt.Sprintf("func(d *%sDecoder, p *%s) error { return %sDecodePtr(d, p, %s) }", h, g.typeName(t), h, g.decodeFunc(t.Elem()))
-	case reflect.Slice:
-		return fmt.Sprintf("func(d *%sDecoder, p *%s) error { return %sDecodeSlice(d, p, %s) }", h, g.typeName(t), h, g.decodeFunc(t.Elem()))
-	case reflect.Array:
-		return fmt.Sprintf("func(d *%sDecoder, p *%s) error { return %sDecodeArray(d, p[:], %s) }", h, g.typeName(t), h, g.decodeFunc(t.Elem()))
-	case reflect.Map:
-		return fmt.Sprintf("func(d *%sDecoder, p *%s) error { return %sDecodeMap(d, p, %s) }", h, g.typeName(t), h, g.decodeFunc(t.Elem()))
+		return h + o.verb + "Any"
+	case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Array:
+		return fmt.Sprintf(o.sig+" "+o.body, h, g.typeName(t), g.call(o, t, "p"))
 	}
-	panic(fmt.Sprintf("jsongen: cannot decode %v", t))
+	panic(fmt.Sprintf("jsongen: cannot code %v", t))
 }
 
-// decodeCall decodes into the pointer expression p of type *t.
-func (g *gen) decodeCall(t reflect.Type, p string) string {
+// call codes the pointer expression p of type *t.
+func (g *gen) call(o op, t reflect.Type, p string) string {
 	h := g.helpers
 	if !custom(t) {
 		switch t.Kind() {
 		case reflect.Pointer:
-			return fmt.Sprintf("%sDecodePtr(d, %s, %s)", h, p, g.decodeFunc(t.Elem()))
+			return fmt.Sprintf("%s%sPtr(%s, %s, %s)", h, o.verb, o.arg, p, g.codec(o, t.Elem()))
 		case reflect.Slice:
-			return fmt.Sprintf("%sDecodeSlice(d, %s, %s)", h, p, g.decodeFunc(t.Elem()))
-		case reflect.Array:
-			return fmt.Sprintf("%sDecodeArray(d, (%s)[:], %s)", h, p, g.decodeFunc(t.Elem()))
+			return fmt.Sprintf("%s%sSlice(%s, %s, %s)", h, o.verb, o.arg, p, g.codec(o, t.Elem()))
 		case reflect.Map:
-			return fmt.Sprintf("%sDecodeMap(d, %s, %s)", h, p, g.decodeFunc(t.Elem()))
+			return fmt.Sprintf("%s%sMap(%s, %s, %s)", h, o.verb, o.arg, p, g.codec(o, t.Elem()))
+		case reflect.Array:
+			return fmt.Sprintf("%s%sArray(%s, (%s)[:], %s)", h, o.verb, o.arg, p, g.codec(o, t.Elem()))
 		}
 	}
-	return fmt.Sprintf("%s(d, %s)", g.decodeFunc(t), p)
+	return fmt.Sprintf("%s(%s, %s)", g.codec(o, t), o.arg, p)
 }
 
 func (g *gen) decoder(t reflect.Type) {
@@ -320,57 +329,9 @@ func (g *gen) decoder(t reflect.Type) {
 	names := make([]string, len(fs))
 	for i, f := range fs {
 		names[i] = fmt.Sprintf("%q", f.name)
-		fmt.Fprintf(b, "\t\tcase %q:\n\t\t\treturn %s\n", f.name, g.decodeCall(f.typ, "&v."+f.goPath))
+		fmt.Fprintf(b, "\t\tcase %q:\n\t\t\treturn %s\n", f.name, g.call(decodeOp, f.typ, "&v."+f.goPath))
 	}
 	fmt.Fprintf(b, "\t\t}\n\t\treturn d.Unknown(name, %s)\n\t})\n}\n", strings.Join(names, ", "))
-}
-
-// encodeFunc is an expression of type func(*Encoder, *T) for t.
-func (g *gen) encodeFunc(t reflect.Type) string {
-	h := g.helpers
-	if custom(t) {
-		return h + "EncodeMarshaler"
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		return g.funcName("encode", t)
-	case reflect.String:
-		return h + "EncodeString"
-	case reflect.Bool:
-		return h + "EncodeBool"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return h + "EncodeInt"
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return h + "EncodeUint"
-	case reflect.Interface:
-		return h + "EncodeAny"
-	case reflect.Pointer:
-		return fmt.Sprintf("func(e *%sEncoder, p *%s) { %sEncodePtr(e, p, %s) }", h, g.typeName(t), h, g.encodeFunc(t.Elem()))
-	case reflect.Slice:
-		return fmt.Sprintf("func(e *%sEncoder, p *%s) { %sEncodeSlice(e, p, %s) }", h, g.typeName(t), h, g.encodeFunc(t.Elem()))
-	case reflect.Array:
-		return fmt.Sprintf("func(e *%sEncoder, p *%s) { %sEncodeArray(e, p[:], %s) }", h, g.typeName(t), h, g.encodeFunc(t.Elem()))
-	case reflect.Map:
-		return fmt.Sprintf("func(e *%sEncoder, p *%s) { %sEncodeMap(e, p, %s) }", h, g.typeName(t), h, g.encodeFunc(t.Elem()))
-	}
-	panic(fmt.Sprintf("jsongen: cannot encode %v", t))
-}
-
-func (g *gen) encodeCall(t reflect.Type, p string) string {
-	h := g.helpers
-	if !custom(t) {
-		switch t.Kind() {
-		case reflect.Pointer:
-			return fmt.Sprintf("%sEncodePtr(e, %s, %s)", h, p, g.encodeFunc(t.Elem()))
-		case reflect.Slice:
-			return fmt.Sprintf("%sEncodeSlice(e, %s, %s)", h, p, g.encodeFunc(t.Elem()))
-		case reflect.Array:
-			return fmt.Sprintf("%sEncodeArray(e, (%s)[:], %s)", h, p, g.encodeFunc(t.Elem()))
-		case reflect.Map:
-			return fmt.Sprintf("%sEncodeMap(e, %s, %s)", h, p, g.encodeFunc(t.Elem()))
-		}
-	}
-	return fmt.Sprintf("%s(e, %s)", g.encodeFunc(t), p)
 }
 
 // emptyTest is encoding/json's omitempty condition, negated: the member is written when true.
@@ -395,7 +356,7 @@ func (g *gen) encoder(t reflect.Type) {
 	b := &g.body
 	fmt.Fprintf(b, "\nfunc %s(e *%sEncoder, v *%s) {\n\te.Begin()\n", g.funcName("encode", t), g.helpers, g.typeName(t))
 	for _, f := range fields(t) {
-		write := fmt.Sprintf("e.Name(%q)\n%s", f.name, g.encodeCall(f.typ, "&v."+f.goPath))
+		write := fmt.Sprintf("e.Name(%q)\n%s", f.name, g.call(encodeOp, f.typ, "&v."+f.goPath))
 		if cond := emptyTest(f.typ, "v."+f.goPath); f.omitEmpty && cond != "" {
 			fmt.Fprintf(b, "\tif %s {\n%s\n\t}\n", cond, write)
 		} else {

@@ -1,4 +1,6 @@
-// Command gen writes config_gen.go: the codecs of init's config and of the messages' payloads.
+//go:build jsongen
+
+// Command gen writes config_gen.go: the codecs of the messages and of init's config in them.
 // It is built with tag jsongen, which leaves out the file it writes and what uses it.
 package main
 
@@ -16,9 +18,7 @@ func main() {
 		Package:  "protocol",
 		PkgPath:  "github.com/contain-runtime/contain/libcontain/internal/protocol",
 		BuildTag: "goexperiment.jsonv2 && !jsongen",
-		Roots: []reflect.Type{
-			reflect.TypeFor[protocol.InitConfig](), reflect.TypeFor[protocol.InitError](), reflect.TypeFor[protocol.MountSource](),
-		},
+		Roots:    []reflect.Type{protocol.MessageType}, // and the config, error and mount source in it
 		Extern: map[reflect.Type]string{
 			reflect.TypeFor[specs.Spec]():  "specjson.Spec",
 			reflect.TypeFor[specs.State](): "specjson.State",
