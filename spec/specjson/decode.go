@@ -206,27 +206,40 @@ func DecodePtr[T any](d *Decoder, p **T, elem func(*Decoder, *T) error) error {
 	return nil
 }
 
-// DecodeSlice reads an array into a new slice (empty, not nil, for []); null makes it nil.
-func DecodeSlice[T any](d *Decoder, p *[]T, elem func(*Decoder, *T) error) error {
-	if null, err := d.null(); null || err != nil {
-		*p = nil
-		return err
-	}
+// array reads an array, calling each for the elements (numbered from 0) with the decoder at
+// the element, which each must consume.
+func (d *Decoder) array(each func(i int) error) error {
 	if d.dec.PeekKind() != '[' {
 		return errFallback
 	}
 	if _, err := d.dec.ReadToken(); err != nil {
 		return err
 	}
+	for i := 0; d.dec.PeekKind() != ']'; i++ {
+		if err := each(i); err != nil {
+			return err
+		}
+	}
+	_, err := d.dec.ReadToken()
+	return err
+}
+
+// DecodeSlice reads an array into a new slice (empty, not nil, for []); null makes it nil.
+func DecodeSlice[T any](d *Decoder, p *[]T, elem func(*Decoder, *T) error) error {
+	if null, err := d.null(); null || err != nil {
+		*p = nil
+		return err
+	}
 	s := make([]T, 0)
-	for d.dec.PeekKind() != ']' {
+	err := d.array(func(int) error {
 		var v T
 		if err := elem(d, &v); err != nil {
 			return err
 		}
 		s = append(s, v)
-	}
-	if _, err := d.dec.ReadToken(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	*p = s
@@ -240,25 +253,12 @@ func DecodeArray[T any](d *Decoder, s []T, elem func(*Decoder, *T) error) error 
 	if null, err := d.null(); null || err != nil {
 		return err
 	}
-	if d.dec.PeekKind() != '[' {
-		return errFallback
-	}
-	if _, err := d.dec.ReadToken(); err != nil {
-		return err
-	}
-	for i := 0; d.dec.PeekKind() != ']'; i++ {
+	return d.array(func(i int) error {
 		if i >= len(s) {
-			if err := d.dec.SkipValue(); err != nil {
-				return err
-			}
-			continue
+			return d.dec.SkipValue()
 		}
-		if err := elem(d, &s[i]); err != nil {
-			return err
-		}
-	}
-	_, err := d.dec.ReadToken()
-	return err
+		return elem(d, &s[i])
+	})
 }
 
 // DecodeMap reads an object into a new map; null makes it nil.

@@ -134,3 +134,16 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeArray: arrays (package protocol's CPU sets) take what fits, as encoding/json does.
+func TestDecodeArray(t *testing.T) {
+	decode := func(d *Decoder, a *[2]uint64) error { return DecodeArray(d, a[:], DecodeUint) }
+	for _, in := range []string{`[1,2,3]`, `[1]`, `[]`, `null`, `[1,"x"]`, `{}`} {
+		var got, want [2]uint64
+		gotErr := Decode([]byte(in), &got, decode)
+		wantErr := json.Unmarshal([]byte(in), &want)
+		if (gotErr == nil) != (wantErr == nil) || got != want {
+			t.Errorf("%s: %v (%v), json %v (%v)", in, got, gotErr, want, wantErr)
+		}
+	}
+}
