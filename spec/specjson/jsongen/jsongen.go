@@ -322,7 +322,6 @@ func (g *gen) call(o op, t reflect.Type, p string) string {
 
 func (g *gen) decoder(t reflect.Type) {
 	h, fs := g.helpers, fields(t)
-
 	b := &g.body
 	fmt.Fprintf(b, "\nfunc %s(d *%sDecoder, v *%s) error {\n", g.funcName("decode", t), h, g.typeName(t))
 	fmt.Fprintf(b, "\treturn d.Object(func(name string) error {\n\t\tswitch name {\n")
