@@ -65,18 +65,26 @@ func (d *Decoder) Object(field func(name string) error) error {
 	if null, err := d.null(); null || err != nil {
 		return err
 	}
-	if d.dec.PeekKind() != '{' {
+	return d.members('{', '}', func(int) error {
+		tok, err := d.dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		return field(tok.String())
+	})
+}
+
+// members reads an object or array (open, close), calling each for its members, numbered from
+// 0, with the decoder at the member, which each must consume.
+func (d *Decoder) members(open, close jsontext.Kind, each func(i int) error) error {
+	if d.dec.PeekKind() != open {
 		return errFallback
 	}
 	if _, err := d.dec.ReadToken(); err != nil {
 		return err
 	}
-	for d.dec.PeekKind() != '}' {
-		tok, err := d.dec.ReadToken()
-		if err != nil {
-			return err
-		}
-		if err := field(tok.String()); err != nil {
+	for i := 0; d.dec.PeekKind() != close; i++ {
+		if err := each(i); err != nil {
 			return err
 		}
 	}
@@ -85,48 +93,21 @@ func (d *Decoder) Object(field func(name string) error) error {
 }
 
 // Unknown skips the value of a name that is none of a struct's field names (known). A name
-// equal to one of them without regard to case or to '-' and '_' is one encoding/json may match
-// to the field: that input is left to it.
+// equal to one of them without regard to case is one encoding/json matches to the field (its
+// v1 rule: case-insensitive, '-' and '_' significant): that input is left to it, as is any name
+// beyond ASCII (Unicode case folding: K, the Kelvin sign).
 func (d *Decoder) Unknown(name string, known ...string) error {
 	for i := 0; i < len(name); i++ {
 		if name[i] >= 0x80 {
-			return errFallback // Unicode case folding (K, the Kelvin sign): not worth knowing
+			return errFallback
 		}
 	}
 	for _, k := range known {
-		if foldEqual(name, k) {
+		if strings.EqualFold(name, k) {
 			return errFallback
 		}
 	}
 	return d.dec.SkipValue()
-}
-
-// foldEqual compares ASCII names without regard to case, '-' or '_'.
-func foldEqual(a, b string) bool {
-	i, j := 0, 0
-	for {
-		for i < len(a) && (a[i] == '-' || a[i] == '_') {
-			i++
-		}
-		for j < len(b) && (b[j] == '-' || b[j] == '_') {
-			j++
-		}
-		if i == len(a) || j == len(b) {
-			return i == len(a) && j == len(b)
-		}
-		if lower(a[i]) != lower(b[j]) {
-			return false
-		}
-		i++
-		j++
-	}
-}
-
-func lower(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
 }
 
 // scalar reads a string, boolean or number token whose kind is in kinds (jsontext's kind bytes:
@@ -206,24 +187,6 @@ func DecodePtr[T any](d *Decoder, p **T, elem func(*Decoder, *T) error) error {
 	return nil
 }
 
-// array reads an array, calling each for the elements (numbered from 0) with the decoder at
-// the element, which each must consume.
-func (d *Decoder) array(each func(i int) error) error {
-	if d.dec.PeekKind() != '[' {
-		return errFallback
-	}
-	if _, err := d.dec.ReadToken(); err != nil {
-		return err
-	}
-	for i := 0; d.dec.PeekKind() != ']'; i++ {
-		if err := each(i); err != nil {
-			return err
-		}
-	}
-	_, err := d.dec.ReadToken()
-	return err
-}
-
 // DecodeSlice reads an array into a new slice (empty, not nil, for []); null makes it nil.
 func DecodeSlice[T any](d *Decoder, p *[]T, elem func(*Decoder, *T) error) error {
 	if null, err := d.null(); null || err != nil {
@@ -231,7 +194,7 @@ func DecodeSlice[T any](d *Decoder, p *[]T, elem func(*Decoder, *T) error) error
 		return err
 	}
 	s := make([]T, 0)
-	err := d.array(func(int) error {
+	err := d.members('[', ']', func(int) error {
 		var v T
 		if err := elem(d, &v); err != nil {
 			return err
@@ -253,7 +216,7 @@ func DecodeArray[T any](d *Decoder, s []T, elem func(*Decoder, *T) error) error 
 	if null, err := d.null(); null || err != nil {
 		return err
 	}
-	return d.array(func(i int) error {
+	return d.members('[', ']', func(i int) error {
 		if i >= len(s) {
 			return d.dec.SkipValue()
 		}

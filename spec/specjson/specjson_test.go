@@ -80,6 +80,7 @@ func TestDecodeFallsBack(t *testing.T) {
 	for _, in := range []string{
 		`{"Hostname":"h"}`,                         // case-insensitive match
 		`{"host_name":"h"}`,                        // not a field: skipped by both
+		`{"HOSTNAME":"h","hostName":"i"}`,          // case-insensitive matches, the last wins
 		`{"hostname":"a","hostname":"b"}`,          // duplicate name
 		`{"hostname":"\xff"}`,                      // invalid UTF-8
 		`{"process":{"user":{"uid":-1}}}`,          // does not fit
