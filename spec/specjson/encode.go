@@ -38,9 +38,14 @@ func (e *Encoder) token(t jsontext.Token) {
 	}
 }
 
-func (e *Encoder) value(v jsontext.Value) {
+// raw writes JSON made elsewhere (json.Marshal, a type's MarshalJSON), or keeps its error: Encode
+// then leaves the whole value to json.Marshal.
+func (e *Encoder) raw(b []byte, err error) {
 	if e.err == nil {
-		e.err = e.enc.WriteValue(v)
+		e.err = err
+	}
+	if e.err == nil {
+		e.err = e.enc.WriteValue(b)
 	}
 }
 
@@ -60,11 +65,7 @@ func (e *Encoder) null() { e.token(jsontext.Null) }
 func EncodeString[T ~string](e *Encoder, p *T) {
 	s := string(*p)
 	if !utf8.ValidString(s) {
-		b, err := json.Marshal(s)
-		if err != nil && e.err == nil {
-			e.err = err
-		}
-		e.value(b)
+		e.raw(json.Marshal(s))
 		return
 	}
 	e.token(jsontext.String(s))
@@ -98,11 +99,7 @@ func EncodeSlice[T any](e *Encoder, p *[]T, elem func(*Encoder, *T)) {
 		e.null()
 		return
 	}
-	e.token(jsontext.BeginArray)
-	for i := range *p {
-		elem(e, &(*p)[i])
-	}
-	e.token(jsontext.EndArray)
+	EncodeArray(e, *p, elem)
 }
 
 // EncodeArray writes an array type's value (s, its slice).
@@ -137,11 +134,7 @@ func EncodeMap[T any](e *Encoder, p *map[string]T, elem func(*Encoder, *T)) {
 // EncodeAny writes an interface's value with json.Marshal: the spec's only one is a Windows
 // field.
 func EncodeAny(e *Encoder, p *any) {
-	b, err := json.Marshal(*p)
-	if err != nil && e.err == nil {
-		e.err = err
-	}
-	e.value(b)
+	e.raw(json.Marshal(*p))
 }
 
 // EncodeMarshaler writes what the type's own MarshalJSON returns.
@@ -149,9 +142,5 @@ func EncodeMarshaler[T any, PT interface {
 	*T
 	json.Marshaler
 }](e *Encoder, p *T) {
-	b, err := PT(p).MarshalJSON()
-	if err != nil && e.err == nil {
-		e.err = err
-	}
-	e.value(b)
+	e.raw(PT(p).MarshalJSON())
 }
