@@ -29,11 +29,6 @@ func execServe() error {
 		return fmt.Errorf("find %s: %w", serveBinary, err)
 	}
 	full := filepath.Join(filepath.Dir(self), serveBinary)
-	if err := unix.Access(full, unix.X_OK); err != nil {
-		return fmt.Errorf("serve runs %s, the build with the sandbox server: %w (make build makes it beside contain, make install installs it)", full, err)
-	}
-	if err := unix.Exec(full, append([]string{full}, os.Args[1:]...), os.Environ()); err != nil {
-		return fmt.Errorf("run %s: %w", full, err)
-	}
-	return nil
+	err = unix.Exec(full, append([]string{full}, os.Args[1:]...), os.Environ())
+	return fmt.Errorf("serve runs %s, the build with the sandbox server: %w (make build makes it beside contain, make install installs it)", full, err)
 }

@@ -18,6 +18,25 @@ status=$(echo "$state" | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p')
 id=$(echo "$state" | sed -n 's/.*"id": *"\([^"]*\)".*/\1/p')
 echo "$0:$status:$id" >> "$1"`
 
+// withPhaseHooks gives s a hook of every phase, each `sh -c script PHASE ARG`, and binds dir at
+// the container's /tmp: ARG is arg, but for startContainer, which runs inside the container
+// after pivot_root, inside (a path below /tmp).
+func withPhaseHooks(s *specs.Spec, dir, script, arg, inside string) {
+	hook := func(phase, arg string) []specs.Hook {
+		return []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", script, phase, arg}}}
+	}
+	s.Mounts = append(s.Mounts, specs.Mount{
+		Destination: "/tmp", Type: "bind", Source: dir, Options: []string{"rbind", "rw"},
+	})
+	s.Hooks = &specs.Hooks{
+		CreateRuntime:   hook("createRuntime", arg),
+		CreateContainer: hook("createContainer", arg),
+		StartContainer:  hook("startContainer", inside),
+		Poststart:       hook("poststart", arg),
+		Poststop:        hook("poststop", arg),
+	}
+}
+
 // TestHooksOrderAndState: each hook phase runs once, in the spec's order, and gets the state of
 // the container on stdin. createRuntime, poststart and poststop run in the runtime's namespaces;
 // createContainer runs in the container's before pivot_root; startContainer runs in the
@@ -26,21 +45,9 @@ func TestHooksOrderAndState(t *testing.T) {
 	r := newRunner(t)
 	logDir := t.TempDir()
 	hostLog := filepath.Join(logDir, "hooks.log")
-	hook := func(phase, log string) []specs.Hook {
-		return []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", hookScript, phase, log}}}
-	}
 	c := r.newContainer(func(s *specs.Spec) {
 		s.Process.Args = []string{"true"}
-		s.Mounts = append(s.Mounts, specs.Mount{
-			Destination: "/tmp", Type: "bind", Source: logDir, Options: []string{"rbind", "rw"},
-		})
-		s.Hooks = &specs.Hooks{
-			CreateRuntime:   hook("createRuntime", hostLog),
-			CreateContainer: hook("createContainer", hostLog),
-			StartContainer:  hook("startContainer", "/tmp/hooks.log"),
-			Poststart:       hook("poststart", hostLog),
-			Poststop:        hook("poststop", hostLog),
-		}
+		withPhaseHooks(s, logDir, hookScript, hostLog, "/tmp/hooks.log")
 	})
 	r.must("create", "--bundle", c.bundle, c.id)
 	r.must("start", c.id)

@@ -33,21 +33,9 @@ func TestParityTimerSlackIsTheCallers(t *testing.T) {
 
 	r := newRunner(t)
 	logDir := t.TempDir()
-	hook := func(phase, dir string) []specs.Hook {
-		return []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", `cat /proc/self/timerslack_ns > "$1/$0"`, phase, dir}}}
-	}
 	c := r.newContainer(func(s *specs.Spec) {
 		s.Process.Args = []string{"sh", "-c", "cat /proc/self/timerslack_ns > /tmp/process; exec sleep 60"}
-		s.Mounts = append(s.Mounts, specs.Mount{
-			Destination: "/tmp", Type: "bind", Source: logDir, Options: []string{"rbind", "rw"},
-		})
-		s.Hooks = &specs.Hooks{
-			CreateRuntime:   hook("createRuntime", logDir),
-			CreateContainer: hook("createContainer", logDir),
-			StartContainer:  hook("startContainer", "/tmp"),
-			Poststart:       hook("poststart", logDir),
-			Poststop:        hook("poststop", logDir),
-		}
+		withPhaseHooks(s, logDir, `cat /proc/self/timerslack_ns > "$1/$0"`, logDir, "/tmp")
 	})
 	r.must("create", "--bundle", c.bundle, c.id)
 	r.must("start", c.id)
